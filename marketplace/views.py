@@ -1,0 +1,41 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+
+from suppliers.filters import LotFilter
+from suppliers.selectors import is_auditor, lot_can_manage, lot_list_visible
+from verification.forms import TestRecordUploadForm
+from verification.selectors import test_record_list_for_lot
+
+from .selectors import lot_list_browsable, lot_report
+
+
+@login_required
+def lot_browse(request):
+    lots = LotFilter(request.GET or None, queryset=lot_list_browsable())
+    page = Paginator(lots.qs, 25)
+    return render(
+        request,
+        "marketplace/lot_browse.html",
+        {"filter": lots, "page": page.get_page(request.GET.get("page"))},
+    )
+
+
+@login_required
+def lot_detail(request, pk: int):
+    lot = get_object_or_404(lot_list_visible(user=request.user), pk=pk)
+    can_manage = lot_can_manage(user=request.user, lot=lot)
+    context = {
+        "lot": lot,
+        "report": lot_report(lot=lot),
+        "history": lot.history.all(),
+        "can_manage": can_manage,
+        "is_auditor": is_auditor(request.user),
+    }
+    if can_manage or is_auditor(request.user):
+        records = list(test_record_list_for_lot(lot=lot))
+        context["records"] = records
+        context["polling"] = any(not r.is_settled for r in records)
+    if can_manage:
+        context["upload_form"] = TestRecordUploadForm(lot=lot)
+    return render(request, "marketplace/lot_detail.html", context)

@@ -1,0 +1,80 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .domain import Thresholds
+
+
+class RouteChoice(models.TextChoices):
+    REUSE_ESS = "reuse-ESS", "reuse-ESS"
+    SMALL_APPLICATION = "small-application", "small-application"
+    RECYCLE = "recycle", "recycle"
+    HOLD = "hold", "hold for audit"
+
+
+class RuleSet(models.Model):
+    """A named, versioned set of routing thresholds; exactly one is active."""
+
+    name = models.CharField(max_length=80)
+    version = models.PositiveIntegerField()
+    thresholds = models.JSONField(default=dict)
+    is_active = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="ruleset_version_unique"),
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="ruleset_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    def as_thresholds(self) -> Thresholds:
+        return Thresholds.from_dict(self.thresholds)
+
+
+class RoutingDecision(models.Model):
+    """A route and every rule checked to reach it; decisions are appended, never overwritten."""
+
+    lot = models.ForeignKey("suppliers.Lot", on_delete=models.CASCADE, related_name="decisions")
+    pack = models.ForeignKey(
+        "suppliers.Pack",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="decisions",
+        help_text="Blank: the decision for the lot as a whole",
+    )
+    verification = models.ForeignKey(
+        "verification.Verification",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="decisions",
+    )
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="decisions")
+    route = models.CharField(max_length=20, choices=RouteChoice.choices)
+    provisional = models.BooleanField()
+    warranty = models.TextField(blank=True)
+    rules = models.JSONField(help_text="Every rule checked, with threshold, value and outcome")
+    soh_pct_used = models.FloatField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["lot", "pack", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.route}{' (provisional)' if self.provisional else ''}"
+
+    @property
+    def fired_rules(self) -> list[dict]:
+        return [rule for rule in self.rules if rule.get("outcome") == "fired"]

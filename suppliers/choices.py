@@ -1,0 +1,74 @@
+from django.db import models
+
+
+class OrganisationKind(models.TextChoices):
+    SUPPLIER = "supplier", "Supplier"
+    BUYER = "buyer", "Buyer"
+    BOTH = "both", "Supplier and buyer"
+
+
+class MembershipRole(models.TextChoices):
+    ADMIN = "admin", "Administrator"
+    MEMBER = "member", "Member"
+
+
+class Chemistry(models.TextChoices):
+    LFP = "LFP", "LFP"
+    NMC = "NMC", "NMC"
+    NCA = "NCA", "NCA"
+    LMO = "LMO", "LMO"
+    LTO = "LTO", "LTO"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class LotStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    VERIFYING = "verifying", "Verifying"
+    VERIFIED = "verified", "Verified"
+    DISCREPANCY = "discrepancy", "Discrepancy"
+    REJECTED = "rejected", "Rejected"
+    LISTED = "listed", "Listed"
+    RESERVED = "reserved", "Reserved"
+    SOLD = "sold", "Sold"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# Buyers browse only lots whose figures were measured and confirmed.
+BROWSABLE_LOT_STATUSES = (LotStatus.VERIFIED, LotStatus.LISTED, LotStatus.RESERVED)
+# Lot statuses the verification pipeline may move between on its own.
+PIPELINE_LOT_STATUSES = (
+    LotStatus.SUBMITTED,
+    LotStatus.VERIFYING,
+    LotStatus.VERIFIED,
+    LotStatus.DISCREPANCY,
+)
+# Test data may be added while the lot is still being prepared or checked.
+UPLOADABLE_LOT_STATUSES = (LotStatus.DRAFT, *PIPELINE_LOT_STATUSES, LotStatus.LISTED)
+
+
+class HistoryEventKind(models.TextChoices):
+    MANUFACTURED = "manufactured", "Manufactured"
+    IN_SERVICE = "in_service", "In service"
+    REMOVED = "removed", "Removed from service"
+    ACCIDENT = "accident", "Accident / crash damage"
+    THERMAL_EVENT = "thermal_event", "Thermal event"
+    SWELLING = "swelling", "Swelling"
+    LEAK = "leak", "Electrolyte leak"
+    DEEP_DISCHARGE = "deep_discharge", "Deep discharge"
+    FLOOD = "flood", "Flood"
+    STORAGE = "storage", "Storage"
+    REPAIR = "repair", "Repair"
+    CUSTODY_TRANSFER = "custody_transfer", "Custody transfer"
+    TEST = "test", "Test"
+
+
+# History event kinds -> the routing engine's event names.
+ROUTING_EVENT_NAMES = {
+    HistoryEventKind.ACCIDENT: "crash-damage",
+    HistoryEventKind.THERMAL_EVENT: "thermal-event",
+    HistoryEventKind.SWELLING: "swelling",
+    HistoryEventKind.LEAK: "leak",
+    HistoryEventKind.FLOOD: "flood",
+    HistoryEventKind.DEEP_DISCHARGE: "deep-discharge",
+}

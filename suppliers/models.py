@@ -1,0 +1,210 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from .choices import Chemistry, HistoryEventKind, LotStatus, MembershipRole, OrganisationKind
+
+SOH_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(max_length=10, choices=OrganisationKind.choices)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2 code")
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="organisations"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_supplier(self) -> bool:
+        return self.kind in (OrganisationKind.SUPPLIER, OrganisationKind.BOTH)
+
+    @property
+    def is_buyer(self) -> bool:
+        return self.kind in (OrganisationKind.BUYER, OrganisationKind.BOTH)
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(
+        max_length=10, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+class PackModel(models.Model):
+    manufacturer = models.CharField(max_length=120)
+    model = models.CharField(max_length=120)
+    chemistry = models.CharField(max_length=10, choices=Chemistry.choices)
+    nominal_voltage_v = models.DecimalField(max_digits=7, decimal_places=2)
+    nominal_capacity_ah = models.DecimalField(max_digits=8, decimal_places=2)
+    nominal_energy_kwh = models.DecimalField(max_digits=8, decimal_places=3)
+    cells_series = models.PositiveIntegerField()
+    cells_parallel = models.PositiveIntegerField(default=1)
+    baseline_resistance_mohm = models.DecimalField(
+        max_digits=9,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="DC internal resistance of the pack at beginning of life",
+    )
+    calendar_life_years = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Maker's calendar-life expiry, years from manufacture"
+    )
+
+    class Meta:
+        ordering = ["manufacturer", "model"]
+        constraints = [
+            models.UniqueConstraint(fields=["manufacturer", "model"], name="packmodel_unique"),
+            models.CheckConstraint(
+                condition=Q(nominal_capacity_ah__gt=0)
+                & Q(nominal_voltage_v__gt=0)
+                & Q(nominal_energy_kwh__gt=0),
+                name="packmodel_positive_ratings",
+            ),
+            models.CheckConstraint(
+                condition=Q(cells_series__gt=0) & Q(cells_parallel__gt=0),
+                name="packmodel_positive_cells",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manufacturer} {self.model} ({self.chemistry})"
+
+
+class Lot(models.Model):
+    supplier = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="lots")
+    reference = models.CharField(max_length=60, help_text="The supplier's own lot reference")
+    pack_model = models.ForeignKey(PackModel, on_delete=models.PROTECT, related_name="lots")
+    location = models.CharField(max_length=200)
+    quantity = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="Number of packs offered"
+    )
+    claimed_soh_pct = models.DecimalField(max_digits=5, decimal_places=2, validators=SOH_VALIDATORS)
+    price_per_kwh = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Asking price per kWh of nominal energy (EUR)",
+    )
+    status = models.CharField(max_length=12, choices=LotStatus.choices, default=LotStatus.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Read model kept by the verification pipeline, so browse pages filter without joins.
+    route = models.CharField(max_length=20, blank=True)
+    route_provisional = models.BooleanField(default=True)
+    measured_soh_pct = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    lowest_pack_soh_pct = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "reference"], name="lot_reference_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="lot_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(claimed_soh_pct__gte=0) & Q(claimed_soh_pct__lte=100),
+                name="lot_claimed_soh_range",
+            ),
+            models.CheckConstraint(condition=Q(price_per_kwh__gte=0), name="lot_price_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "route"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.quantity} x {self.pack_model}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("lot-detail", args=[self.pk])
+
+    @property
+    def total_energy_kwh(self) -> Decimal:
+        return self.pack_model.nominal_energy_kwh * self.quantity
+
+
+class Pack(models.Model):
+    lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="packs")
+    serial = models.CharField(max_length=100, help_text="Serial number or battery passport id")
+    claimed_soh_pct = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=SOH_VALIDATORS,
+        help_text="Blank: the lot's claim applies",
+    )
+    cycle_count = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["serial"]
+        constraints = [
+            models.UniqueConstraint(fields=["lot", "serial"], name="pack_serial_unique_in_lot"),
+            models.CheckConstraint(
+                condition=Q(claimed_soh_pct__isnull=True)
+                | (Q(claimed_soh_pct__gte=0) & Q(claimed_soh_pct__lte=100)),
+                name="pack_claimed_soh_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.serial
+
+    @property
+    def effective_claimed_soh_pct(self) -> Decimal:
+        return (
+            self.claimed_soh_pct if self.claimed_soh_pct is not None else self.lot.claimed_soh_pct
+        )
+
+
+class HistoryEvent(models.Model):
+    """One link of a lot's documented history (its chain of custody)."""
+
+    lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="history")
+    pack = models.ForeignKey(
+        Pack,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="history",
+        help_text="Blank: the event concerns every pack of the lot",
+    )
+    kind = models.CharField(max_length=20, choices=HistoryEventKind.choices)
+    occurred_on = models.DateField()
+    actor = models.CharField(max_length=200, blank=True)
+    vin = models.CharField(max_length=17, blank=True)
+    custody_from = models.CharField(max_length=200, blank=True)
+    custody_to = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.occurred_on}"

@@ -1,0 +1,67 @@
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+
+from .choices import BROWSABLE_LOT_STATUSES, OrganisationKind
+from .models import Lot, Organisation, Pack, PackModel
+
+SUPPLIER_KINDS = (OrganisationKind.SUPPLIER, OrganisationKind.BOTH)
+BUYER_KINDS = (OrganisationKind.BUYER, OrganisationKind.BOTH)
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def is_auditor(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_staff)
+
+
+def supplier_organisations(*, user: User) -> QuerySet[Organisation]:
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(memberships__user=user, kind__in=SUPPLIER_KINDS)
+
+
+def is_supplier(user: User) -> bool:
+    return supplier_organisations(user=user).exists()
+
+
+def is_buyer(user: User) -> bool:
+    if not user.is_authenticated:
+        return False
+    return Organisation.objects.filter(memberships__user=user, kind__in=BUYER_KINDS).exists()
+
+
+def _lots_with_relations() -> QuerySet[Lot]:
+    return Lot.objects.select_related("supplier", "pack_model")
+
+
+def lot_list_visible(*, user: User) -> QuerySet[Lot]:
+    """Lots a user may open: browsable ones, their own organisations' lots, or all for auditors."""
+    lots = _lots_with_relations()
+    if is_auditor(user):
+        return lots
+    if not user.is_authenticated:
+        return lots.none()
+    return lots.filter(
+        Q(status__in=BROWSABLE_LOT_STATUSES) | Q(supplier__memberships__user=user)
+    ).distinct()
+
+
+def lot_list_owned(*, user: User) -> QuerySet[Lot]:
+    return _lots_with_relations().filter(supplier__in=supplier_organisations(user=user))
+
+
+def lot_can_manage(*, user: User, lot: Lot) -> bool:
+    """Only the supplying organisation's members change a lot or see its raw test data."""
+    if not user.is_authenticated:
+        return False
+    return lot.supplier.memberships.filter(user=user).exists()
+
+
+def pack_list_manageable(*, user: User) -> QuerySet[Pack]:
+    return Pack.objects.select_related("lot", "lot__pack_model").filter(
+        lot__supplier__in=supplier_organisations(user=user)
+    )
+
+
+def pack_model_list() -> QuerySet[PackModel]:
+    return PackModel.objects.all()

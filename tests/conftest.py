@@ -1,0 +1,123 @@
+"""Shared fixtures: personas, and the gate for tests that need real services.
+
+Tests that need PostgreSQL, Redis or Chromium skip on a machine without them and say why;
+with REQUIRE_SERVICES=1 (set by .ci/run) the same condition fails the test instead.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from suppliers.choices import OrganisationKind
+from tests.factories import MembershipFactory, OrganisationFactory, PackModelFactory, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def need(available: bool, what: str) -> None:
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} (REQUIRE_SERVICES=1 makes this a failure, not a skip)")
+    pytest.skip(what)
+
+
+def redis_url() -> str:
+    from django.conf import settings
+
+    url = settings.CELERY_BROKER_URL
+    return url if url.startswith("redis") else "redis://127.0.0.1:6379/0"
+
+
+def redis_available(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def require_postgres():
+    need(
+        connection.vendor == "postgresql",
+        f"needs PostgreSQL: set DATABASE_URL=postgres://... (running on {connection.vendor})",
+    )
+
+
+@pytest.fixture
+def require_redis() -> str:
+    url = redis_url()
+    need(redis_available(url), f"needs Redis at {url}")
+    return url
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    need(
+        shutil.which(CHROMIUM) is not None,
+        f"needs Chromium at {CHROMIUM} (apt-get install chromium)",
+    )
+    return CHROMIUM
+
+
+# Personas: permission tests read like a story.
+@pytest.fixture
+def volta(db):
+    return OrganisationFactory(
+        name="Volta Fleet Services", slug="volta", kind=OrganisationKind.SUPPLIER
+    )
+
+
+@pytest.fixture
+def recell(db):
+    return OrganisationFactory(
+        name="ReCell Dismantling", slug="recell", kind=OrganisationKind.SUPPLIER
+    )
+
+
+@pytest.fixture
+def alice(volta):
+    """Alice lists lots for Volta Fleet Services."""
+    return MembershipFactory(user=UserFactory(username="alice"), organisation=volta).user
+
+
+@pytest.fixture
+def rob(recell):
+    """Rob lists lots for ReCell, a competing supplier."""
+    return MembershipFactory(user=UserFactory(username="rob"), organisation=recell).user
+
+
+@pytest.fixture
+def bianca(db):
+    """Bianca buys packs for telecom backup."""
+    towergrid = OrganisationFactory(name="TowerGrid", slug="towergrid", kind=OrganisationKind.BUYER)
+    return MembershipFactory(user=UserFactory(username="bianca"), organisation=towergrid).user
+
+
+@pytest.fixture
+def audrey(db):
+    """Audrey is platform staff and checks SOH claims."""
+    return UserFactory(username="audrey", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def lfp_telecom_pack(db):
+    return PackModelFactory(manufacturer="CATL", model="TB48100")
+
+
+@pytest.fixture
+def nmc_module(db):
+    return PackModelFactory(
+        manufacturer="Samsung SDI",
+        model="94 Ah module",
+        chemistry="NMC",
+        nominal_voltage_v="44.4",
+        nominal_capacity_ah="94",
+        nominal_energy_kwh="4.174",
+        cells_series=12,
+    )

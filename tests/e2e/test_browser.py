@@ -1,0 +1,102 @@
+"""The whole path in headless Chromium against a live server: supplier lists, buyer finds."""
+
+import os
+
+import pytest
+
+from tests.factories import PASSWORD
+from verification.domain import synthetic_cycling_csv
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser(chromium_path):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test
+    # body are still synchronous, so Django's async guard is relaxed for this test only.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def sign_in(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_supplier_lists_and_buyer_finds_a_verified_lot(
+    browser, live_server, alice, bianca, volta, lfp_telecom_pack, tmp_path
+):
+    from playwright.sync_api import expect
+
+    test_file = tmp_path / "pack-1-capacity.csv"
+    test_file.write_text(
+        synthetic_cycling_csv(
+            chemistry="LFP", nominal_capacity_ah=100.0, cells_series=16, soh_pct=78.0,
+            sample_interval_s=60.0,
+        )
+    )  # fmt: skip
+
+    supplier = browser.new_context().new_page()
+    sign_in(supplier, live_server.url, "alice")
+    expect(supplier.locator("h1")).to_have_text("My lots")
+    supplier.click("text=List a new lot")
+    supplier.fill("#id_reference", "E2E-LOT-1")
+    supplier.select_option("#id_pack_model", str(lfp_telecom_pack.pk))
+    supplier.fill("#id_location", "Leeds, GB")
+    supplier.fill("#id_quantity", "12")
+    supplier.fill("#id_claimed_soh_pct", "79")
+    supplier.fill("#id_price_per_kwh", "88")
+    supplier.fill("#id_manufactured_on", "2017-03-01")
+    supplier.fill("#id_removed_on", "2025-09-30")
+    supplier.fill("#id_packs-0-serial", "E2E-P1")
+    supplier.click("text=Save draft lot")
+    expect(supplier.locator("h1")).to_have_text("Lot E2E-LOT-1")
+    expect(supplier.locator("#lot-status")).to_have_text("Draft")
+
+    supplier.click("#submit-lot")
+    expect(supplier.locator("#lot-status")).to_have_text("Submitted")
+    supplier.set_input_files("#id_file", str(test_file))
+    supplier.click("#upload-button")
+    expect(supplier.locator("#lot-status")).to_have_text("Verified", timeout=30_000)
+    expect(supplier.locator("#measured-soh")).to_contain_text("78.")
+    supplier.screenshot(path=str(tmp_path / "supplier-lot.png"), full_page=True)
+
+    buyer = browser.new_context().new_page()
+    sign_in(buyer, live_server.url, "bianca")
+    buyer.goto(f"{live_server.url}/lots/")
+    buyer.select_option("#id_chemistry", "LFP")
+    buyer.select_option("#id_route", "reuse-ESS")
+    buyer.fill("#id_soh_min", "70")
+    buyer.click("text=Filter")
+    row = buyer.locator("#lots tbody tr", has_text="E2E-LOT-1")
+    expect(row).to_contain_text("reuse-ESS")
+    buyer.fill("#id_soh_min", "80")
+    buyer.click("text=Filter")
+    expect(buyer.locator("#lots")).not_to_contain_text("E2E-LOT-1")
+    buyer.fill("#id_soh_min", "")
+    buyer.click("text=Filter")
+    buyer.click("text=E2E-LOT-1")
+    expect(buyer.locator("#routing")).to_contain_text("reuse-ESS")
+    expect(buyer.locator("#routing")).to_contain_text("capacity-band")
+    expect(buyer.locator("#packs")).to_contain_text("Claim confirmed")
+    expect(buyer.locator("#supplier-tools")).to_have_count(0)
+    buyer.screenshot(path=str(tmp_path / "buyer-lot.png"), full_page=True)

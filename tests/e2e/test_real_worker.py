@@ -1,0 +1,134 @@
+"""The pipeline with a real Celery worker process consuming from Redis, on PostgreSQL."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from config.celery import app as celery_app
+from suppliers.choices import LotStatus
+from suppliers.models import Lot
+from tests.factories import capacity_test_upload
+from verification.choices import TestRecordStatus
+from verification.models import TestRecord, Verification
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker(require_postgres, require_redis, tmp_path):
+    """A worker process on the test database, and this process sending to its broker."""
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": require_redis,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+             "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    saved = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = require_redis
+    try:
+        yield log
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.broker_url = saved
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_until_settled(record_id: int, log: Path, timeout_s: float = 90) -> TestRecord:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        record = TestRecord.objects.get(pk=record_id)
+        if record.is_settled:
+            return record
+        time.sleep(0.5)
+    pytest.fail(f"the worker did not settle test record {record_id}; log:\n{log.read_text()}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_verifies_and_routes_an_upload(worker, alice, volta, lfp_telecom_pack):
+    api = APIClient()
+    api.force_authenticate(alice)
+    created = api.post(
+        "/api/lots/",
+        {
+            "reference": "WORKER-1",
+            "pack_model": lfp_telecom_pack.pk,
+            "location": "Leeds",
+            "quantity": 2,
+            "claimed_soh_pct": "83",
+            "price_per_kwh": "90",
+            "packs": [{"serial": "W-GOOD"}, {"serial": "W-BAD"}],
+            "history": [{"kind": "manufactured", "occurred_on": "2017-01-01"}],
+        },
+        format="json",
+    ).json()
+    assert api.post(f"/api/lots/{created['id']}/submit/").status_code == 200
+    good, bad = (p["pack"]["id"] for p in created["packs"])
+
+    response = api.post(
+        f"/api/packs/{good}/test-records/",
+        {"file": capacity_test_upload(soh_pct=82.0, pack_model=lfp_telecom_pack)},
+        format="multipart",
+    )
+    assert response.status_code == 201
+    assert Lot.objects.get(pk=created["id"]).status == LotStatus.VERIFYING
+    record = wait_until_settled(response.json()["id"], worker)
+    assert record.status == TestRecordStatus.DONE, record.error
+    run = Verification.objects.get(test_record=record)
+    assert run.measured_soh_pct == pytest.approx(82.0, abs=0.5)
+    assert run.verdict == "confirmed"
+
+    junk = api.post(
+        f"/api/packs/{bad}/test-records/",
+        {
+            "file": capacity_test_upload(
+                soh_pct=82.0, pack_model=lfp_telecom_pack, name="x.csv"
+            ).read()[:-400]
+            + b"\n9999,-50,abc,1,4\n"
+        },
+        format="multipart",
+    )
+    assert junk.status_code == 400  # a bytes body is no file: the API says so
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    junk = api.post(
+        f"/api/packs/{bad}/test-records/",
+        {
+            "file": SimpleUploadedFile(
+                "junk.csv", b"time_s,current_a,voltage_v,cycle,step\n1,2,abc,1,1\n"
+            )
+        },
+        format="multipart",
+    )
+    failed = wait_until_settled(junk.json()["id"], worker)
+    assert failed.status == TestRecordStatus.FAILED
+    assert "row 2: voltage_v is not a number" in failed.error
+
+    lot = Lot.objects.get(pk=created["id"])
+    assert lot.status == LotStatus.SUBMITTED  # one pack still lacks usable data
+    assert lot.measured_soh_pct is not None

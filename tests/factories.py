@@ -1,0 +1,112 @@
+from datetime import date
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from suppliers.choices import Chemistry, HistoryEventKind, LotStatus, OrganisationKind
+from suppliers.models import HistoryEvent, Lot, Membership, Organisation, Pack, PackModel
+from verification.domain import synthetic_cycling_csv
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    slug = factory.Sequence(lambda n: f"org-{n}")
+    kind = OrganisationKind.SUPPLIER
+    country = "GB"
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class PackModelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PackModel
+        django_get_or_create = ("manufacturer", "model")
+
+    manufacturer = "CATL"
+    model = factory.Sequence(lambda n: f"TB48-{n}")
+    chemistry = Chemistry.LFP
+    nominal_voltage_v = Decimal("51.2")
+    nominal_capacity_ah = Decimal("100")
+    nominal_energy_kwh = Decimal("5.12")
+    cells_series = 16
+    cells_parallel = 1
+    baseline_resistance_mohm = Decimal("28")
+    calendar_life_years = 15
+
+
+class LotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lot
+        skip_postgeneration_save = True
+
+    supplier = factory.SubFactory(OrganisationFactory)
+    reference = factory.Sequence(lambda n: f"LOT-{n:04d}")
+    pack_model = factory.SubFactory(PackModelFactory)
+    location = "Leeds, GB"
+    quantity = 10
+    claimed_soh_pct = Decimal("85")
+    price_per_kwh = Decimal("90")
+    status = LotStatus.SUBMITTED
+
+    @factory.post_generation
+    def with_history(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            HistoryEvent.objects.create(
+                lot=obj, kind=HistoryEventKind.MANUFACTURED, occurred_on=date(2018, 1, 1)
+            )
+            HistoryEvent.objects.create(
+                lot=obj, kind=HistoryEventKind.REMOVED, occurred_on=date(2025, 6, 1)
+            )
+
+
+class PackFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pack
+
+    lot = factory.SubFactory(LotFactory)
+    serial = factory.Sequence(lambda n: f"SN-{n:06d}")
+
+
+def capacity_test_upload(
+    *, soh_pct: float, pack_model: PackModel, name: str = "capacity-test.csv", seed: int = 1
+) -> SimpleUploadedFile:
+    """A canonical CSV of a full capacity test whose measured SOH is soh_pct."""
+    text = synthetic_cycling_csv(
+        chemistry=pack_model.chemistry,
+        nominal_capacity_ah=float(pack_model.nominal_capacity_ah),
+        cells_series=pack_model.cells_series,
+        soh_pct=soh_pct,
+        cycles=2,
+        sample_interval_s=60.0,
+        seed=seed,
+    )
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")

@@ -1,0 +1,114 @@
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from suppliers.choices import LotStatus
+from tests.factories import LotFactory, PackModelFactory
+
+
+@pytest.fixture
+def market(volta, recell, lfp_telecom_pack, nmc_module):
+    """Verified lots across routes, plus lots buyers must not see."""
+    return {
+        "lfp_ess": LotFactory(
+            supplier=volta,
+            pack_model=lfp_telecom_pack,
+            status=LotStatus.VERIFIED,
+            route="reuse-ESS",
+            route_provisional=False,
+            measured_soh_pct=Decimal("86"),
+        ),
+        "lfp_small": LotFactory(
+            supplier=recell,
+            pack_model=lfp_telecom_pack,
+            status=LotStatus.VERIFIED,
+            route="small-application",
+            route_provisional=False,
+            measured_soh_pct=Decimal("45"),
+        ),
+        "nmc_recycle": LotFactory(
+            supplier=recell,
+            pack_model=nmc_module,
+            status=LotStatus.VERIFIED,
+            route="recycle",
+            route_provisional=False,
+            measured_soh_pct=Decimal("72"),
+        ),
+        "draft": LotFactory(supplier=volta, pack_model=lfp_telecom_pack, status=LotStatus.DRAFT),
+        "discrepancy": LotFactory(
+            supplier=recell,
+            pack_model=lfp_telecom_pack,
+            status=LotStatus.DISCREPANCY,
+            route="reuse-ESS",
+            measured_soh_pct=Decimal("70"),
+        ),
+        "submitted": LotFactory(
+            supplier=recell, pack_model=lfp_telecom_pack, status=LotStatus.SUBMITTED
+        ),
+    }
+
+
+FILTERS = [
+    ({}, {"lfp_ess", "lfp_small", "nmc_recycle"}),
+    ({"chemistry": "LFP"}, {"lfp_ess", "lfp_small"}),
+    ({"chemistry": "NMC"}, {"nmc_recycle"}),
+    ({"route": "reuse-ESS"}, {"lfp_ess"}),
+    ({"route": "small-application"}, {"lfp_small"}),
+    ({"soh_min": "60"}, {"lfp_ess", "nmc_recycle"}),
+    ({"soh_min": "40", "soh_max": "75"}, {"lfp_small", "nmc_recycle"}),
+    ({"chemistry": "LFP", "soh_min": "80"}, {"lfp_ess"}),
+]
+
+
+@pytest.mark.parametrize(("params", "expected"), FILTERS)
+def test_page_and_api_filter_the_same_way(client, bianca, market, params, expected):
+    by_reference = {lot.reference: name for name, lot in market.items()}
+    client.force_login(bianca)
+    page = client.get("/lots/", params)
+    assert page.status_code == 200
+    on_page = {by_reference[lot.reference] for lot in page.context["page"]}
+    api = APIClient()
+    api.force_authenticate(bianca)
+    body = api.get("/api/lots/", params).json()
+    in_api = {by_reference[lot["reference"]] for lot in body["results"]}
+    assert on_page == expected
+    assert in_api == expected
+
+
+def test_bad_filter_values_are_400_in_the_api(bianca, market):
+    api = APIClient()
+    api.force_authenticate(bianca)
+    assert api.get("/api/lots/", {"soh_min": "lots"}).status_code == 400
+    assert api.get("/api/lots/", {"route": "landfill"}).status_code == 400
+
+
+def test_buyer_cannot_open_unverified_lots(client, bianca, market):
+    client.force_login(bianca)
+    assert client.get(market["lfp_ess"].get_absolute_url()).status_code == 200
+    for name in ("draft", "discrepancy", "submitted"):
+        assert client.get(market[name].get_absolute_url()).status_code == 404
+
+
+def test_browse_query_count_does_not_grow_with_lots(client, bianca, volta):
+    client.force_login(bianca)
+    pack_model = PackModelFactory()
+    LotFactory.create_batch(3, supplier=volta, pack_model=pack_model, status=LotStatus.VERIFIED)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/lots/")
+    LotFactory.create_batch(20, supplier=volta, pack_model=pack_model, status=LotStatus.VERIFIED)
+    with CaptureQueriesContext(connection) as many:
+        client.get("/lots/")
+    assert len(many) == len(few)
+    assert len(many) <= 10
+
+
+def test_api_list_query_count_is_capped(bianca, volta):
+    api = APIClient()
+    api.force_authenticate(bianca)
+    LotFactory.create_batch(25, supplier=volta, status=LotStatus.VERIFIED)
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/lots/").status_code == 200
+    assert len(queries) <= 8

@@ -1,0 +1,34 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from routing.models import RoutingDecision
+from suppliers.choices import LotStatus
+from suppliers.models import Lot
+from verification.models import TestRecord, Verification
+
+
+@pytest.mark.django_db
+def test_load_demo_covers_every_route_and_is_idempotent(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=StringIO(), verbosity=0)
+    routes = {lot.reference: lot.route for lot in Lot.objects.all()}
+    assert routes["VFS-2026-001"] == "reuse-ESS"
+    assert routes["VFS-2026-002"] == "small-application"
+    assert routes["REC-0108"] == "recycle"  # NMC below 80 %: the earlier exit
+    assert routes["REC-0109"] == "recycle"  # below the 20 % floor
+    assert routes["REC-0110"] == "recycle"  # thermal event in its history
+    assert routes["VFS-2026-003"] == "hold"  # NMC above 80 % without a resistance figure
+    assert Lot.objects.get(reference="VFS-2026-004").status == LotStatus.DISCREPANCY
+    assert Lot.objects.get(reference="VFS-2026-005").status == LotStatus.DRAFT
+    assert not TestRecord.objects.exclude(status="done").exists()
+    counts = (Lot.objects.count(), Verification.objects.count(), RoutingDecision.objects.count())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=StringIO(), verbosity=0)
+    assert (
+        Lot.objects.count(),
+        Verification.objects.count(),
+        RoutingDecision.objects.count(),
+    ) == counts

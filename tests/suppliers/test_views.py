@@ -1,0 +1,61 @@
+from suppliers.choices import LotStatus
+from suppliers.models import Lot
+
+
+def form_data(pack_model, **overrides):
+    data = {
+        "supplier": "",
+        "reference": "WEB-1",
+        "pack_model": pack_model.pk,
+        "location": "Leeds",
+        "quantity": "5",
+        "claimed_soh_pct": "80",
+        "price_per_kwh": "70",
+        "manufactured_on": "2018-01-01",
+        "removed_on": "2025-05-01",
+        "vin": "",
+        "packs-TOTAL_FORMS": "3",
+        "packs-INITIAL_FORMS": "0",
+        "packs-MIN_NUM_FORMS": "1",
+        "packs-MAX_NUM_FORMS": "500",
+        "packs-0-serial": "W-1",
+        "packs-0-claimed_soh_pct": "",
+        "packs-0-cycle_count": "800",
+        "packs-1-serial": "W-2",
+        "packs-2-serial": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_supplier_lists_a_lot_through_the_form(client, alice, volta, lfp_telecom_pack):
+    client.force_login(alice)
+    response = client.post("/supplier/lots/new/", form_data(lfp_telecom_pack, supplier=volta.pk))
+    assert response.status_code == 302
+    lot = Lot.objects.get()
+    assert lot.status == LotStatus.DRAFT
+    assert lot.packs.count() == 2
+    assert lot.history.count() == 2
+    page = client.get(response["Location"])
+    assert b"W-1" in page.content
+
+
+def test_form_errors_are_shown_not_500(client, alice, volta, lfp_telecom_pack):
+    client.force_login(alice)
+    response = client.post(
+        "/supplier/lots/new/",
+        form_data(
+            lfp_telecom_pack,
+            supplier=volta.pk,
+            claimed_soh_pct="150",
+            **{"packs-0-serial": "", "packs-1-serial": ""},
+        ),
+    )
+    assert response.status_code == 200
+    assert b"less than or equal to 100" in response.content
+    assert not Lot.objects.exists()
+
+
+def test_buyer_cannot_open_the_lot_form(client, bianca):
+    client.force_login(bianca)
+    assert client.get("/supplier/lots/new/").status_code == 403

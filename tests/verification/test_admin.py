@@ -1,0 +1,33 @@
+import pytest
+
+from tests.factories import LotFactory, PackFactory, capacity_test_upload
+from verification import services
+
+
+@pytest.fixture
+def discrepancy(alice, volta, lfp_telecom_pack, django_capture_on_commit_callbacks):
+    lot = LotFactory(
+        supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=92, reference="CLAIM-92"
+    )
+    pack = PackFactory(lot=lot, serial="OVERCLAIMED-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.test_record_create(
+            user=alice,
+            pack=pack,
+            uploaded_file=capacity_test_upload(soh_pct=75, pack_model=lfp_telecom_pack),
+        )
+    return pack
+
+
+def test_auditor_sees_the_discrepancy_queue(client, audrey, discrepancy):
+    client.force_login(audrey)
+    response = client.get("/admin/verification/discrepancyclaim/")
+    assert response.status_code == 200
+    assert b"OVERCLAIMED-1" in response.content
+    assert b"CLAIM-92" in response.content
+
+
+def test_suppliers_do_not_reach_the_admin(client, alice, discrepancy):
+    client.force_login(alice)
+    response = client.get("/admin/verification/discrepancyclaim/")
+    assert response.status_code == 302

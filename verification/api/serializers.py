@@ -1,0 +1,66 @@
+from rest_framework import serializers
+
+from verification.choices import TestDataFormat
+from verification.models import Measurement, TestRecord, Verification
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Measurement
+        fields = [
+            "discharge_capacity_ah",
+            "nominal_capacity_ah",
+            "soh_pct",
+            "soh_definition",
+            "cycle_used",
+            "cycles",
+            "sample_count",
+            "c_rate",
+            "max_temperature_c",
+            "units",
+            "warnings",
+        ]
+
+
+class VerificationSummarySerializer(serializers.ModelSerializer):
+    measurement = MeasurementSerializer(allow_null=True)
+    rule_set = serializers.StringRelatedField()
+
+    class Meta:
+        model = Verification
+        fields = [
+            "id",
+            "status",
+            "verdict",
+            "claimed_soh_pct",
+            "measured_soh_pct",
+            "difference_pct_points",
+            "tolerance_pct_points",
+            "rule_set",
+            "measurement",
+            "finished_at",
+        ]
+
+
+class TestRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TestRecord
+        fields = [
+            "id",
+            "pack",
+            "original_name",
+            "format",
+            "sha256",
+            "size_bytes",
+            "uploaded_at",
+            "status",
+            "error",
+        ]
+        read_only_fields = fields
+
+
+class TestRecordUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    format = serializers.ChoiceField(
+        choices=TestDataFormat.choices, default=TestDataFormat.CANONICAL_CSV
+    )

@@ -1,0 +1,119 @@
+from django.conf import settings
+from django.db import models
+
+from .choices import SohDefinition, TestDataFormat, TestRecordStatus, Verdict, VerificationStatus
+
+
+class TestRecord(models.Model):
+    """One uploaded file of test data for one pack."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    pack = models.ForeignKey(
+        "suppliers.Pack", on_delete=models.CASCADE, related_name="test_records"
+    )
+    file = models.FileField(upload_to="test-data/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    format = models.CharField(
+        max_length=20, choices=TestDataFormat.choices, default=TestDataFormat.CANONICAL_CSV
+    )
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=12, choices=TestRecordStatus.choices, default=TestRecordStatus.PENDING
+    )
+    error = models.TextField(blank=True, help_text="Why the file could not be used")
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def is_settled(self) -> bool:
+        return self.status in (TestRecordStatus.DONE, TestRecordStatus.FAILED)
+
+
+class Measurement(models.Model):
+    """Figures computed from one test record; never from the claim."""
+
+    test_record = models.OneToOneField(
+        TestRecord, on_delete=models.CASCADE, related_name="measurement"
+    )
+    discharge_capacity_ah = models.FloatField()
+    nominal_capacity_ah = models.FloatField()
+    soh_pct = models.FloatField()
+    soh_definition = models.CharField(
+        max_length=12, choices=SohDefinition.choices, default=SohDefinition.CAPACITY
+    )
+    cycle_used = models.IntegerField(help_text="Cycle whose full discharge gave the capacity")
+    cycles = models.JSONField(default=list, help_text="Per-cycle capacities and energies")
+    sample_count = models.PositiveIntegerField()
+    c_rate = models.FloatField(null=True, help_text="Mean discharge current / nominal capacity")
+    max_temperature_c = models.FloatField(null=True)
+    units = models.JSONField(default=dict)
+    warnings = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.discharge_capacity_ah:.2f} Ah, SOH {self.soh_pct:.1f} %"
+
+
+class Verification(models.Model):
+    """Measured vs claimed for one pack under one rule-set version.
+
+    The row doubles as the pipeline's run row: unique on (pack, file hash, rule set) and claimed
+    by compare-and-set, so a task delivered twice does the work once.
+    """
+
+    pack = models.ForeignKey(
+        "suppliers.Pack", on_delete=models.CASCADE, related_name="verifications"
+    )
+    test_record = models.ForeignKey(
+        TestRecord, on_delete=models.CASCADE, related_name="verifications"
+    )
+    rule_set = models.ForeignKey(
+        "routing.RuleSet", on_delete=models.PROTECT, related_name="verifications"
+    )
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=10, choices=VerificationStatus.choices, default=VerificationStatus.PENDING
+    )
+    measurement = models.ForeignKey(
+        Measurement, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    claimed_soh_pct = models.FloatField(null=True)
+    measured_soh_pct = models.FloatField(null=True)
+    difference_pct_points = models.FloatField(null=True)
+    tolerance_pct_points = models.FloatField(null=True)
+    verdict = models.CharField(max_length=12, choices=Verdict.choices, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pack", "sha256", "rule_set"], name="verification_run_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["verdict", "status"])]
+
+    def __str__(self) -> str:
+        return f"Verification #{self.pk} of {self.pack} ({self.status})"
+
+
+class DiscrepancyClaim(Verification):
+    """The auditors' queue: claims whose measured SOH disagrees with the supplier's."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "claim with a discrepancy"
+        verbose_name_plural = "claims with a discrepancy"

@@ -1,0 +1,48 @@
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from suppliers.models import Lot
+
+from .choices import TestRecordStatus, Verdict, VerificationStatus
+from .models import TestRecord, Verification
+
+
+def verification_latest_per_pack(*, lot: Lot) -> dict[int, Verification]:
+    """Each pack's most recent finished verification (earlier ones stay as history)."""
+    runs = (
+        Verification.objects.filter(pack__lot=lot, status=VerificationStatus.DONE)
+        .select_related("measurement", "test_record")
+        .order_by("pack_id", "-finished_at", "-pk")
+    )
+    latest: dict[int, Verification] = {}
+    for run in runs:
+        latest.setdefault(run.pack_id, run)
+    return latest
+
+
+def test_record_unsettled_exists(*, lot: Lot) -> bool:
+    return TestRecord.objects.filter(
+        pack__lot=lot, status__in=[TestRecordStatus.PENDING, TestRecordStatus.PROCESSING]
+    ).exists()
+
+
+def test_record_list_for_lot(*, lot: Lot) -> QuerySet[TestRecord]:
+    return TestRecord.objects.filter(pack__lot=lot).select_related("pack", "measurement")
+
+
+def verification_discrepancies() -> QuerySet[Verification]:
+    return Verification.objects.filter(
+        verdict=Verdict.DISCREPANCY, status=VerificationStatus.DONE
+    ).select_related("pack__lot__supplier", "measurement")
+
+
+def test_record_ids_stale(*, older_than: timedelta = timedelta(minutes=15)) -> list[int]:
+    cutoff = timezone.now() - older_than
+    return list(
+        TestRecord.objects.filter(
+            status__in=[TestRecordStatus.PENDING, TestRecordStatus.PROCESSING],
+            uploaded_at__lt=cutoff,
+        ).values_list("pk", flat=True)[:500]
+    )

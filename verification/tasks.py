@@ -1,0 +1,39 @@
+import logging
+
+from celery import shared_task
+from django.db import DatabaseError, InterfaceError, OperationalError
+
+from .selectors import test_record_ids_stale
+from .services import test_record_fail, verification_run
+
+logger = logging.getLogger(__name__)
+
+# Worth another try: the database or the file storage was briefly unreachable. Bad data is
+# never retried; the service stores it as a clear error instead of raising.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, DatabaseError, OSError)
+MAX_RETRIES = 5
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def verify_test_record(self, test_record_id: int) -> None:
+    try:
+        verification_run(test_record_id=test_record_id)
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries >= MAX_RETRIES:
+            logger.exception("giving up on test record %s", test_record_id)
+            test_record_fail(
+                test_record_id=test_record_id,
+                message=f"Verification could not run after {MAX_RETRIES + 1} attempts ({exc}). "
+                "An auditor can re-run it.",
+            )
+            return
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries * 5, 300)) from exc
+
+
+@shared_task(acks_late=True)
+def requeue_stale_test_records() -> int:
+    """Enqueue again the uploads that have waited too long; the run row keeps this idempotent."""
+    ids = test_record_ids_stale()
+    for test_record_id in ids:
+        verify_test_record.delay(test_record_id)
+    return len(ids)

@@ -1,0 +1,78 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from suppliers.errors import ApplicationError
+from suppliers.models import Lot
+from suppliers.selectors import is_auditor, lot_can_manage
+
+from .forms import TestRecordUploadForm
+from .selectors import test_record_list_for_lot
+from .services import test_record_create
+
+
+def upload_too_large(request) -> str | None:
+    """Refuse an oversized body from its Content-Length, before Django reads it."""
+    limit_mb = settings.TEST_DATA_MAX_UPLOAD_MB
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    # Multipart framing adds a little; allow a megabyte for it.
+    if length > (limit_mb + 1) * 1024 * 1024:
+        return f"The upload is {length / 1024 / 1024:.1f} MB; the limit is {limit_mb} MB."
+    return None
+
+
+@login_required
+@require_POST
+def test_record_upload(request, pk: int):
+    lot = get_object_or_404(Lot, pk=pk)
+    if not lot_can_manage(user=request.user, lot=lot):
+        raise PermissionDenied("Only the supplier of this lot can upload its test data.")
+    too_large = upload_too_large(request)
+    if too_large:
+        messages.error(request, too_large)
+        return redirect(lot)
+    form = TestRecordUploadForm(request.POST, request.FILES, lot=lot)
+    if form.is_valid():
+        try:
+            record = test_record_create(
+                user=request.user,
+                pack=form.cleaned_data["pack"],
+                uploaded_file=form.cleaned_data["file"],
+                data_format=form.cleaned_data["data_format"],
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, f"{record.original_name} uploaded for pack {record.pack.serial}."
+            )
+    else:
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{field}: {error}")
+    return redirect(lot)
+
+
+@login_required
+def test_record_status(request, pk: int):
+    """The htmx partial that polls upload and verification status while a worker runs."""
+    lot = get_object_or_404(Lot, pk=pk)
+    if not (lot_can_manage(user=request.user, lot=lot) or is_auditor(request.user)):
+        raise PermissionDenied
+    records = list(test_record_list_for_lot(lot=lot))
+    polling = any(not r.is_settled for r in records)
+    response = render(
+        request,
+        "verification/_test_records.html",
+        {"lot": lot, "records": records, "polling": polling},
+    )
+    if request.htmx and not polling:
+        # Verification finished: reload the whole page so figures and route show.
+        response["HX-Refresh"] = "true"
+    return response
