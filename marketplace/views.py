@@ -24,6 +24,11 @@ def lot_browse(request):
 @login_required
 def lot_detail(request, pk: int):
     lot = get_object_or_404(lot_list_visible(user=request.user), pk=pk)
+    return render_lot_page(request, lot)
+
+
+def render_lot_page(request, lot, *, upload_form=None, upload_error: str = "", status: int = 200):
+    """The lot page; the upload view re-renders it with its bound form when input is bad."""
     can_manage = lot_can_manage(user=request.user, lot=lot)
     context = {
         "lot": lot,
@@ -31,11 +36,12 @@ def lot_detail(request, pk: int):
         "history": lot.history.all(),
         "can_manage": can_manage,
         "is_auditor": is_auditor(request.user),
+        "upload_error": upload_error,
     }
     if can_manage or is_auditor(request.user):
         records = list(test_record_list_for_lot(lot=lot))
         context["records"] = records
         context["polling"] = any(not r.is_settled for r in records)
     if can_manage:
-        context["upload_form"] = TestRecordUploadForm(lot=lot)
-    return render(request, "marketplace/lot_detail.html", context)
+        context["upload_form"] = upload_form or TestRecordUploadForm(lot=lot)
+    return render(request, "marketplace/lot_detail.html", context, status=status)

@@ -59,7 +59,8 @@ def lot_new(request):
         else:
             messages.success(request, f"Lot {lot.reference} saved as a draft.")
             return redirect(lot)
-    return render(request, "suppliers/lot_form.html", {"form": form, "packs": packs})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "suppliers/lot_form.html", {"form": form, "packs": packs}, status=status)
 
 
 @login_required

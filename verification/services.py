@@ -157,7 +157,7 @@ def _measure_and_store(*, record: TestRecord, run: Verification, rule_set) -> Ve
             pack=pack,
             rule_set=rule_set,
             soh_pct=measured_soh,
-            verified=check.verdict == Verdict.CONFIRMED,
+            verified=True,
             verification=run,
         )
         lot_recompute(lot_id=pack.lot_id)
@@ -204,6 +204,8 @@ def lot_recompute(*, lot_id: int) -> Lot:
 
     The lot is routed on its weakest pack: a buyer takes every pack of the lot, so the lot can
     only be promised at the grade of its lowest measured (or, where unmeasured, claimed) SOH.
+    The route is provisional until every pack has been measured; a claim the measurements
+    contradict sends the lot to the auditors, while its route follows the measurements.
     """
     lot = Lot.objects.select_for_update().select_related("pack_model").get(pk=lot_id)
     packs = list(lot.packs.all())
@@ -234,7 +236,7 @@ def lot_recompute(*, lot_id: int) -> Lot:
         pack=None,
         rule_set=rule_set_active(),
         soh_pct=min(per_pack_soh) if per_pack_soh else float(lot.claimed_soh_pct),
-        verified=all_confirmed,
+        verified=all_measured,
     )
     lot.route = decision.route
     lot.route_provisional = decision.provisional

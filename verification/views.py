@@ -33,10 +33,11 @@ def test_record_upload(request, pk: int):
     lot = get_object_or_404(Lot, pk=pk)
     if not lot_can_manage(user=request.user, lot=lot):
         raise PermissionDenied("Only the supplier of this lot can upload its test data.")
+    from marketplace.views import render_lot_page
+
     too_large = upload_too_large(request)
     if too_large:
-        messages.error(request, too_large)
-        return redirect(lot)
+        return render_lot_page(request, lot, upload_error=too_large, status=400)
     form = TestRecordUploadForm(request.POST, request.FILES, lot=lot)
     if form.is_valid():
         try:
@@ -47,16 +48,13 @@ def test_record_upload(request, pk: int):
                 data_format=form.cleaned_data["data_format"],
             )
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(
                 request, f"{record.original_name} uploaded for pack {record.pack.serial}."
             )
-    else:
-        for field, errors in form.errors.items():
-            for error in errors:
-                messages.error(request, f"{field}: {error}")
-    return redirect(lot)
+            return redirect(lot)
+    return render_lot_page(request, lot, upload_form=form, status=400)
 
 
 @login_required

@@ -51,7 +51,7 @@ def test_form_errors_are_shown_not_500(client, alice, volta, lfp_telecom_pack):
             **{"packs-0-serial": "", "packs-1-serial": ""},
         ),
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert b"less than or equal to 100" in response.content
     assert not Lot.objects.exists()
 

@@ -68,7 +68,9 @@ def test_claim_far_from_measurement_goes_to_the_auditors(
     assert run.difference_pct_points == pytest.approx(-15.0, abs=0.6)
     pack.lot.refresh_from_db()
     assert pack.lot.status == LotStatus.DISCREPANCY
-    assert pack.lot.route_provisional is True
+    # The route follows what was measured; the auditors settle the claim.
+    assert pack.lot.route == "reuse-ESS"
+    assert pack.lot.route_provisional is False
 
 
 def test_new_data_reruns_and_keeps_history(
@@ -210,3 +212,28 @@ def test_upload_limit_is_enforced(alice, pack, settings):
             pack=pack,
             uploaded_file=SimpleUploadedFile("big.csv", b"0" * (1024 * 1024 + 1)),
         )
+
+
+def test_route_stays_provisional_until_every_pack_is_measured(
+    alice, lot, pack, lfp_telecom_pack, django_capture_on_commit_callbacks
+):
+    second = PackFactory(lot=lot, serial="P-2")
+    upload(
+        alice,
+        pack,
+        capacity_test_upload(soh_pct=84.0, pack_model=lfp_telecom_pack),
+        django_capture_on_commit_callbacks,
+    )
+    lot.refresh_from_db()
+    assert lot.status == LotStatus.SUBMITTED
+    assert lot.route_provisional is True
+    upload(
+        alice,
+        second,
+        capacity_test_upload(soh_pct=45.0, pack_model=lfp_telecom_pack, seed=3),
+        django_capture_on_commit_callbacks,
+    )
+    lot.refresh_from_db()
+    # Routed on its weakest pack: 45 % is small-application even though the other is at 84 %.
+    assert (lot.route, lot.route_provisional) == ("small-application", False)
+    assert float(lot.lowest_pack_soh_pct) == pytest.approx(45.0, abs=0.5)
