@@ -1,9 +1,9 @@
 """The pure routing rules engine; see engine.py. No Django here, ever."""
 
-from .engine import (
+from .engine import DEFAULT_THRESHOLDS, decide
+from .rules import (
     CHEMISTRIES,
     DEEP_DISCHARGE,
-    DEFAULT_THRESHOLDS,
     KNOWN_CHEMISTRIES,
     NICKEL_CHEMISTRIES,
     OUTCOME_FIRED,
@@ -22,7 +22,6 @@ from .engine import (
     PackFacts,
     RuleCheck,
     Thresholds,
-    decide,
 )
 
 __all__ = [

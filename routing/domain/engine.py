@@ -8,7 +8,6 @@ pack's own figures.
 from __future__ import annotations
 
 from .rules import (
-    CHEMISTRIES,
     DEEP_DISCHARGE,
     KNOWN_CHEMISTRIES,
     NICKEL_CHEMISTRIES,
@@ -16,12 +15,10 @@ from .rules import (
     OUTCOME_NOT_REACHED,
     OUTCOME_OFF,
     OUTCOME_PASSED,
-    OUTCOMES,
     ROUTE_HOLD,
     ROUTE_RECYCLE,
     ROUTE_REUSE_ESS,
     ROUTE_SMALL_APPLICATION,
-    ROUTES,
     RULE_CALENDAR,
     RULE_CAPACITY,
     RULE_CELL_FLOOR,
@@ -38,31 +35,7 @@ from .rules import (
     Thresholds,
 )
 
-# Re-exported so callers may import everything from either module.
-__all__ = [
-    "CHEMISTRIES",
-    "DEEP_DISCHARGE",
-    "DEFAULT_THRESHOLDS",
-    "KNOWN_CHEMISTRIES",
-    "NICKEL_CHEMISTRIES",
-    "OUTCOMES",
-    "OUTCOME_FIRED",
-    "OUTCOME_NOT_REACHED",
-    "OUTCOME_OFF",
-    "OUTCOME_PASSED",
-    "ROUTES",
-    "ROUTE_HOLD",
-    "ROUTE_RECYCLE",
-    "ROUTE_REUSE_ESS",
-    "ROUTE_SMALL_APPLICATION",
-    "RULE_NAMES",
-    "SAFETY_EVENTS",
-    "Decision",
-    "PackFacts",
-    "RuleCheck",
-    "Thresholds",
-    "decide",
-]
+__all__ = ["DEFAULT_THRESHOLDS", "decide"]
 
 _EVENT_LABELS = {
     "thermal-event": "thermal event",

@@ -19,7 +19,8 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def browser(chromium_path):
+def browser(chromium_path, live_server):
+    """Depends on live_server so the browser closes (and drops keep-alive connections) first."""
     # Playwright's sync API runs an event loop in this thread; the ORM calls in the test
     # body are still synchronous, so Django's async guard is relaxed for this test only.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -27,7 +27,6 @@ from routing.domain import (
     RuleCheck,
     Thresholds,
     decide,
-    engine,
 )
 
 DEFAULTS = Thresholds()
@@ -80,11 +79,6 @@ def test_public_constants_match_the_design():
         "nmc-reuse",
         "capacity-band",
     )
-
-
-def test_engine_module_exposes_the_whole_interface():
-    for name in ("PackFacts", "Thresholds", "RuleCheck", "Decision", "decide", "ROUTES"):
-        assert hasattr(engine, name)
 
 
 # Rule 1: chemistry
