@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("suppliers.urls")),
     path("", include("verification.urls")),
     path("", include("marketplace.urls")),
+    path("", include("routing.urls")),
 ]

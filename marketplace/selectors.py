@@ -30,6 +30,11 @@ class LotReport:
     decision: RoutingDecision | None
     packs: list[PackRow]
 
+    @property
+    def splittable(self) -> bool:
+        """Measured packs fall in more than one route: the lot can be split by route."""
+        return len({row.decision.route for row in self.packs if row.decision}) > 1
+
 
 def lot_report(*, lot: Lot) -> LotReport:
     """Everything the lot page shows: per-pack figures and routes, and the lot's own route."""

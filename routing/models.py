@@ -78,3 +78,47 @@ class RoutingDecision(models.Model):
     @property
     def fired_rules(self) -> list[dict]:
         return [rule for rule in self.rules if rule.get("outcome") == "fired"]
+
+
+class RerouteJobStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a worker"
+    RUNNING = "running", "Re-routing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class RerouteJob(models.Model):
+    """One background re-route of every lot after a rule set was published; shows progress."""
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="reroute_jobs")
+    status = models.CharField(
+        max_length=10, choices=RerouteJobStatus.choices, default=RerouteJobStatus.PENDING
+    )
+    total_lots = models.PositiveIntegerField(default=0)
+    processed_lots = models.PositiveIntegerField(default=0)
+    changed_lots = models.PositiveIntegerField(default=0)
+    chunks = models.PositiveIntegerField(default=0)
+    max_queries_per_chunk = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Re-route under {self.rule_set} ({self.status})"
+
+    @property
+    def progress_pct(self) -> float:
+        if not self.total_lots:
+            return 100.0 if self.status == RerouteJobStatus.DONE else 0.0
+        return round(100.0 * self.processed_lots / self.total_lots, 1)
+
+    @property
+    def is_settled(self) -> bool:
+        return self.status in (RerouteJobStatus.DONE, RerouteJobStatus.FAILED)

@@ -118,8 +118,25 @@ class Lot(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sub_lots",
+        help_text="The lot this one was split from, by route",
+    )
+
     # Read model kept by the verification pipeline, so browse pages filter without joins.
     route = models.CharField(max_length=20, blank=True)
+    route_rule_set = models.ForeignKey(
+        "routing.RuleSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The rule set that decided the current route",
+    )
     route_provisional = models.BooleanField(default=True)
     measured_soh_pct = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     lowest_pack_soh_pct = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)

@@ -110,3 +110,24 @@ def capacity_test_upload(
         seed=seed,
     )
     return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+def measured_lot(*, supplier, pack_model, soh_values, uploader, callbacks, claimed=None, **fields):
+    """A submitted lot whose packs were measured at soh_values through the real pipeline."""
+    from verification.services import test_record_create
+
+    claimed = claimed if claimed is not None else round(sum(soh_values) / len(soh_values))
+    lot = LotFactory(
+        supplier=supplier, pack_model=pack_model, claimed_soh_pct=claimed,
+        quantity=max(len(soh_values), 1), **fields,
+    )  # fmt: skip
+    for index, soh in enumerate(soh_values):
+        pack = PackFactory(lot=lot, serial=f"{lot.reference}-{index + 1}", claimed_soh_pct=soh)
+        with callbacks(execute=True):
+            test_record_create(
+                user=uploader,
+                pack=pack,
+                uploaded_file=capacity_test_upload(soh_pct=soh, pack_model=pack_model, seed=index),
+            )
+    lot.refresh_from_db()
+    return lot

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from routing.selectors import rule_set_active
-from routing.services import routing_decision_record
+from routing.services import lot_routing_soh, routing_decision_record
 from suppliers.choices import PIPELINE_LOT_STATUSES, UPLOADABLE_LOT_STATUSES, LotStatus
 from suppliers.errors import ApplicationError
 from suppliers.models import Lot, Pack
@@ -227,19 +227,16 @@ def lot_recompute(*, lot_id: int) -> Lot:
 
     lot.measured_soh_pct = round(fmean(measured), 2) if measured else None
     lot.lowest_pack_soh_pct = round(min(measured), 2) if measured else None
-    per_pack_soh = [
-        latest[p.pk].measured_soh_pct if p.pk in latest else float(p.effective_claimed_soh_pct)
-        for p in packs
-    ]
+    rule_set = rule_set_active()
+    soh, all_measured = lot_routing_soh(
+        lot=lot, packs=packs, measured={pk: r.measured_soh_pct for pk, r in latest.items()}
+    )
     decision = routing_decision_record(
-        lot=lot,
-        pack=None,
-        rule_set=rule_set_active(),
-        soh_pct=min(per_pack_soh) if per_pack_soh else float(lot.claimed_soh_pct),
-        verified=all_measured,
+        lot=lot, pack=None, rule_set=rule_set, soh_pct=soh, verified=all_measured
     )
     lot.route = decision.route
     lot.route_provisional = decision.provisional
+    lot.route_rule_set = rule_set
     lot.save(
         update_fields=[
             "status",
@@ -247,6 +244,7 @@ def lot_recompute(*, lot_id: int) -> Lot:
             "lowest_pack_soh_pct",
             "route",
             "route_provisional",
+            "route_rule_set",
             "updated_at",
         ]
     )

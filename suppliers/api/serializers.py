@@ -95,6 +95,7 @@ class LotSerializer(serializers.ModelSerializer):
             "route_provisional",
             "measured_soh_pct",
             "lowest_pack_soh_pct",
+            "parent",
             "created_at",
         ]
 

@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from routing.services import lot_split_by_route
 from suppliers.filters import LotFilter
 from suppliers.selectors import (
     is_supplier,
@@ -68,6 +69,17 @@ class LotViewSet(
         lot = get_object_or_404(self.get_queryset(), pk=pk)
         lot = lot_submit(user=request.user, lot=lot)
         return Response(LotDetailSerializer(lot, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses={201: LotSerializer(many=True)})
+    @action(detail=True, methods=["post"], url_path="split-by-route")
+    def split_by_route(self, request, pk=None):
+        """Split a lot whose measured packs fall in several routes into sub-lots by route."""
+        lot = get_object_or_404(self.get_queryset(), pk=pk)
+        sub_lots = lot_split_by_route(user=request.user, lot=lot)
+        return Response(
+            LotSerializer(sub_lots, many=True, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class PackModelViewSet(

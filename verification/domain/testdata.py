@@ -44,8 +44,11 @@ class BmsSnapshot:
 class TestData:
     __test__ = False  # not a pytest class
 
-    format: str  # e.g. "canonical_csv", "arbin_csv", "maccor_txt", "neware_csv", "neware_ndax", "biologic_mpr", "bms_snapshot"
-    units: dict[str, str]  # as found in the file, e.g. {"current": "mA", "time": "h", "discharge_sign": "unsigned, from State column"}
+    # e.g. "canonical_csv", "arbin_csv", "maccor_txt", "neware_csv", "neware_ndax",
+    # "biologic_mpr", "bms_snapshot"
+    format: str
+    # as found in the file, e.g. {"current": "mA", "time": "h", "discharge_sign": "from State"}
+    units: dict[str, str]
     batches: Callable[[], Iterator[Batch]]  # call once to stream the samples
     warnings: list[str] = field(default_factory=list)
     snapshot: BmsSnapshot | None = None
