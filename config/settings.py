@@ -126,6 +126,9 @@ TEST_DATA_MAX_UPLOAD_MB = env.int("TEST_DATA_MAX_UPLOAD_MB", default=50)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Lots re-routed per transaction when a rule set is published.
+REROUTE_CHUNK_LOTS = env.int("REROUTE_CHUNK_LOTS", default=1000)
+
 # Verification: claim confirmed when |claimed - measured| <= this many SOH points.
 SOH_TOLERANCE_PCT_POINTS = env.float("SOH_TOLERANCE_PCT_POINTS", default=3.0)
 

@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from .services import reroute_job_run
@@ -11,4 +12,4 @@ from .services import reroute_job_run
     max_retries=5,
 )
 def reroute_lots(job_id: int) -> None:
-    reroute_job_run(job_id=job_id)
+    reroute_job_run(job_id=job_id, chunk_size=settings.REROUTE_CHUNK_LOTS)
