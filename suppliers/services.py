@@ -81,7 +81,10 @@ def lot_create(
         for serial, p in zip(serials, packs, strict=True)
     )
     HistoryEvent.objects.bulk_create(HistoryEvent(lot=lot, **event) for event in history)
-    return lot
+    # A provisional route from the claim, so the supplier sees where the lot is heading.
+    from verification.services import lot_recompute
+
+    return lot_recompute(lot_id=lot.pk)
 
 
 def lot_service_history(
