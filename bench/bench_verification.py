@@ -1,0 +1,422 @@
+"""How fast the verification core reads and measures a million samples, against the floor and
+against an established library. A script, not a test: see bench/README.md.
+
+Every case runs in its own worker process, so peak RSS belongs to that case alone; the worker
+times REPEATS runs and keeps the best, then runs once more under tracemalloc for Python-level
+memory (numpy arrays included, Arrow's own buffers not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ROWS = 1_000_000
+REPEATS = 3
+CELLPY_PYTHON = Path(
+    os.environ.get("BENCH_CELLPY_PYTHON", ROOT / "bench" / ".venv" / "bin" / "python")
+)
+ARBIN_COLUMNS = (
+    "Data_Point",
+    "Test_Time",
+    "DateTime",
+    "Step_Time",
+    "Step_Index",
+    "Cycle_Index",
+    "Current",
+    "Voltage",
+    "Charge_Capacity",
+    "Discharge_Capacity",
+    "Charge_Energy",
+    "Discharge_Energy",
+    "dV/dt",
+    "Internal_Resistance",
+    "Temperature",
+)
+# The same columns as cellpy's arbin_sql_csv loader names them (Arbin MS SQL Server export).
+CELLPY_NAMES = {
+    "Test_Time": "Test_Time(s)",
+    "DateTime": "Date_Time",
+    "Step_Time": "Step_Time(s)",
+    "Current": "Current(A)",
+    "Voltage": "Voltage(V)",
+    "Charge_Capacity": "Charge_Capacity(Ah)",
+    "Discharge_Capacity": "Discharge_Capacity(Ah)",
+    "Charge_Energy": "Charge_Energy(Wh)",
+    "Discharge_Energy": "Discharge_Energy(Wh)",
+    "dV/dt": "dV/dt(V/s)",
+    "Internal_Resistance": "Internal_Resistance(Ohm)",
+    "Temperature": "Aux_Temperature_1(C)",
+}
+NOMINAL_AH = 50.0
+
+
+# ---- the files -------------------------------------------------------------------------------
+
+
+def write_canonical(path: Path, rows: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    from verification.domain.synthetic import synthetic_cycling_lines
+
+    lines = synthetic_cycling_lines(
+        chemistry="NMC",
+        nominal_capacity_ah=NOMINAL_AH,
+        cells_series=12,
+        soh_pct=85,
+        cycles=10_000,
+        sample_interval_s=1,
+        resistance_mohm=30,
+    )
+    with path.open("w") as out:
+        out.writelines(itertools.islice(lines, rows + 1))
+
+
+def write_arbin(canonical: Path, path: Path, cellpy_names: bool) -> None:
+    """The canonical samples as an Arbin export: A, V, Ah, Wh; capacity and energy counters
+    accumulate within a cycle and reset at its start, as Arbin's do."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pacsv.read_csv(canonical)
+    t, i, v = (table.column(n).to_numpy() for n in ("time_s", "current_a", "voltage_v"))
+    cycle, step = table.column("cycle").to_numpy(), table.column("step").to_numpy()
+    dt = np.diff(t, prepend=t[0])
+    amps = np.concatenate(([0.0], (i[1:] + i[:-1]) / 2))
+    watts = np.concatenate(([0.0], (i[1:] * v[1:] + i[:-1] * v[:-1]) / 2))
+    new_cycle = np.concatenate(([True], cycle[1:] != cycle[:-1]))
+    new_step = np.concatenate(([True], (step[1:] != step[:-1]) | new_cycle[1:]))
+
+    def within_cycle(increments: np.ndarray) -> np.ndarray:
+        total = np.cumsum(increments)
+        return (
+            total
+            - (total - increments)[np.maximum.accumulate(np.where(new_cycle, np.arange(len(t)), 0))]
+        )
+
+    step_start = t[np.maximum.accumulate(np.where(new_step, np.arange(len(t)), 0))]
+    safe_dt = np.where(dt > 0, dt, 1.0)
+    columns = {
+        "Data_Point": np.arange(1, len(t) + 1),
+        "Test_Time": t,
+        "DateTime": 1_700_000_000.0 + t,  # unix seconds, as Arbin CSV writes them
+        "Step_Time": t - step_start,
+        "Step_Index": step,
+        "Cycle_Index": cycle,
+        "Current": i,
+        "Voltage": v,
+        "Charge_Capacity": within_cycle(np.where(amps > 0, amps, 0) * dt / 3600),
+        "Discharge_Capacity": within_cycle(np.where(amps < 0, -amps, 0) * dt / 3600),
+        "Charge_Energy": within_cycle(np.where(watts > 0, watts, 0) * dt / 3600),
+        "Discharge_Energy": within_cycle(np.where(watts < 0, -watts, 0) * dt / 3600),
+        "dV/dt": np.diff(v, prepend=v[0]) / safe_dt,
+        "Internal_Resistance": np.zeros(len(t)),
+        "Temperature": table.column("temperature_c").to_numpy(),
+    }
+    for name in (
+        "Charge_Capacity",
+        "Discharge_Capacity",
+        "Charge_Energy",
+        "Discharge_Energy",
+        "dV/dt",
+    ):
+        columns[name] = np.round(columns[name], 9)  # an instrument's resolution, not float noise
+    if cellpy_names:
+        stamps = np.datetime64("2023-11-14T22:13:20") + (t * 1e6).astype("timedelta64[us]")
+        columns["DateTime"] = np.datetime_as_string(stamps, unit="us")
+        columns = {CELLPY_NAMES.get(k, k): value for k, value in columns.items()}
+    table = pa.table({name: pa.array(value) for name, value in columns.items()})
+    with path.open("wb") as out:
+        out.write((",".join(table.column_names) + "\n").encode())  # pyarrow would quote it
+        pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+
+
+# ---- the cases (run in a worker) ---------------------------------------------------------------
+
+
+def case_pyarrow(path: str) -> tuple[int, str]:
+    import pyarrow.csv as pacsv
+
+    return pacsv.read_csv(path).num_rows, ""
+
+
+def case_polars(path: str) -> tuple[int, str]:
+    import polars
+
+    return polars.read_csv(path).height, ""
+
+
+def case_pandas(path: str) -> tuple[int, str]:
+    import pandas
+
+    return len(pandas.read_csv(path)), ""
+
+
+def _figures_note(figures: object) -> str:
+    d = figures.to_dict()  # type: ignore[attr-defined]
+    return (
+        f"SOH {d['soh_pct']:.2f} % (cycle {d['cycle_used']}, {len(d['cycles'])} cycles), "
+        f"DCIR 10 s {d['dcir_summary'].get('10') or 0:.2f} mOhm"
+    )
+
+
+def case_ours_canonical(path: str) -> tuple[int, str]:
+    sys.path.insert(0, str(ROOT))
+    from verification.domain.canonical_fast import read_canonical
+    from verification.domain.figures import compute_figures
+
+    with open(path, "rb") as stream:
+        figures = compute_figures(read_canonical(stream), nominal_capacity_ah=NOMINAL_AH)
+    return figures.sample_count, _figures_note(figures)
+
+
+def case_ours_arbin(path: str) -> tuple[int, str]:
+    sys.path.insert(0, str(ROOT))
+    from verification.domain import formats  # another engineer's work in progress
+    from verification.domain.figures import compute_figures
+
+    with open(path, "rb") as stream:
+        try:  # its signature is not settled yet
+            data = formats.read_test_data(stream, filename=os.path.basename(path))
+        except TypeError:
+            stream.seek(0)
+            data = formats.read_test_data(stream)
+        figures = compute_figures(data, nominal_capacity_ah=NOMINAL_AH)
+    return figures.sample_count, _figures_note(figures)
+
+
+def _cellpy(path: str, summary: bool) -> tuple[int, str]:
+    import logging
+
+    import cellpy
+
+    logging.disable(logging.WARNING)
+    cellpy.prms.Reader.sep = ","  # cellpy's default is ";"
+    cell = cellpy.get(
+        path, instrument="arbin_sql_csv", nominal_capacity=NOMINAL_AH * 1000, auto_summary=summary
+    )
+    if not summary:
+        return len(cell.data.raw), "raw data only (auto_summary=False)"
+    cycles = len(cell.data.summary)
+    return len(cell.data.raw), f"step table and summary of {cycles} cycles (auto_summary=True)"
+
+
+def case_cellpy(path: str) -> tuple[int, str]:
+    return _cellpy(path, summary=True)
+
+
+def case_cellpy_raw(path: str) -> tuple[int, str]:
+    return _cellpy(path, summary=False)
+
+
+CASES: dict[str, Callable[[str], tuple[int, str]]] = {
+    name.removeprefix("case_"): function
+    for name, function in dict(globals()).items()
+    if name.startswith("case_")
+}
+
+
+# Imported before the baseline RSS is taken and before the clock starts.
+IMPORTS = {
+    "pyarrow": ["pyarrow.csv"],
+    "polars": ["polars"],
+    "pandas": ["pandas"],
+    "ours_canonical": ["verification.domain.canonical_fast", "verification.domain.figures"],
+    "ours_arbin": ["verification.domain.figures"],
+    "cellpy": ["cellpy"],
+    "cellpy_raw": ["cellpy"],
+}
+
+
+def _status_mb(field: str) -> float | None:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak_rss() -> float:
+    """RSS now, after resetting the peak to it. ru_maxrss will not do: Linux carries it over
+    from the parent at fork, and the parent has just written the files."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+    except OSError:
+        pass
+    rss = _status_mb("VmRSS")
+    return rss if rss is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _peak_rss() -> float:
+    peak = _status_mb("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker(case: str, path: str, repeats: int, trace: bool) -> dict:
+    import importlib
+
+    sys.path.insert(0, str(ROOT))
+    for module in IMPORTS.get(case, []):
+        importlib.import_module(module)
+    function = CASES[case]
+    rss_before = _reset_peak_rss()
+    best, rows, note = float("inf"), 0, ""
+    for _ in range(repeats):
+        started = time.perf_counter()
+        rows, note = function(path)
+        best = min(best, time.perf_counter() - started)
+    rss_peak = _peak_rss()
+    traced = None
+    if trace:
+        tracemalloc.start()
+        function(path)
+        traced = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    return {
+        "seconds": best,
+        "rows": rows,
+        "note": note,
+        "rss_mb": rss_peak,
+        "rss_start_mb": rss_before,
+        "traced_mb": traced,
+    }
+
+
+def run_case(
+    case: str,
+    path: Path,
+    python: Path = Path(sys.executable),
+    trace: bool = True,
+    repeats: int = REPEATS,
+    timeout: float = 150,
+) -> dict:
+    command = [str(python), __file__, "--worker", case, str(path), str(repeats)]
+    if not trace:
+        command.append("--no-trace")
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": f"took longer than {timeout:.0f} s"}
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return {"error": last[:160]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ---- the report --------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=ROWS)
+    parser.add_argument("--keep", type=Path, help="write the files here and keep them")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-verification-") as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        canonical, arbin = folder / "canonical.csv", folder / "arbin.csv"
+        arbin_cellpy = folder / "arbin_sql_server.csv"
+        write_canonical(canonical, args.rows)
+        write_arbin(canonical, arbin, cellpy_names=False)
+        write_arbin(canonical, arbin_cellpy, cellpy_names=True)
+        print(
+            f"files: {args.rows:,} rows; canonical {canonical.stat().st_size / 2**20:.0f} MB, "
+            f"Arbin {arbin.stat().st_size / 2**20:.0f} MB, generated in "
+            f"{time.perf_counter() - started:.1f} s\n"
+        )
+        results, notes = measure(canonical, arbin, arbin_cellpy)
+    report(results, notes)
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+
+
+def measure(canonical: Path, arbin: Path, arbin_cellpy: Path) -> tuple[dict, list[str]]:
+    results: dict[str, dict] = {}
+    notes: list[str] = []
+    results["(a) pyarrow.csv.read_csv, canonical (floor)"] = run_case("pyarrow", canonical)
+    results["(b) polars.read_csv, canonical"] = run_case("polars", canonical)
+    results["(c) read_canonical + compute_figures"] = run_case("ours_canonical", canonical)
+    results["(a') pyarrow.csv.read_csv, Arbin (floor)"] = run_case("pyarrow", arbin)
+    ours_arbin = run_case("ours_arbin", arbin)
+    if "error" in ours_arbin:
+        notes.append(f"our Arbin pipeline skipped: formats.read_test_data: {ours_arbin['error']}")
+    else:
+        results["(c') formats.read_test_data + compute_figures, Arbin"] = ours_arbin
+    if not CELLPY_PYTHON.exists():
+        notes.append(f"cellpy not found at {CELLPY_PYTHON} (see bench/README.md)")
+    else:
+        attempt = run_case("cellpy", arbin, CELLPY_PYTHON, trace=False, timeout=60)
+        if "error" in attempt:
+            notes.append(
+                "cellpy cannot load the Arbin file as specified: its arbin_sql_csv loader wants "
+                "Arbin's SQL-Server export headers (Test_Time(s), Current(A), ..., Date_Time as "
+                f"text), not unit-less names with DateTime in unix seconds ({attempt['error']}); "
+                "so it is timed on the same samples under those headers"
+            )
+        else:
+            results["(d) cellpy.get arbin_sql_csv"] = attempt
+        full = run_case("cellpy", arbin_cellpy, CELLPY_PYTHON)
+        results["(d) cellpy.get arbin_sql_csv, SQL-export headers"] = full
+        results["(d) cellpy.get arbin_sql_csv, SQL-export headers, no summary"] = run_case(
+            "cellpy_raw", arbin_cellpy, CELLPY_PYTHON
+        )
+    # Asked for when cellpy cannot load the file as specified; always timed, for comparison.
+    results["(d) FALLBACK pandas.read_csv, Arbin as specified (established library)"] = run_case(
+        "pandas", arbin
+    )
+    return results, notes
+
+
+def report(results: dict[str, dict], notes: list[str]) -> None:
+    width = max(map(len, results))
+    print(f"{'case':<{width}}  {'seconds':>8}  {'rows/s':>11}  {'RSS MB':>7}  {'traced MB':>9}")
+    for name, r in results.items():
+        if "error" in r:
+            print(f"{name:<{width}}  failed: {r['error']}")
+            continue
+        traced = "-" if r["traced_mb"] is None else f"{r['traced_mb']:.0f}"
+        print(
+            f"{name:<{width}}  {r['seconds']:8.3f}  {r['rows'] / r['seconds']:11,.0f}  "
+            f"{r['rss_mb'] - r['rss_start_mb']:7.0f}  {traced:>9}"
+        )
+    print("\nRSS MB: peak RSS above the worker's RSS before the first run (imports excluded).")
+    for name, r in results.items():
+        if r.get("note"):
+            print(f"  {name}: {r['note']}")
+    ours = results.get("(c) read_canonical + compute_figures", {})
+    floor = results.get("(a) pyarrow.csv.read_csv, canonical (floor)", {})
+    if "seconds" not in ours:
+        return
+    if "seconds" in floor:
+        print(f"\nours / floor = {ours['seconds'] / floor['seconds']:.2f}x  (goal <= 2x)")
+    # The same samples either way; our own Arbin pipeline is the fairer base once it exists.
+    arbin = next((n for n in results if n.startswith("(c')") and "seconds" in results[n]), None)
+    base, label = (results[arbin], "(c')") if arbin else (ours, "(c)")
+    for name, r in results.items():
+        if name.startswith("(d)") and "seconds" in r:
+            print(f"{name} / {label} = {r['seconds'] / base['seconds']:.1f}x  (goal >= 5x)")
+    for note in notes:
+        print(f"note: {note}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        result = worker(sys.argv[2], sys.argv[3], int(sys.argv[4]), "--no-trace" not in sys.argv)
+        print(json.dumps(result))
+    else:
+        main()

@@ -1,0 +1,120 @@
+"""Truncated and corrupted copies of every sample file fail with TestDataError, never another
+exception, whether the damage shows while opening the file or while streaming its batches.
+
+A text file cut exactly at a line end is a shorter valid file and cannot be told from one, so the
+targeted cuts fall inside a row, where a needed value goes missing.
+"""
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+from verification.domain import TestDataError
+from verification.domain.formats import read_test_data
+
+# file -> (separator, index of the current column, index of the voltage column)
+TEXT = {
+    "arbin_example.csv": (b",", 6, 7),
+    "xTESLADIAG_000019_CH70.070": (b"\t", 7, 8),
+    "maccor_001.txt": (b"\t", 7, 8),
+    "maccor_002.txt": (b"\t", 8, 9),
+    "neware_uio.csv": (b",", 6, 7),
+}
+
+
+def _read_everything(raw: bytes, name: str) -> int:
+    data = read_test_data(io.BytesIO(raw), filename=name, batch_rows=2000)
+    return sum(len(batch["time_s"]) for batch in data.batches())
+
+
+def _row_start(raw: bytes, share: float) -> int:
+    """Offset of the first line that starts after `share` of the file."""
+    return raw.index(b"\n", int(len(raw) * share)) + 1
+
+
+def _field_start(raw: bytes, row: int, sep: bytes, index: int) -> int:
+    at = row
+    for _ in range(index):
+        at = raw.index(sep, at) + 1
+    return at
+
+
+@pytest.mark.parametrize("name", sorted(TEXT))
+def test_cut_inside_a_row(cycler, name: str) -> None:
+    raw = cycler.path(name).read_bytes()
+    sep, current, _ = TEXT[name]
+    cut = _field_start(raw, _row_start(raw, 0.6), sep, current)
+    with pytest.raises(TestDataError, match=r"line \d+: no value in .*truncated"):
+        _read_everything(raw[:cut], name)
+
+
+@pytest.mark.parametrize("name", sorted(TEXT))
+def test_cut_inside_the_header(cycler, name: str) -> None:
+    raw = cycler.path(name).read_bytes()
+    header_end = raw.index(b"Volt") if b"Volt" in raw[:4000] else raw.index(b"Current")
+    with pytest.raises(TestDataError):
+        _read_everything(raw[:header_end], name)
+
+
+@pytest.mark.parametrize("name", sorted(TEXT))
+def test_garbage_in_a_voltage_field(cycler, name: str) -> None:
+    raw = cycler.path(name).read_bytes()
+    sep, _, voltage = TEXT[name]
+    start = _field_start(raw, _row_start(raw, 0.3), sep, voltage)
+    end = raw.index(sep, start)
+    damaged = raw[:start] + b"\x00#!" + raw[end:]
+    with pytest.raises(TestDataError, match=r"line \d+: '.*' is '\\x00#!', not a number") as caught:
+        _read_everything(damaged, name)
+    assert caught.value.row is not None
+
+
+@pytest.mark.parametrize("name", [*sorted(TEXT), "exampleDataBioLogic.mpt"])
+def test_any_cut_reads_or_raises_test_data_error(cycler, name: str) -> None:
+    raw = cycler.path(name).read_bytes()
+    outcomes = set()
+    for cut in np.linspace(1, len(raw) - 1, 23).astype(int):
+        try:
+            _read_everything(raw[: int(cut)], name)
+            outcomes.add("read")
+        except TestDataError:
+            outcomes.add("refused")
+    assert "refused" in outcomes
+
+
+@pytest.mark.parametrize("share", [0.0001, 0.5, 0.99999])
+def test_truncated_mpr(cycler, share: float) -> None:
+    raw = cycler.path("biol.mpr").read_bytes()
+    with pytest.raises(TestDataError, match="galvani could not read the file"):
+        _read_everything(raw[: int(len(raw) * share)], "biol.mpr")
+
+
+def test_corrupted_mpr(cycler) -> None:
+    raw = bytearray(cycler.path("biol.mpr").read_bytes())
+    header = raw.copy()
+    header[100:164] = b"\xff" * 64  # inside the settings module's header
+    with pytest.raises(TestDataError, match="galvani could not read the file"):
+        _read_everything(bytes(header), "biol.mpr")
+    middle = len(raw) // 2
+    raw[middle : middle + 4096] = b"\xff" * 4096  # NaN in every column of ~30 records
+    with pytest.raises(TestDataError, match=r"BioLogic \.mpr, row \d+: .* not finite"):
+        _read_everything(bytes(raw), "biol.mpr")
+
+
+@pytest.mark.parametrize("share", [0.001, 0.5, 0.9999])
+def test_truncated_ndax(cycler, share: float) -> None:
+    name = "20260302_IFE_BTS85_2_9_8_1.ndax"
+    raw = cycler.path(name).read_bytes()
+    with pytest.raises(TestDataError, match="NewareNDA could not read the file"):
+        _read_everything(raw[: int(len(raw) * share)], name)
+
+
+def test_corrupted_ndax(cycler) -> None:
+    name = "20260302_IFE_BTS85_2_9_8_1.ndax"
+    raw = bytearray(cycler.path(name).read_bytes())
+    entry = zipfile.ZipFile(io.BytesIO(bytes(raw))).getinfo("data.ndc")
+    middle = entry.header_offset + 100 + entry.compress_size // 2
+    raw[middle : middle + 64] = bytes(64)
+    with pytest.raises(TestDataError, match="NewareNDA could not read the file"):
+        _read_everything(bytes(raw), name)

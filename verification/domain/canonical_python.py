@@ -1,0 +1,184 @@
+"""The pure-Python canonical CSV reader, extended to cell voltage columns: the reference.
+
+`canonical_csv.CanonicalCsv` stays untouched and remains the specification of every message;
+`CellCsv` adds the optional ``cell_1_v`` ... ``cell_n_v`` columns (or ``cell_1_mv`` ...), which
+the plain reader lists as ignored, and refuses cycle/step numbers too big for int64. The fast
+reader falls back to this one, and tests compare the two.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import numpy as np
+
+from .canonical_csv import _COLUMNS, CanonicalCsv, Sample, _clip, _Column, _text_lines
+from .errors import TestDataError, row_error
+from .testdata import Batch, TestData
+
+FORMAT = "canonical_csv"
+MAX_CELL_VOLTAGE_V = 10.0  # above every cell chemistry, below any millivolt reading
+_CELL_NAME = re.compile(r"cell_(\d+)_(v|mv)")
+_INT64 = 2**63
+
+
+class CellCsv(CanonicalCsv):
+    """The slow reader plus cell voltage columns and int64-sized cycle/step numbers."""
+
+    cells: tuple[_Column, ...] = ()
+    cell_values: tuple[float, ...] = ()
+
+    @property
+    def width(self) -> int:
+        """Fields per row, as the header has them."""
+        return self._width
+
+    @property
+    def columns(self) -> dict[str, _Column]:
+        """Quantity (or cell column name) -> where it is and how to convert it."""
+        return self._columns
+
+    def _read_header(self, header: list[str]) -> dict[str, _Column]:
+        columns = super()._read_header(header)
+        names = [name.strip().lower().lstrip("\ufeff").strip() for name in header]
+        self.cells = _cell_columns(names)
+        if self.cells:
+            self.warnings[:] = [w for w in self.warnings if not w.startswith("ignored column")]
+            self.warnings.extend(_ignored_warning(names))
+            columns.update((cell.name, cell) for cell in self.cells)
+        return columns
+
+    def _sample(self, fields: list[str], row: int) -> Sample:
+        sample = super()._sample(fields, row)
+        for name, value in (("cycle", sample.cycle), ("step", sample.step)):
+            if not -_INT64 <= value < _INT64:
+                raise row_error(row, f"{name} is out of range ({_clip(str(value))})")
+        self.cell_values = tuple(self._cell(fields, cell, row) for cell in self.cells)
+        return sample
+
+    def _cell(self, fields: list[str], cell: _Column, row: int) -> float:
+        if not fields[cell.index].strip():
+            return math.nan  # a BMS may miss a cell now and then
+        _, text, raw = self._raw(fields, cell.name, row)
+        volts = raw * cell.multiplier / cell.divisor
+        if volts < 0:
+            hint = "a battery voltage is never negative"
+            raise row_error(row, f"{cell.name} is {_clip(text)}; {hint}")
+        if volts > MAX_CELL_VOLTAGE_V:
+            if cell.unit == "V" and raw / 1000 <= MAX_CELL_VOLTAGE_V:
+                stem = cell.name[: -len("_v")]
+                hint = f"that looks like millivolts: name the column {stem}_mv or convert to volts"
+            else:
+                hint = f"above the {MAX_CELL_VOLTAGE_V:g} V of any cell"
+            raise row_error(row, f"{cell.name} is {_clip(text)}; {hint}")
+        return volts
+
+
+def _cell_columns(names: list[str]) -> tuple[_Column, ...]:
+    found: dict[int, _Column] = {}
+    for index, name in enumerate(names):
+        match = _CELL_NAME.fullmatch(name)
+        if not match:
+            continue
+        number = int(match.group(1))
+        if number in found:
+            other = found[number].name
+            if other == name:
+                raise TestDataError(f"column {name} appears twice; keep one")
+            raise TestDataError(f"both {other} and {name} are present; keep one")
+        unit, divisor = ("V", 1.0) if match.group(2) == "v" else ("mV", 1000.0)
+        found[number] = _Column(index, name, unit, 1.0, divisor)
+    if not found:
+        return ()
+    for number in range(1, len(found) + 1):
+        if number not in found:
+            raise TestDataError(
+                f"cell voltage columns must be numbered from 1 without gaps; cell_{number}_v "
+                "is missing"
+            )
+    if len({cell.unit for cell in found.values()}) > 1:
+        raise TestDataError("cell voltage columns mix V and mV; use one unit for all cells")
+    return tuple(found[number] for number in range(1, len(found) + 1))
+
+
+def _ignored_warning(names: list[str]) -> list[str]:
+    # Same wording as the slow reader, minus the cell columns this reader understands.
+    ignored = [
+        _clip(name) if name else f"(unnamed column {index + 1})"
+        for index, name in enumerate(names)
+        if name not in _COLUMNS and not _CELL_NAME.fullmatch(name)
+    ]
+    if not ignored:
+        return []
+    more = f" and {len(ignored) - 10} more" if len(ignored) > 10 else ""
+    return [f"ignored column(s) not in the canonical CSV: {', '.join(ignored[:10])}{more}"]
+
+
+def cell_key(number: int) -> str:
+    return f"cell_{number}_v"  # batches hold volts whatever the file's unit
+
+
+def units(parser: CellCsv) -> dict[str, str]:
+    units = parser.units.to_dict()
+    if parser.cells:
+        units["cell_voltage"] = parser.cells[0].unit
+    return units
+
+
+def read_canonical_python(stream: BinaryIO, batch_rows: int = 250_000) -> TestData:
+    """The same, read by the pure-Python reader: the reference, and the fallback."""
+    origin = stream.tell()
+    parser = CellCsv(_text_lines(stream))
+    stream.seek(origin)
+
+    def batches() -> Iterator[Batch]:
+        return slow_batches(stream, origin, batch_rows, skip=0)
+
+    return TestData(FORMAT, units(parser), batches, warnings=list(parser.warnings))
+
+
+def slow_batches(stream: BinaryIO, origin: int, batch_rows: int, skip: int) -> Iterator[Batch]:
+    stream.seek(origin)
+    parser = CellCsv(_text_lines(stream))
+    has_temperature = "temperature_c" in parser.columns
+    cells = [cell_key(number) for number in range(1, len(parser.cells) + 1)]
+    rows: list[tuple] = []
+    for number, sample in enumerate(parser):
+        if number < skip:
+            continue
+        temperature = math.nan if sample.temperature_c is None else sample.temperature_c
+        rows.append(
+            (
+                sample.time_s,
+                sample.current_a,
+                sample.voltage_v,
+                temperature,
+                sample.cycle,
+                sample.step,
+                *parser.cell_values,
+            )
+        )
+        if len(rows) == batch_rows:
+            yield _batch(rows, has_temperature, cells)
+            rows = []
+    if rows:
+        yield _batch(rows, has_temperature, cells)
+
+
+def _batch(rows: list[tuple], has_temperature: bool, cells: list[str]) -> Batch:
+    columns = list(zip(*rows, strict=True))
+    batch = {
+        "time_s": np.array(columns[0], dtype=np.float64),
+        "current_a": np.array(columns[1], dtype=np.float64),
+        "voltage_v": np.array(columns[2], dtype=np.float64),
+        "cycle": np.array(columns[4], dtype=np.int64),
+        "step": np.array(columns[5], dtype=np.int64),
+    }
+    if has_temperature:
+        batch["temperature_c"] = np.array(columns[3], dtype=np.float64)
+    for index, name in enumerate(cells):
+        batch[name] = np.array(columns[6 + index], dtype=np.float64)
+    return batch

@@ -1,0 +1,116 @@
+"""Raw bytes for the fast canonical reader: whole lines, checked, and read ahead in a thread.
+
+The checks catch what pyarrow would read differently from the slow reader (canonical_csv.py):
+quotes, NUL bytes, invalid UTF-8 even in ignored columns, and lines longer than its limit.
+"""
+
+from __future__ import annotations
+
+import codecs
+import threading
+from collections.abc import Iterator
+from queue import Empty, Full, Queue
+from typing import BinaryIO, TypeVar
+
+import numpy as np
+
+from .canonical_csv import MAX_LINE_CHARS
+
+T = TypeVar("T")
+_POLL_S = 0.05
+
+
+class Doubt(Exception):
+    """The input holds something pyarrow might read differently from the slow reader."""
+
+
+def line_chunks(stream: BinaryIO, size: int) -> Iterator[memoryview]:
+    """Whole lines, about `size` bytes at a time, in one reused buffer: each chunk is parsed
+    before the next read overwrites it (pyarrow copies numbers out of it)."""
+    buffer = bytearray(size + MAX_LINE_CHARS + 2)
+    view = memoryview(buffer)
+    kept = 0  # bytes of an unfinished line, moved to the buffer's start
+    if not hasattr(stream, "readinto"):
+        raise Doubt("not a binary file")
+    while True:
+        read = stream.readinto(view[kept : kept + size])
+        filled = kept + (read or 0)
+        if not read:
+            if kept:
+                yield _checked(buffer, view, kept)
+            return
+        cut = max(buffer.rfind(b"\n", 0, filled), buffer.rfind(b"\r", 0, filled)) + 1
+        if filled - cut > MAX_LINE_CHARS:
+            raise Doubt("a long line")
+        if cut:
+            yield _checked(buffer, view, cut)
+        kept = filled - cut
+        buffer[:kept] = bytes(view[cut:filled])
+
+
+def _checked(buffer: bytearray, view: memoryview, end: int) -> memoryview:
+    """buffer[:end], if it holds nothing the slow reader treats specially: quotes, NUL, invalid
+    UTF-8 (even in ignored columns), over-long lines."""
+    if buffer.find(b'"', 0, end) >= 0 or buffer.find(b"\x00", 0, end) >= 0:
+        raise Doubt("quotes or NUL")
+    if np.frombuffer(buffer, np.uint8, count=end).max() >= 0x80:
+        codecs.utf_8_decode(view[:end], None, True)  # raises, and the fallback says why
+    _check_lines(buffer, end)
+    return view[:end]
+
+
+def _check_lines(buffer: bytearray, end: int) -> None:
+    # Hop from line end to line end in strides of the limit: a few calls per 100 kB.
+    position = -1
+    while end - position - 1 > MAX_LINE_CHARS:
+        window = (position + 1, min(position + MAX_LINE_CHARS + 2, end))
+        last = max(buffer.rfind(b"\n", *window), buffer.rfind(b"\r", *window))
+        if last < 0:
+            raise Doubt("a long line")
+        position = last
+
+
+def read_ahead(items: Iterator[T]) -> Iterator[T]:
+    """`items`, produced one ahead in a worker thread. Reading and parsing release the GIL, so
+    on two cores the next chunk is parsed while this one is measured. An exception in the
+    producer is raised here; when this generator ends, for any reason, the producer has stopped
+    (so the stream is free to be re-read)."""
+    queue: Queue[tuple[str, object]] = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(message: tuple[str, object]) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(message, timeout=_POLL_S)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as error:  # handed to the consumer as it is
+            put(("error", error))
+
+    worker = threading.Thread(target=produce, name="csv-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            try:
+                kind, value = queue.get(timeout=_POLL_S)
+            except Empty:
+                if worker.is_alive():
+                    continue
+                raise RuntimeError("the read-ahead thread stopped without a word") from None
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()

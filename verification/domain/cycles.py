@@ -1,0 +1,231 @@
+"""Per-cycle capacity and energy, accumulated batch by batch, plus the discharge the SOH will use.
+
+Integration is metrics.summarise_cycles's, vectorised: trapezoids of |I| dt and |I| V dt over
+sample pairs in the same cycle that are both discharge or both charge. Each batch is seen through
+a `Window` that starts with the previous batch's last sample, so pairs (and steps, and rests)
+straddle batch boundaries without special cases.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .curves import Decimator
+from .metrics import FULL_CYCLE_SHARE
+
+
+class Window:
+    """One batch preceded by the sample before it (on the first batch, a copy of its first)."""
+
+    def __init__(
+        self,
+        time: np.ndarray,
+        current: np.ndarray,
+        voltage: np.ndarray,
+        step: np.ndarray,
+        temperature: np.ndarray | None,
+        cells: np.ndarray | None,
+        rest_threshold_a: float,
+    ) -> None:
+        self.time, self.current, self.voltage, self.step = time, current, voltage, step
+        self.temperature = temperature  # this batch's samples only, like cells
+        self.cells = cells  # (rows, cells) in volts
+        direction = np.zeros(len(current), np.int8)
+        direction[current > rest_threshold_a] = 1
+        direction[current < -rest_threshold_a] = -1
+        self.direction = direction  # +1 charge, -1 discharge, 0 rest
+        self.dt = time[1:] - time[:-1]
+        self.discharge = (direction[:-1] == -1) & (direction[1:] == -1)
+        self.charge = (direction[:-1] == 1) & (direction[1:] == 1)
+        amps = np.abs(current)
+        # Same operation order as metrics.py, so both give the same bits on the same samples.
+        self.ah = (amps[:-1] + amps[1:]) / 2 * self.dt / 3600
+        power = amps[:-1] * voltage[:-1] + amps[1:] * voltage[1:]
+        self.wh = power / 2 * self.dt / 3600
+
+
+@dataclass
+class CycleTotals:
+    charge_ah: float = 0.0
+    discharge_ah: float = 0.0
+    charge_wh: float = 0.0
+    discharge_wh: float = 0.0
+    discharge_s: float = 0.0
+    min_voltage_v: float = np.inf
+    max_temperature_c: float = np.nan
+    discharges: int = 0  # discharge segments separated by charging: a stalled cycle counter
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The discharge that will be the SOH figure unless a later cycle qualifies."""
+
+    cycle: int
+    curve: Decimator  # Ah so far and V; no longer fed once the cycle has ended
+    end_cells: np.ndarray | None  # cell voltages at the last discharge sample
+
+
+def mean_discharge_current_a(totals: CycleTotals) -> float:
+    return totals.discharge_ah * 3600 / totals.discharge_s if totals.discharge_s > 0 else 0.0
+
+
+def rate_band(current_a: float) -> int:
+    """Bands a factor 2**0.25 wide, with edges offset so that round currents (0.5 A, 1 A, 5 A)
+    and their measurement noise fall inside a band rather than on an edge."""
+    if not current_a > 0 or not math.isfinite(current_a):
+        return -(2**31)
+    return round(math.log2(current_a) * 4)
+
+
+class CycleBook:
+    """Totals per cycle under one numbering (the instrument's, or re-derived from direction).
+
+    Why one candidate curve per rate band is enough: SOH is read on the last full discharge
+    (at least FULL_CYCLE_SHARE of the largest) among those at the lowest rate (cycle_choice.py).
+    Within a band, that cycle is the last one that passed the share test against the largest
+    seen *so far* when it ended; every cycle after the largest one is judged against the final
+    largest already. So memory stays O(cycles + one curve per band of rates).
+    """
+
+    def __init__(self, curve_points: int = 500) -> None:
+        self.cycles: dict[int, CycleTotals] = {}
+        self.candidates: dict[int, Candidate] = {}  # rate band -> its last full discharge
+        self.reopened: set[int] = set()  # cycle numbers that came back after another cycle
+        self._curve_points = curve_points
+        self._open: int | None = None
+        self._curve = Decimator(curve_points)
+        self._end_cells: np.ndarray | None = None
+        self._largest = 0.0
+        self._last_direction = 0  # of the last charge or discharge pair, and its cycle
+        self._last_direction_cycle = 0
+        self._last_pair_discharge = False
+
+    def add(self, w: Window, ids: np.ndarray) -> None:
+        """ids: the cycle number of every window sample."""
+        cycle = ids[1:]
+        same = ids[:-1] == cycle
+        dis = w.discharge & same
+        chg = w.charge & same
+        starts = np.flatnonzero(np.concatenate(([True], cycle[1:] != cycle[:-1])))
+        dis_ah = np.where(dis, w.ah, 0.0)  # where, not a product: inf * 0 would be NaN
+        totals = [
+            np.add.reduceat(values, starts)
+            for values in (
+                np.where(chg, w.ah, 0.0),
+                dis_ah,
+                np.where(chg, w.wh, 0.0),
+                np.where(dis, w.wh, 0.0),
+                np.where(dis, w.dt, 0.0),
+            )
+        ]
+        segments = self._segment_starts(dis, chg, cycle)
+        in_run = np.searchsorted(starts, segments, side="right") - 1
+        segment_counts = np.bincount(in_run, minlength=len(starts))
+        lowest = np.minimum.reduceat(w.voltage[1:], starts)
+        hottest = None if w.temperature is None else np.fmax.reduceat(w.temperature, starts)
+        # Discharge curve points: where each discharge pair ends, plus where a discharge begins.
+        begins = dis & ~np.concatenate(([self._last_pair_discharge], dis[:-1]))
+        self._last_pair_discharge = bool(dis[-1])
+        ends = np.append(starts[1:], len(cycle))
+        for run, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            number = int(cycle[start])
+            if number != self._open:
+                self._switch(number)
+            t = self.cycles[number]
+            ah_before = t.discharge_ah
+            t.charge_ah += totals[0][run]
+            t.discharge_ah += totals[1][run]
+            t.charge_wh += totals[2][run]
+            t.discharge_wh += totals[3][run]
+            t.discharge_s += totals[4][run]
+            t.discharges += int(segment_counts[run])
+            t.min_voltage_v = min(t.min_voltage_v, float(lowest[run]))
+            if hottest is not None and not np.isnan(hottest[run]):
+                t.max_temperature_c = np.fmax(t.max_temperature_c, float(hottest[run]))
+            if totals[1][run] > 0 or dis[start:end].any():
+                self._add_curve(w, start, end, dis, begins, dis_ah, ah_before)
+
+    def _segment_starts(self, dis: np.ndarray, chg: np.ndarray, cycle: np.ndarray) -> np.ndarray:
+        """Pairs that start a discharge segment: a discharge pair whose last charge or discharge
+        pair before it, rests aside, was not a discharge of the same cycle (metrics.py's rule)."""
+        direction = chg.astype(np.int8) - dis
+        moving = np.flatnonzero(direction)
+        if not moving.size:
+            return moving
+        dirs, cycles = direction[moving], cycle[moving]
+        before = np.concatenate(([self._last_direction], dirs[:-1]))
+        before_cycle = np.concatenate(([self._last_direction_cycle], cycles[:-1]))
+        first = (dirs == -1) & ~((before == -1) & (before_cycle == cycles))
+        self._last_direction, self._last_direction_cycle = int(dirs[-1]), int(cycles[-1])
+        return moving[first]
+
+    def _add_curve(
+        self,
+        w: Window,
+        start: int,
+        end: int,
+        dis: np.ndarray,
+        begins: np.ndarray,
+        dis_ah: np.ndarray,
+        ah_before: float,
+    ) -> None:
+        after = ah_before + np.cumsum(dis_ah[start:end])
+        ends = np.flatnonzero(dis[start:end])
+        firsts = np.flatnonzero(begins[start:end])
+        keys = np.concatenate((2 * firsts, 2 * ends + 1))
+        ah = np.concatenate((after[firsts] - dis_ah[start:end][firsts], after[ends]))
+        volts = np.concatenate((w.voltage[start:end][firsts], w.voltage[start + 1 : end + 1][ends]))
+        order = np.argsort(keys, kind="stable")
+        self._curve.add(ah[order], volts[order])
+        if w.cells is not None:
+            self._end_cells = w.cells[start + ends[-1]].copy()
+
+    def _switch(self, number: int) -> None:
+        self._close()
+        if number in self.cycles:
+            self.reopened.add(number)
+        else:
+            self.cycles[number] = CycleTotals()
+        self._open = number
+        self._curve = Decimator(self._curve_points)
+        self._end_cells = None
+
+    def _close(self) -> None:
+        if self._open is None:
+            return
+        totals = self.cycles[self._open]
+        capacity = totals.discharge_ah
+        self._largest = max(self._largest, capacity)
+        if capacity > 0 and capacity >= FULL_CYCLE_SHARE * self._largest:
+            band = rate_band(mean_discharge_current_a(totals))
+            self.candidates[band] = Candidate(self._open, self._curve, self._end_cells)
+
+    def curve_of(self, number: int) -> Candidate | None:
+        """The kept discharge curve of cycle `number`, if it was the last full one of its band
+        and its number did not recur later in the file."""
+        if number in self.reopened:
+            return None
+        return next((c for c in self.candidates.values() if c.cycle == number), None)
+
+    def finish(self) -> None:
+        self._close()
+        self._open = None
+
+    def relabelled(self, shift: int) -> CycleBook:
+        """A copy whose cycle numbers are all `shift` higher."""
+        book = copy.deepcopy(self)
+        book.cycles = {number + shift: totals for number, totals in book.cycles.items()}
+        book.reopened = {number + shift for number in book.reopened}
+        book.candidates = {
+            band: dataclasses.replace(c, cycle=c.cycle + shift)
+            for band, c in book.candidates.items()
+        }
+        if book._open is not None:
+            book._open += shift
+        book._last_direction_cycle += shift
+        return book

@@ -1,0 +1,266 @@
+"""What verification measures (DESIGN.md), computed from TestData in one pass over its batches.
+
+Memory grows with cycles and chart points, never with rows: each batch is reduced with numpy and
+only per-cycle totals, one candidate discharge curve per test rate, the DCIR steps and one open
+rest are kept.
+
+Conventions a reader of the figures needs:
+- SOH is measured on the *full capacity discharge*: the last cycle whose discharge is at least
+  80 % of the largest, among those at the lowest discharge rate in the file (cycle_choice.py), so
+  a truncated final cycle is skipped and a faster rate-test discharge is not read as lost capacity
+  (both with a warning).
+- Mean discharge current and C-rate are magnitudes (positive), as in metrics.py.
+- capacity_fade_pct_per_100_cycles and self_discharge_mv_per_day are *losses*: positive when
+  capacity or voltage falls. Fade is fitted over the full cycles (the 80 % rule) and needs three.
+- A cycle counter that lets one cycle hold several charge/discharge pairs is replaced by cycles
+  re-derived from the current: each charge after a discharge starts a new cycle (warned).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from statistics import median
+
+import numpy as np
+
+from .cells import spread_and_weakest
+from .curves import as_pairs
+from .cycle_choice import choose_cycle, choose_numbering, cycle_row, fade
+from .errors import TestDataError
+from .onepass import OnePass
+from .testdata import TestData
+
+# Below the rest threshold a sample is neither charge nor discharge: 1 mA (metrics.py's default)
+# for packs and cells, C/1000 for coin cells whose whole test runs at a fraction of a milliamp.
+REST_CURRENT_A = 1e-3
+REST_C_RATE = 1e-3
+CURVE_POINTS = 500
+
+
+@dataclass(frozen=True)
+class Figures:
+    format: str
+    units: dict
+    cycles: tuple[dict, ...]
+    discharge_capacity_ah: float | None
+    cycle_used: int | None
+    soh_pct: float | None
+    soh_definition: str
+    soh_basis: dict
+    soh_by_definition: dict  # "capacity" and "energy" -> SOH %, None where not measurable
+    bms_soh_pct: float | None  # reported by a BMS, never measured; None for time series
+    dcir: tuple[dict, ...]
+    dcir_summary: dict  # "1" (s, as text for JSON) -> median mOhm or None
+    cell_spread_mv: float | None
+    max_cell_spread_mv: float | None
+    weakest_cell: dict | None
+    capacity_fade_pct_per_100_cycles: float | None
+    self_discharge_mv_per_day: float | None
+    sample_count: int
+    curves: dict
+    warnings: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def compute_figures(
+    data: TestData,
+    *,
+    nominal_capacity_ah: float,
+    nominal_energy_wh: float | None = None,
+    baseline_resistance_mohm: float | None = None,
+    soh_definition: str = "capacity",
+    dcir_durations_s: tuple[float, ...] = (1.0, 10.0),
+) -> Figures:
+    """All figures from one pass over data.batches(); TestDataError for data that cannot give
+    them (no discharge, too few samples), ValueError for bad arguments."""
+    nominal_capacity_ah = _positive("nominal_capacity_ah", nominal_capacity_ah)
+    nominal_energy_wh = _positive("nominal_energy_wh", nominal_energy_wh, optional=True)
+    baseline_resistance_mohm = _positive(
+        "baseline_resistance_mohm", baseline_resistance_mohm, optional=True
+    )
+    if soh_definition not in ("capacity", "energy"):
+        raise ValueError("soh_definition must be 'capacity' or 'energy'")
+    if soh_definition == "energy" and nominal_energy_wh is None:
+        raise TestDataError(
+            "SOH by energy needs the pack model's nominal energy; it has none, so use SOH by "
+            "capacity or add the nominal energy"
+        )
+    durations = tuple(float(d) for d in dcir_durations_s)
+    if not all(math.isfinite(d) and d > 0 for d in durations):
+        raise ValueError("dcir_durations_s must be positive numbers of seconds")
+    if data.snapshot is not None:
+        return _snapshot_figures(data, soh_definition, durations)
+    rest_threshold_a = min(REST_CURRENT_A, nominal_capacity_ah * REST_C_RATE)
+    one_pass = OnePass(durations, rest_threshold_a, CURVE_POINTS)
+    batches = data.batches()
+    try:
+        for batch in batches:
+            one_pass.add(batch)
+    finally:
+        # A reader may hold a thread or a file open until its generator is closed; an error
+        # raised here must not leave that to the garbage collector.
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+    one_pass.finish()
+    return _assemble(
+        data,
+        one_pass,
+        nominal_capacity_ah,
+        nominal_energy_wh,
+        soh_definition,
+        baseline_resistance_mohm,
+    )
+
+
+def _positive(name: str, value: object, optional: bool = False) -> float | None:
+    """As a float (Django hands over Decimals); ValueError unless positive and finite."""
+    if value is None and optional:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be a positive number")
+    return number
+
+
+def _assemble(
+    data: TestData,
+    p: OnePass,
+    nominal_ah: float,
+    nominal_wh: float | None,
+    definition: str,
+    baseline_mohm: float | None,
+) -> Figures:
+    warnings = list(data.warnings)
+    book, derived = choose_numbering(p, warnings)
+    cycles = book.cycles
+    chosen = choose_cycle(data.format, cycles, p.saw_negative, warnings)
+    rows = [cycle_row(number, t, nominal_ah) for number, t in cycles.items()]
+    numbers = [v for row in rows for v in row.values() if isinstance(v, float)]
+    if not all(map(math.isfinite, numbers)):
+        # Only absurd time stamps (gaps of ~1e300 s) get here; stored figures must stay finite.
+        raise TestDataError("the capacity figures overflow; check time_s for absurd values")
+    row = next(r for r in rows if r["cycle"] == chosen)
+    totals = cycles[chosen]
+    by_definition = {
+        "capacity": totals.discharge_ah / nominal_ah * 100,
+        "energy": totals.discharge_wh / nominal_wh * 100 if nominal_wh else None,
+    }
+    measured = totals.discharge_wh if definition == "energy" else totals.discharge_ah
+    nominal = nominal_wh if definition == "energy" else nominal_ah
+    candidate = book.curve_of(chosen)
+    if candidate is None:
+        warnings.append(f"no voltage curve for cycle {chosen}: its number recurs in the file")
+        candidate = None
+    spread, weakest = spread_and_weakest(
+        None if candidate is None else candidate.end_cells, by_definition["capacity"]
+    )
+    found, dcir_warnings = p.dcir.results(p.peak_a)
+    warnings.extend(dcir_warnings)
+    dcir = tuple(
+        {
+            "cycle": r.derived_cycle if derived else r.cycle,
+            "step": r.step,
+            "time_s": r.time_s,
+            "current_step_a": r.current_step_a,
+            "duration_s": r.duration_s,
+            "resistance_mohm": r.resistance_mohm,
+            "ratio_to_baseline": r.resistance_mohm / baseline_mohm if baseline_mohm else None,
+        }
+        for r in found
+    )
+    summary = {}
+    for duration in p.dcir.durations:
+        values = [r.resistance_mohm for r in found if r.duration_s == duration]
+        summary[f"{duration:g}"] = median(values) if values else None
+    unit = "Wh" if definition == "energy" else "Ah"
+    return Figures(
+        format=data.format,
+        units=dict(data.units),
+        cycles=tuple(rows),
+        discharge_capacity_ah=totals.discharge_ah,
+        cycle_used=chosen,
+        soh_pct=by_definition[definition],
+        soh_definition=definition,
+        soh_basis={
+            "test_type": "full capacity discharge",
+            "cycle_used": chosen,
+            "c_rate": row["c_rate"],
+            "max_temperature_c": row["max_temperature_c"],
+            "measured": measured,
+            "nominal": nominal,
+            "unit": unit,
+        },
+        soh_by_definition=by_definition,
+        bms_soh_pct=None,
+        dcir=dcir,
+        dcir_summary=summary,
+        cell_spread_mv=spread,
+        max_cell_spread_mv=None if p.max_spread_v is None else p.max_spread_v * 1000,
+        weakest_cell=weakest,
+        capacity_fade_pct_per_100_cycles=fade(cycles),
+        self_discharge_mv_per_day=p.rests.mv_per_day(),
+        sample_count=p.count,
+        curves={
+            "capacity_per_cycle": [[r["cycle"], r["discharge_capacity_ah"]] for r in rows],
+            "voltage_vs_capacity": [] if candidate is None else as_pairs(*candidate.curve.points()),
+        },
+        warnings=tuple(warnings),
+    )
+
+
+def _snapshot_figures(data: TestData, definition: str, durations: tuple[float, ...]) -> Figures:
+    snapshot = data.snapshot
+    assert snapshot is not None
+    spread, weakest = spread_and_weakest(snapshot.cell_voltages_v or None, None)
+    temperatures = [t for t in snapshot.cell_temperatures_c if math.isfinite(t)]
+    return Figures(
+        format=data.format,
+        units=dict(data.units),
+        cycles=(),
+        discharge_capacity_ah=None,
+        cycle_used=None,
+        soh_pct=None,
+        soh_definition=definition,
+        soh_basis={
+            "test_type": "BMS snapshot: SOH reported by the BMS, not measured",
+            "cycle_used": None,
+            "c_rate": None,
+            "max_temperature_c": max(temperatures) if temperatures else None,
+            "bms_cycle_count": snapshot.cycle_count,
+        },
+        soh_by_definition={"capacity": None, "energy": None},
+        bms_soh_pct=snapshot.bms_soh_pct,
+        dcir=(),
+        dcir_summary={f"{d:g}": None for d in durations},
+        cell_spread_mv=spread,
+        max_cell_spread_mv=spread,
+        weakest_cell=weakest,
+        capacity_fade_pct_per_100_cycles=None,
+        self_discharge_mv_per_day=None,
+        sample_count=0,
+        curves={"capacity_per_cycle": [], "voltage_vs_capacity": []},
+        warnings=(
+            *data.warnings,
+            "a BMS snapshot has no time series: SOH, capacity, DCIR, fade and self-discharge are "
+            "not measured; bms_soh_pct is the BMS's own figure, reported, not measured",
+        ),
+    )

@@ -1,0 +1,264 @@
+"""What the vendor readers share: finding a header in the first bytes, streaming the rows with
+pandas, turning text columns into numbers with errors that name the line, and the range checks
+every batch passes before the figures engine sees it.
+
+Vendor files arrive as uploads of any size, so text is read with ``pandas.read_csv(chunksize=)``
+from the byte offset of the first data row; only the columns a reader needs are kept, as text,
+so that a bad value can be reported with its line instead of a bare pandas message.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from ..errors import TestDataError
+from ..testdata import Batch
+
+HEAD_BYTES = 1 << 16
+MAX_VOLTAGE_V = 1500.0  # above any pack; a larger "volts" value is almost always millivolts
+MIN_VOLTAGE_V = -0.01  # instrument offset on a cell at 0 V, not a reversed battery
+MAX_CURRENT_A = 5000.0
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d\s*)?(\d+):(\d+):(\d+(?:\.\d*)?)\s*$")
+_UNIT = re.compile(r"^(.*?)[\s_]*[(\[](.*)[)\]]\s*$")
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d+(?:[eE][-+]?\d+)?$")
+
+
+def head_lines(head: bytes, encoding: str) -> list[tuple[int, int, str]]:
+    """(start, start of the next line, text) for each complete line in `head`, offsets in bytes;
+    a last line cut off by the head's size is left out unless the head is the whole file."""
+    lines = []
+    start = 3 if head.startswith(b"\xef\xbb\xbf") else 0  # a UTF-8 byte order mark
+    for match in re.finditer(rb"\r\n|\n|\r", head):
+        lines.append((start, match.end(), head[start : match.start()].decode(encoding, "replace")))
+        start = match.end()
+    if start < len(head) and len(head) < HEAD_BYTES:
+        lines.append((start, len(head), head[start:].decode(encoding, "replace")))
+    return lines
+
+
+def data_start(lines: list[tuple[int, int, str]], header: int) -> tuple[int, int]:
+    """Byte offset and 1-based line number of the first non-blank line after line `header`
+    (0-based index): some exports put a blank line between the header and the data."""
+    for index in range(header + 1, len(lines)):
+        if lines[index][2].strip():
+            return lines[index][0], index + 1
+    end = lines[header][1]
+    return end, header + 2
+
+
+def split_fields(line: str, sep: str) -> list[str]:
+    return [f.strip().strip('"').strip() for f in next(csv.reader([line], delimiter=sep))]
+
+
+def name_and_unit(header_name: str) -> tuple[str, str]:
+    """'Test_Time(s)' -> ('testtime', 's'); 'Current [mA]' -> ('current', 'ma')."""
+    match = _UNIT.match(header_name.strip())
+    base, unit = (match.group(1), match.group(2)) if match else (header_name, "")
+    return re.sub(r"[^a-z0-9#]", "", base.lower()), unit.strip().lower()
+
+
+def decimal_comma(fields: list[str]) -> bool:
+    """True when numbers in a (tab- or semicolon-separated) row use a decimal comma."""
+    return any(_DECIMAL_COMMA.match(f) for f in fields) and not any(
+        re.fullmatch(r"-?\d+\.\d+", f) for f in fields
+    )
+
+
+@dataclass
+class Table:
+    """Where a vendor table starts and which of its columns a reader needs."""
+
+    vendor: str  # "Maccor export", used in every message
+    offset: int  # bytes from the stream origin to the first data row
+    line: int  # 1-based line number of the first data row
+    width: int  # header fields
+    columns: dict[str, int]  # role -> column index
+    sep: str = ","
+    encoding: str = "utf-8"
+    comma: bool = False  # decimal comma
+
+
+def chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[pd.DataFrame]:
+    """The needed columns as text, `rows` rows at a time; the frame's index counts data rows."""
+    stream.seek(origin + table.offset)
+    try:
+        reader = pd.read_csv(
+            stream,
+            sep=table.sep,
+            header=None,
+            names=list(range(table.width)),
+            usecols=sorted(set(table.columns.values())),
+            index_col=False,  # a trailing separator on every row is not an index column
+            dtype=str,
+            na_filter=False,
+            chunksize=rows,
+            encoding=table.encoding,
+            encoding_errors="replace",
+            quoting=csv.QUOTE_NONE if table.sep == "\t" else csv.QUOTE_MINIMAL,
+            engine="c",
+        )
+        with reader:
+            for frame in reader:
+                if len(frame):
+                    yield frame.rename(columns={i: role for role, i in table.columns.items()})
+    except pd.errors.EmptyDataError:
+        return  # the reader reports "no data rows"
+    except (pd.errors.ParserError, ValueError, UnicodeError, OSError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TestDataError(
+            f"{table.vendor}: the rows cannot be read as a table ({message})"
+        ) from None
+
+
+def line_of(table: Table, frame: pd.DataFrame, position: int) -> int:
+    return table.line + int(frame.index[position])
+
+
+def numbers(table: Table, frame: pd.DataFrame, role: str, label: str) -> np.ndarray:
+    """Column `role` as float64; TestDataError naming the line of the first value that is not a
+    finite number."""
+    text = frame[role]
+    if table.comma:
+        text = text.str.replace(",", ".", regex=False)
+    values = pd.to_numeric(text.str.strip(), errors="coerce").to_numpy(np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise _bad_value(table, frame, role, label, int(bad[0]))
+    return values
+
+
+def optional_numbers(table: Table, frame: pd.DataFrame, role: str) -> np.ndarray:
+    """Like `numbers`, with NaN for blank or unreadable values (an optional sensor column)."""
+    text = frame[role].astype(str)
+    if table.comma:
+        text = text.str.replace(",", ".", regex=False)
+    return pd.to_numeric(text.str.strip(), errors="coerce").to_numpy(np.float64)
+
+
+def integers(table: Table, frame: pd.DataFrame, role: str, label: str) -> np.ndarray:
+    values = numbers(table, frame, role, label)
+    bad = np.flatnonzero(values != np.round(values))
+    if bad.size:
+        raise _bad_value(table, frame, role, label, int(bad[0]), "not a whole number")
+    return values.astype(np.int64)
+
+
+def durations(table: Table, frame: pd.DataFrame, role: str, label: str) -> np.ndarray:
+    """Seconds from '[Nd ]H:MM:SS[.f]' text (hours may pass 24: Neware '144:00:18')."""
+    parts = frame[role].str.extract(_DURATION)
+    bad = np.flatnonzero(parts[1].isna().to_numpy())
+    if bad.size:
+        expected = "a duration like '0d 01:16:32.15' or '144:00:18'"
+        raise _bad_value(table, frame, role, label, int(bad[0]), f"not {expected}")
+    days = pd.to_numeric(parts[0], errors="coerce").fillna(0).to_numpy(np.float64)
+    hours, minutes, seconds = (parts[i].astype(np.float64).to_numpy() for i in (1, 2, 3))
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def _bad_value(
+    table: Table, frame: pd.DataFrame, role: str, label: str, at: int, what: str = ""
+) -> TestDataError:
+    line = line_of(table, frame, at)
+    value = frame[role].iloc[at]
+    raw = value.strip() if isinstance(value, str) else ""
+    if not raw:
+        return TestDataError(
+            f"{table.vendor}, line {line}: no value in '{label}' (the file may be truncated)",
+            row=line,
+        )
+    shown = raw if len(raw) <= 40 else raw[:40] + "..."
+    return TestDataError(
+        f"{table.vendor}, line {line}: '{label}' is {shown!r}, {what or 'not a number'}", row=line
+    )
+
+
+def checked_batch(
+    vendor: str,
+    first_line: int,
+    time_s: np.ndarray,
+    current_a: np.ndarray,
+    voltage_v: np.ndarray,
+    cycle: np.ndarray,
+    step: np.ndarray,
+    temperature_c: np.ndarray | None = None,
+) -> Batch:
+    """The canonical batch, after the range checks that catch a unit slip; `first_line` is the
+    line (or record) number of the batch's first row, for messages."""
+    for values, label in ((time_s, "time"), (current_a, "current"), (voltage_v, "voltage")):
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            line = first_line + int(bad[0])
+            raise TestDataError(f"{vendor}, row {line}: {label} is missing or not finite", row=line)
+    high = np.flatnonzero((voltage_v > MAX_VOLTAGE_V) | (voltage_v < MIN_VOLTAGE_V))
+    if high.size:
+        line, volts = first_line + int(high[0]), float(voltage_v[high[0]])
+        hint = (
+            "a battery voltage is never negative"
+            if volts < 0
+            else f"above the {MAX_VOLTAGE_V:g} V of any pack; that looks like millivolts "
+            "under a volts label: convert the file to the canonical CSV with voltage_mv"
+        )
+        raise TestDataError(f"{vendor}, row {line}: voltage {volts:g} V is {hint}", row=line)
+    big = np.flatnonzero(np.abs(current_a) > MAX_CURRENT_A)
+    if big.size:
+        line, amps = first_line + int(big[0]), float(current_a[big[0]])
+        raise TestDataError(
+            f"{vendor}, row {line}: current {amps:g} A is beyond the {MAX_CURRENT_A:g} A a pack "
+            "can carry; that looks like milliamps under an amps label",
+            row=line,
+        )
+    batch: Batch = {
+        "time_s": np.ascontiguousarray(time_s, dtype=np.float64),
+        "current_a": np.ascontiguousarray(current_a, dtype=np.float64),
+        "voltage_v": np.ascontiguousarray(voltage_v, dtype=np.float64),
+        "cycle": np.ascontiguousarray(cycle, dtype=np.int64),
+        "step": np.ascontiguousarray(step, dtype=np.int64),
+    }
+    if temperature_c is not None:
+        batch["temperature_c"] = np.ascontiguousarray(temperature_c, dtype=np.float64)
+    return batch
+
+
+def plausible_temperature(values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """NaN for readings no cell can have (an unconnected thermocouple reads about -2500 C);
+    the flag says whether any were blanked."""
+    implausible = (values < -60) | (values > 200)
+    if not implausible.any():
+        return values, False
+    return np.where(implausible, np.nan, values), True
+
+
+def sign_from_mode(current: np.ndarray, mode: np.ndarray) -> np.ndarray:
+    """Discharge negative from a per-row mode: -1 discharge, +1 charge, 0 as written."""
+    magnitude = np.abs(current)
+    return np.where(mode < 0, -magnitude, np.where(mode > 0, magnitude, current))
+
+
+class StepClock:
+    """Elapsed seconds from a per-step clock that restarts at 0: each step starts where the last
+    one ended. Carries across batches."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.last: tuple[float, int] | None = None  # step time and step id of the last row
+
+    def elapsed(self, step_time: np.ndarray, step_id: np.ndarray) -> np.ndarray:
+        if step_time.size == 0:
+            return step_time
+        last_time, last_step = self.last or (step_time[0], step_id[0])
+        before = np.concatenate(([last_time], step_time[:-1]))
+        # a clock that jumps back inside one step (a paused channel) also starts a segment
+        new = (np.concatenate(([last_step], step_id[:-1])) != step_id) | (step_time < before)
+        # each new segment starts where the one before it ended
+        ends = np.where(new, before, 0.0)
+        offsets = self.offset + np.cumsum(ends)
+        self.offset = float(offsets[-1])
+        self.last = (float(step_time[-1]), int(step_id[-1]))
+        return offsets + step_time

@@ -1,0 +1,325 @@
+"""Neware BTS exports: the flat CSV (one row per record), the "regular" CSV with three
+interleaved levels (cycle, step and record rows), and the binary `.ndax`.
+
+- Flat CSV (neware_uio.csv): `Cycle Index, Step Index, Step Type, Time, Cumulative Time,
+  Current(A), Voltage(V) ...`; `Time` is step time and `Cumulative Time` runs past 24 h.
+- Regular CSV: a cycle header (`Cycle ID, ...`), a step header (`,Step ID,Step Name, ...`) and a
+  record header (`,,Record ID,Time(h:min:s.ms),Voltage(V),Current(mA), ...`); data rows are told
+  apart by their leading empty fields. The first cycle row may carry the first step row on the
+  same line. Record time is step time, so elapsed time adds up the steps. No sample of this
+  layout was available; it is implemented from the description in PITFALLS.md and BEEP's reader.
+- `.ndax` goes through NewareNDA, which loads the whole file into a DataFrame (memory grows with
+  the file; an ndax of 250 000 records takes about 30 MB).
+
+Direction comes from the step type where it says charge (Chg) or discharge (DChg), since that
+holds whether or not the current is signed; other steps (rest, pulse) keep the value written.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from ..errors import TestDataError
+from ..testdata import Batch, TestData
+from . import _common as c
+from ._columns import AMPS, NUMBER, VOLTS, Column, pick
+from .cycles import CounterCheck
+
+CSV_VENDOR = "Neware CSV export"
+NDAX_VENDOR = "Neware .ndax"
+SIGN = "from Step Type (Chg positive, DChg negative); other steps as written"
+_TOTAL_TIME = ("cumulativetime", "totaltime", "testtime")
+_STEP_TIME = ("time", "steptime")
+_TEMPERATURE = ("t1", "temperature", "auxtemperature1")
+_STEP_NAME = re.compile(r"[A-Za-z][A-Za-z_ ]*")
+_TEMPERATURE_UNITS = {u: ("C", 1.0) for u in ("", "c", "°c", "oc", "?", "degc", "℃")}
+
+
+def modes(step_type: pd.Series) -> np.ndarray:
+    """-1 discharge, +1 charge, 0 other, from 'CC DChg', 'CCCV_Chg', 'Rest' ..."""
+    letters = step_type.astype(str).str.lower().str.replace(r"[^a-z]", "", regex=True)
+    discharge = letters.str.contains("dchg|discharge").to_numpy()
+    charge = letters.str.contains("chg|charge").to_numpy()
+    return np.where(discharge, -1, np.where(charge, 1, 0))
+
+
+def is_flat_header(names: list[str]) -> bool:
+    keys = {c.name_and_unit(n)[0] for n in names}
+    return (
+        {"current", "voltage"} <= keys
+        and bool({"cycleindex", "cycle"} & keys)
+        and bool({"steptype", "stepname", "stepindex"} & keys)
+    )
+
+
+def is_regular_header(lines: list[list[str]]) -> bool:
+    return (
+        len(lines) >= 3
+        and bool(lines[0][:1])
+        and c.name_and_unit(lines[0][0])[0] in ("cycleid", "cycleindex", "cycle")
+        and lines[1][:1] == [""]
+        and lines[2][:2] == ["", ""]
+    )
+
+
+def read_neware_csv(stream: BinaryIO, batch_rows: int) -> TestData:
+    origin = stream.tell()
+    head = stream.read(c.HEAD_BYTES)
+    lines = c.head_lines(head, "latin-1")
+    fields = [c.split_fields(text.replace("\t", ""), ",") for _, _, text in lines[:4]]
+    if fields and is_flat_header(fields[0]):
+        return _read_flat(stream, origin, lines, fields[0], batch_rows)
+    if is_regular_header(fields):
+        return _read_regular(stream, origin, fields[:3], batch_rows)
+    raise TestDataError(
+        f"{CSV_VENDOR}: the first line is neither a record header (Cycle Index, Step Type, "
+        "Current(A), Voltage(V) ...) nor the cycle/step/record headers of the regular export"
+    )
+
+
+def _time_column(names: list[str], keys: tuple[str, ...]) -> tuple[int, str] | None:
+    for key in keys:
+        for index, name in enumerate(names):
+            base, unit = c.name_and_unit(name)
+            if base == key:
+                return index, unit
+    return None
+
+
+def _seconds(table: c.Table, frame: pd.DataFrame, role: str, label: str, unit: str) -> np.ndarray:
+    sample = frame[role].iloc[0] if len(frame) else ""
+    if ":" in str(sample):
+        return c.durations(table, frame, role, label)
+    factor = {"": 1.0, "s": 1.0, "min": 60.0, "h": 3600.0}.get(unit)
+    if factor is None:
+        raise TestDataError(f"{table.vendor}: time column '{label}' is in '{unit}', not seconds")
+    return c.numbers(table, frame, role, label) * factor
+
+
+def _measure_columns(names: list[str], vendor: str, line: int) -> dict[str, Column]:
+    where = {"vendor": vendor, "line": line}
+    cols = {
+        "current": pick(names, ("current",), AMPS, what="'Current(A)'", **where),
+        "voltage": pick(names, ("voltage",), VOLTS, what="'Voltage(V)'", **where),
+    }
+    temperature = pick(names, _TEMPERATURE, _TEMPERATURE_UNITS, what="", required=False, **where)
+    if temperature is not None:
+        cols["temperature"] = temperature
+    return cols  # type: ignore[return-value]
+
+
+def _read_flat(
+    stream: BinaryIO, origin: int, lines: list, names: list[str], batch_rows: int
+) -> TestData:
+    where = {"vendor": CSV_VENDOR, "line": 1}
+    cols = _measure_columns(names, CSV_VENDOR, 1)
+    cols["cycle"] = pick(names, ("cycleindex", "cycle"), NUMBER, what="'Cycle Index'", **where)
+    cols["step"] = pick(names, ("stepindex", "step"), NUMBER, what="'Step Index'", **where)
+    cols["mode"] = pick(names, ("steptype", "stepname"), NUMBER, what="'Step Type'", **where)
+    total = _time_column(names, _TOTAL_TIME)
+    clock = None if total else _time_column(names, _STEP_TIME)
+    timing = total or clock
+    if timing is None:
+        raise TestDataError(f"{CSV_VENDOR}: no 'Cumulative Time' or 'Time' column on line 1")
+    indices = {role: col.index for role, col in cols.items()} | {"time": timing[0]}
+    offset, first_line = c.data_start(lines, 0)
+    table = c.Table(CSV_VENDOR, offset, first_line, len(names), indices, encoding="latin-1")
+    time_label = names[timing[0]]
+    units = {"time": time_label, "current": cols["current"].unit, "voltage": cols["voltage"].unit}
+    warnings: list[str] = []
+
+    def batches() -> Iterator[Batch]:
+        check = CounterCheck(CSV_VENDOR, cols["cycle"].name)
+        steps = c.StepClock()
+        rows = 0
+        for frame in c.chunks(stream, origin, table, batch_rows):
+            step = c.integers(table, frame, "step", cols["step"].name)
+            time = _seconds(table, frame, "time", time_label, timing[1])
+            if clock is not None:
+                time = steps.elapsed(time, step)
+            rows += len(frame)
+            yield _batch(table, frame, cols, time, step, check)
+        _finish(CSV_VENDOR, rows, check, warnings)
+
+    return TestData("neware_csv", units | {"discharge_sign": SIGN}, batches, warnings=warnings)
+
+
+def _batch(
+    table: c.Table,
+    frame: pd.DataFrame,
+    cols: dict[str, Column],
+    time: np.ndarray,
+    step: np.ndarray,
+    check: CounterCheck,
+) -> Batch:
+    current = c.numbers(table, frame, "current", cols["current"].name) * cols["current"].factor
+    current = c.sign_from_mode(current, modes(frame["mode"]))
+    voltage = c.numbers(table, frame, "voltage", cols["voltage"].name) * cols["voltage"].factor
+    cycle = c.integers(table, frame, "cycle", cols["cycle"].name)
+    temperature = None
+    if "temperature" in cols:
+        temperature = c.optional_numbers(table, frame, "temperature")
+        temperature, _ = c.plausible_temperature(temperature)
+    check.add(current, cycle)
+    first = c.line_of(table, frame, 0)
+    return c.checked_batch(table.vendor, first, time, current, voltage, cycle, step, temperature)
+
+
+def _finish(vendor: str, rows: int, check: CounterCheck, warnings: list[str]) -> None:
+    if rows == 0:
+        raise TestDataError(f"{vendor}: no data rows after the header")
+    if (message := check.warning()) is not None:
+        warnings.append(message)
+
+
+def _read_regular(
+    stream: BinaryIO, origin: int, headers: list[list[str]], batch_rows: int
+) -> TestData:
+    cycle_header, step_header, record_header = headers
+    where = {"vendor": CSV_VENDOR, "line": 2}
+    step_id = pick(step_header, ("stepid", "stepindex", "step"), NUMBER, what="'Step ID'", **where)
+    step_name = pick(
+        step_header, ("stepname", "steptype", "status"), NUMBER, what="'Step Name'", **where
+    )
+    cols = _measure_columns(record_header, CSV_VENDOR, 3)
+    total = _time_column(record_header, _TOTAL_TIME)
+    timing = total or _time_column(record_header, _STEP_TIME)
+    if timing is None:
+        raise TestDataError(f"{CSV_VENDOR}: no 'Time(h:min:s.ms)' column in the record header")
+    units = {
+        "time": record_header[timing[0]],
+        "current": cols["current"].unit,
+        "voltage": cols["voltage"].unit,
+        "discharge_sign": SIGN,
+        "layout": "regular (cycle/step/record rows)",
+    }
+    roles = {role: col.index for role, col in cols.items()} | {"time": timing[0]}
+    table = c.Table(CSV_VENDOR, 0, 0, len(record_header), roles)
+    layout = _Regular(step_id.index, step_name.index, roles)  # type: ignore[union-attr]
+    warnings: list[str] = []
+
+    def batches() -> Iterator[Batch]:
+        check = CounterCheck(CSV_VENDOR, cycle_header[0])
+        steps = c.StepClock()
+        rows = 0
+        for frame in layout.frames(stream, origin, batch_rows):
+            step_number = frame["step"].to_numpy(np.int64)
+            time = _seconds(table, frame, "time", record_header[timing[0]], timing[1])
+            if total is None:
+                time = steps.elapsed(time, frame["instance"].to_numpy(np.int64))
+            rows += len(frame)
+            labelled = {**cols, "cycle": Column(0, cycle_header[0], "", 1.0)}
+            yield _batch(table, frame, labelled, time, step_number, check)
+        _finish(CSV_VENDOR, rows, check, warnings)
+
+    return TestData("neware_csv", units, batches, warnings=warnings)
+
+
+class _Regular:
+    """Walks the interleaved rows, remembering the current cycle and step for each record."""
+
+    def __init__(self, step_id: int, step_name: int, roles: dict[str, int]) -> None:
+        self.step_id, self.step_name, self.roles = step_id, step_name, roles
+
+    def frames(self, stream: BinaryIO, origin: int, size: int) -> Iterator[pd.DataFrame]:
+        stream.seek(origin)
+        text = codecs.getreader("latin-1")(stream)
+        cycle = step = instance = mode = None
+        block: dict[str, list] = {k: [] for k in (*self.roles, "cycle", "step", "instance", "mode")}
+        lines: list[int] = []
+        for number, fields in enumerate(csv.reader(text), start=1):
+            if number <= 3:
+                continue
+            fields = [f.replace("\t", "").strip().strip('"') for f in fields]
+            if not any(fields):
+                continue
+            if fields[0]:  # a cycle row, perhaps with the first step row glued on
+                cycle = self._integer(fields[0], number, "Cycle ID")
+                glued = _glued_step(fields)
+                if glued is not None:
+                    step, mode = self._integer(glued[0], number, "Step ID"), glued[1]
+                    instance = (instance or 0) + 1
+            elif fields[1]:
+                step = self._integer(fields[self.step_id], number, "Step ID")
+                mode = fields[self.step_name] if self.step_name < len(fields) else ""
+                instance = (instance or 0) + 1
+            else:
+                if cycle is None or step is None:
+                    raise TestDataError(
+                        f"{CSV_VENDOR}, line {number}: a record row before any cycle and step row",
+                        row=number,
+                    )
+                for role, index in self.roles.items():
+                    block[role].append(fields[index] if index < len(fields) else "")
+                block["cycle"].append(str(cycle))
+                block["step"].append(step)
+                block["instance"].append(instance)
+                block["mode"].append(mode)
+                lines.append(number)
+                if len(lines) == size:
+                    yield pd.DataFrame(block, index=lines)
+                    block = {k: [] for k in block}
+                    lines = []
+        if lines:
+            yield pd.DataFrame(block, index=lines)
+
+    @staticmethod
+    def _integer(text: str, line: int, label: str) -> int:
+        try:
+            return int(float(text))
+        except ValueError:
+            raise TestDataError(
+                f"{CSV_VENDOR}, line {line}: '{label}' is {text[:40]!r}, not a number", row=line
+            ) from None
+
+
+def _glued_step(fields: list[str]) -> tuple[str, str] | None:
+    """(Step ID, Step Name) of a step row glued onto a cycle row: the first step name (a word
+    such as Rest or CC_DChg) right after a whole number, past the cycle's own first field."""
+    for index in range(2, len(fields)):
+        if _STEP_NAME.fullmatch(fields[index]) and fields[index - 1].isdigit():
+            return fields[index - 1], fields[index]
+    return None
+
+
+def read_neware_ndax(stream: BinaryIO, batch_rows: int) -> TestData:
+    from NewareNDA.NewareNDAx import read_ndax
+
+    try:
+        frame = read_ndax(stream, software_cycle_number=False)
+    except Exception as exc:  # NewareNDA raises whatever zipfile, struct or pandas raise
+        raise TestDataError(f"{NDAX_VENDOR}: NewareNDA could not read the file ({exc})") from None
+    missing = {"Cycle", "Step", "Step_Index", "Status", "Time", "Voltage", "Current(mA)"} - set(
+        frame.columns
+    )
+    if missing or frame.empty:
+        raise TestDataError(f"{NDAX_VENDOR}: no records (missing {', '.join(sorted(missing))})")
+    units = {"time": "s (step time, added up)", "current": "mA", "voltage": "V"}
+    warnings: list[str] = []
+
+    def batches() -> Iterator[Batch]:
+        check = CounterCheck(NDAX_VENDOR, "Cycle")
+        steps = c.StepClock()
+        for start in range(0, len(frame), batch_rows):
+            part = frame.iloc[start : start + batch_rows]
+            running = part["Step"].to_numpy(np.int64)
+            time = steps.elapsed(part["Time"].to_numpy(np.float64), running)
+            current = part["Current(mA)"].to_numpy(np.float64) / 1000
+            current = c.sign_from_mode(current, modes(part["Status"]))
+            cycle = part["Cycle"].to_numpy(np.int64)
+            check.add(current, cycle)
+            yield c.checked_batch(
+                NDAX_VENDOR, start + 1, time, current, part["Voltage"].to_numpy(np.float64),
+                cycle, part["Step_Index"].to_numpy(np.int64),
+            )  # fmt: skip
+        _finish(NDAX_VENDOR, len(frame), check, warnings)
+
+    units["discharge_sign"] = SIGN
+    return TestData("neware_ndax", units, batches, warnings=warnings)
