@@ -7,6 +7,7 @@ from suppliers.selectors import is_auditor, lot_can_manage, lot_list_visible
 from verification.forms import TestRecordUploadForm
 from verification.selectors import test_record_list_for_lot
 
+from .charts import lot_charts
 from .selectors import lot_list_browsable, lot_report
 
 
@@ -30,9 +31,11 @@ def lot_detail(request, pk: int):
 def render_lot_page(request, lot, *, upload_form=None, upload_error: str = "", status: int = 200):
     """The lot page; the upload view re-renders it with its bound form when input is bad."""
     can_manage = lot_can_manage(user=request.user, lot=lot)
+    report = lot_report(lot=lot)
     context = {
         "lot": lot,
-        "report": lot_report(lot=lot),
+        "report": report,
+        "charts": lot_charts(report, pack_id=request.GET.get("pack")),
         "history": lot.history.all(),
         "can_manage": can_manage,
         "is_auditor": is_auditor(request.user),

@@ -52,16 +52,37 @@ def lots_routable() -> QuerySet[Lot]:
     return Lot.objects.exclude(status__in=FROZEN_LOT_STATUSES)
 
 
-def measured_soh_by_pack(*, lot_ids: list[int]) -> dict[int, tuple[int, float]]:
-    """Each pack's latest finished verification: pack id -> (verification id, measured SOH)."""
+@dataclass(frozen=True)
+class PackMeasure:
+    """What routing takes from a pack's latest measured verification."""
+
+    verification_id: int
+    soh_pct: float
+    resistance_ratio: float | None
+    weakest_cell_soh_pct: float | None
+
+
+def measured_by_pack(*, lot_ids: list[int]) -> dict[int, PackMeasure]:
+    """Each pack's latest verification that measured an SOH, by pack id."""
     runs = (
-        Verification.objects.filter(pack__lot_id__in=lot_ids, status=VerificationStatus.DONE)
+        Verification.objects.filter(
+            pack__lot_id__in=lot_ids,
+            status=VerificationStatus.DONE,
+            measured_soh_pct__isnull=False,
+        )
         .order_by("pack_id", "-finished_at", "-pk")
-        .values_list("pack_id", "pk", "measured_soh_pct")
+        .values_list(
+            "pack_id",
+            "pk",
+            "measured_soh_pct",
+            "measurement__resistance_ratio",
+            "measurement__weakest_cell_soh_pct",
+        )
     )
-    latest: dict[int, tuple[int, float]] = {}
-    for pack_id, run_id, soh in runs:
-        latest.setdefault(pack_id, (run_id, soh))
+    latest: dict[int, PackMeasure] = {}
+    for pack_id, *values in runs:
+        if pack_id not in latest:
+            latest[pack_id] = PackMeasure(*values)
     return latest
 
 

@@ -19,7 +19,7 @@ from suppliers.models import HistoryEvent, Lot, Pack
 
 from .domain import Decision, PackFacts, Thresholds, decide
 from .models import RerouteJob, RerouteJobStatus, RoutingDecision, RuleSet
-from .selectors import decision_latest, lots_routable, measured_soh_by_pack
+from .selectors import PackMeasure, decision_latest, lots_routable, measured_by_pack
 
 
 def _calendar_expired(lot: Lot, events: Sequence[HistoryEvent], today: date) -> bool:
@@ -42,6 +42,8 @@ def lot_facts(
     pack_id: int | None,
     soh_pct: float | None,
     verified: bool,
+    resistance_ratio: float | None = None,
+    weakest_cell_soh_pct: float | None = None,
     today: date | None = None,
 ) -> PackFacts:
     """The engine's view of a lot (pack_id None) or of one of its packs: plain values only."""
@@ -49,6 +51,8 @@ def lot_facts(
     return PackFacts(
         chemistry=lot.pack_model.chemistry,
         soh_pct=soh_pct,
+        resistance_ratio=resistance_ratio,
+        weakest_cell_soh_pct=weakest_cell_soh_pct,
         events=frozenset(
             ROUTING_EVENT_NAMES[e.kind] for e in relevant if e.kind in ROUTING_EVENT_NAMES
         ),
@@ -58,20 +62,36 @@ def lot_facts(
     )
 
 
-def lot_routing_soh(
-    *, lot: Lot, packs: Sequence[Pack], measured: dict[int, float]
-) -> tuple[float, bool]:
-    """The SOH a lot is routed on, and whether every pack was measured.
+@dataclass(frozen=True)
+class LotInputs:
+    soh_pct: float
+    all_measured: bool
+    resistance_ratio: float | None
+    weakest_cell_soh_pct: float | None
 
-    A buyer takes every pack of the lot, so the lot is promised at its weakest pack: the lowest
-    measured SOH, with the claim standing in for packs not yet measured.
+
+def lot_routing_inputs(
+    *, lot: Lot, packs: Sequence[Pack], measured: dict[int, PackMeasure]
+) -> LotInputs:
+    """The figures a lot is routed on: those of its weakest pack.
+
+    A buyer takes every pack of the lot, so the lot is promised at its lowest measured SOH (the
+    claim stands in for packs not yet measured), its highest resistance and its weakest cell.
     """
     per_pack = [
-        measured[p.pk] if p.pk in measured else float(p.effective_claimed_soh_pct) for p in packs
+        measured[p.pk].soh_pct if p.pk in measured else float(p.effective_claimed_soh_pct)
+        for p in packs
     ]
-    if not per_pack:
-        return float(lot.claimed_soh_pct), False
-    return min(per_pack), all(p.pk in measured for p in packs)
+    ratios = [m.resistance_ratio for m in measured.values() if m.resistance_ratio is not None]
+    cells = [
+        m.weakest_cell_soh_pct for m in measured.values() if m.weakest_cell_soh_pct is not None
+    ]
+    return LotInputs(
+        soh_pct=min(per_pack) if per_pack else float(lot.claimed_soh_pct),
+        all_measured=bool(packs) and all(p.pk in measured for p in packs),
+        resistance_ratio=max(ratios) if ratios else None,
+        weakest_cell_soh_pct=min(cells) if cells else None,
+    )
 
 
 def _decision_row(
@@ -104,6 +124,8 @@ def routing_decision_record(
     rule_set: RuleSet,
     soh_pct: float | None,
     verified: bool,
+    resistance_ratio: float | None = None,
+    weakest_cell_soh_pct: float | None = None,
     verification=None,
 ) -> RoutingDecision:
     """Decide one route and append it to the history, unless it repeats the latest decision."""
@@ -113,6 +135,8 @@ def routing_decision_record(
         pack_id=pack.pk if pack else None,
         soh_pct=soh_pct,
         verified=verified,
+        resistance_ratio=resistance_ratio,
+        weakest_cell_soh_pct=weakest_cell_soh_pct,
     )
     row = _decision_row(
         lot=lot,
@@ -140,7 +164,7 @@ class LotOutcome:
     lot: Lot
     lot_decision: Decision
     lot_soh_pct: float
-    pack_rows: list[tuple[Pack, int, float, Decision]]  # pack, verification id, SOH, decision
+    pack_rows: list[tuple[Pack, PackMeasure, Decision]]
 
     @property
     def changed(self) -> bool:
@@ -162,30 +186,32 @@ def lots_decide(*, lot_ids: Iterable[int], thresholds: Thresholds) -> list[LotOu
     packs: dict[int, list[Pack]] = {}
     for pack in Pack.objects.filter(lot_id__in=lot_ids).order_by("pk"):
         packs.setdefault(pack.lot_id, []).append(pack)
-    latest = measured_soh_by_pack(lot_ids=lot_ids)
+    latest = measured_by_pack(lot_ids=lot_ids)
     today = timezone.localdate()
     outcomes = []
     for lot in lots:
         lot_events, lot_packs = events.get(lot.pk, []), packs.get(lot.pk, [])
         for pack in lot_packs:
             pack.lot = lot  # effective_claimed_soh_pct reads the lot's claim without a query
-        measured = {p.pk: latest[p.pk][1] for p in lot_packs if p.pk in latest}
-        soh, all_measured = lot_routing_soh(lot=lot, packs=lot_packs, measured=measured)
+        measured = {p.pk: latest[p.pk] for p in lot_packs if p.pk in latest}
+        inputs = lot_routing_inputs(lot=lot, packs=lot_packs, measured=measured)
         pack_rows = []
         for pack in lot_packs:
-            if pack.pk not in latest:
+            if pack.pk not in measured:
                 continue
-            verification_id, pack_soh = latest[pack.pk]
+            m = measured[pack.pk]
             facts = lot_facts(
-                lot=lot, events=lot_events, pack_id=pack.pk, soh_pct=pack_soh, verified=True,
+                lot=lot, events=lot_events, pack_id=pack.pk, soh_pct=m.soh_pct, verified=True,
+                resistance_ratio=m.resistance_ratio, weakest_cell_soh_pct=m.weakest_cell_soh_pct,
                 today=today,
             )  # fmt: skip
-            pack_rows.append((pack, verification_id, pack_soh, decide(facts, thresholds)))
+            pack_rows.append((pack, m, decide(facts, thresholds)))
         facts = lot_facts(
-            lot=lot, events=lot_events, pack_id=None, soh_pct=soh, verified=all_measured,
-            today=today,
+            lot=lot, events=lot_events, pack_id=None, soh_pct=inputs.soh_pct,
+            verified=inputs.all_measured, resistance_ratio=inputs.resistance_ratio,
+            weakest_cell_soh_pct=inputs.weakest_cell_soh_pct, today=today,
         )  # fmt: skip
-        outcomes.append(LotOutcome(lot, decide(facts, thresholds), soh, pack_rows))
+        outcomes.append(LotOutcome(lot, decide(facts, thresholds), inputs.soh_pct, pack_rows))
     return outcomes
 
 
@@ -195,11 +221,11 @@ def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
     outcomes = lots_decide(lot_ids=lot_ids, thresholds=rule_set.as_thresholds())
     rows = []
     for outcome in outcomes:
-        for pack, verification_id, soh, decision in outcome.pack_rows:
+        for pack, m, decision in outcome.pack_rows:
             rows.append(
                 _decision_row(
                     lot=outcome.lot, pack=pack, rule_set=rule_set, decision=decision,
-                    soh_pct=soh, verification_id=verification_id,
+                    soh_pct=m.soh_pct, verification_id=m.verification_id,
                 )
             )  # fmt: skip
         rows.append(

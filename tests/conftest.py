@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 
 from suppliers.choices import OrganisationKind
+from tests.cycler_files import Cycler, reference_values
 from tests.factories import MembershipFactory, OrganisationFactory, PackModelFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -121,3 +122,15 @@ def nmc_module(db):
         nominal_energy_kwh="4.174",
         cells_series=12,
     )
+
+
+@pytest.fixture(scope="session")
+def cycler() -> type[Cycler]:
+    """The real cycler files of tests/data/cycler/ and helpers to read them."""
+    return Cycler
+
+
+@pytest.fixture(scope="session")
+def reference() -> dict:
+    """Independent reference figures for those files, per file name."""
+    return reference_values()

@@ -9,7 +9,7 @@ class TestRecordUploadForm(forms.Form):
     pack = forms.ModelChoiceField(queryset=None, empty_label=None)
     file = forms.FileField(label="Test-data file")
     data_format = forms.ChoiceField(
-        choices=TestDataFormat.choices, initial=TestDataFormat.CANONICAL_CSV, label="Format"
+        choices=TestDataFormat.choices, initial=TestDataFormat.AUTO, label="Format"
     )
 
     def __init__(self, *args, lot: Lot, **kwargs):

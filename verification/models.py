@@ -15,7 +15,10 @@ class TestRecord(models.Model):
     file = models.FileField(upload_to="test-data/%Y/%m/")
     original_name = models.CharField(max_length=255)
     format = models.CharField(
-        max_length=20, choices=TestDataFormat.choices, default=TestDataFormat.CANONICAL_CSV
+        max_length=20,
+        choices=TestDataFormat.choices,
+        default=TestDataFormat.AUTO,
+        help_text="As declared by the uploader; the format read is on the measurement",
     )
     sha256 = models.CharField(max_length=64, db_index=True)
     size_bytes = models.PositiveBigIntegerField()
@@ -40,27 +43,45 @@ class TestRecord(models.Model):
 
 
 class Measurement(models.Model):
-    """Figures computed from one test record; never from the claim."""
+    """Figures computed from one test record; never from the claim.
+
+    `figures` keeps everything the figures engine returned (per-cycle table, every DCIR step,
+    curves, how the SOH was obtained); the columns repeat what pages and routing look up.
+    """
 
     test_record = models.OneToOneField(
         TestRecord, on_delete=models.CASCADE, related_name="measurement"
     )
-    discharge_capacity_ah = models.FloatField()
+    format = models.CharField(
+        max_length=20, choices=TestDataFormat.choices, default=TestDataFormat.CANONICAL_CSV
+    )
+    figures = models.JSONField(default=dict)
+    discharge_capacity_ah = models.FloatField(null=True)
     nominal_capacity_ah = models.FloatField()
-    soh_pct = models.FloatField()
+    soh_pct = models.FloatField(null=True)
     soh_definition = models.CharField(
         max_length=12, choices=SohDefinition.choices, default=SohDefinition.CAPACITY
     )
-    cycle_used = models.IntegerField(help_text="Cycle whose full discharge gave the capacity")
+    cycle_used = models.IntegerField(
+        null=True, help_text="Cycle whose full discharge gave the capacity"
+    )
     cycles = models.JSONField(default=list, help_text="Per-cycle capacities and energies")
     sample_count = models.PositiveIntegerField()
     c_rate = models.FloatField(null=True, help_text="Mean discharge current / nominal capacity")
     max_temperature_c = models.FloatField(null=True)
+    resistance_mohm = models.FloatField(null=True, help_text="Median DC resistance, ΔV/ΔI")
+    resistance_pulse_s = models.FloatField(null=True, help_text="Pulse length of that figure")
+    resistance_ratio = models.FloatField(null=True, help_text="Resistance / pack model baseline")
+    cell_spread_mv = models.FloatField(null=True)
+    weakest_cell_soh_pct = models.FloatField(null=True)
+    bms_soh_pct = models.FloatField(null=True, help_text="Reported by the BMS, not measured")
     units = models.JSONField(default=dict)
     warnings = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
+        if self.soh_pct is None:
+            return f"{self.get_format_display()}: no capacity test"
         return f"{self.discharge_capacity_ah:.2f} Ah, SOH {self.soh_pct:.1f} %"
 
 

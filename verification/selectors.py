@@ -10,9 +10,14 @@ from .models import TestRecord, Verification
 
 
 def verification_latest_per_pack(*, lot: Lot) -> dict[int, Verification]:
-    """Each pack's most recent finished verification (earlier ones stay as history)."""
+    """Each pack's most recent verification that measured an SOH (earlier ones stay history).
+
+    A BMS snapshot adds cell figures but measures no capacity, so it never stands in here.
+    """
     runs = (
-        Verification.objects.filter(pack__lot=lot, status=VerificationStatus.DONE)
+        Verification.objects.filter(
+            pack__lot=lot, status=VerificationStatus.DONE, measured_soh_pct__isnull=False
+        )
         .select_related("measurement", "test_record")
         .order_by("pack_id", "-finished_at", "-pk")
     )

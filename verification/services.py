@@ -1,7 +1,7 @@
 import hashlib
 import logging
 from datetime import timedelta
-from statistics import fmean
+from statistics import fmean, median
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,15 +10,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from routing.selectors import rule_set_active
-from routing.services import lot_routing_soh, routing_decision_record
+from routing.selectors import PackMeasure, rule_set_active
+from routing.services import lot_routing_inputs, routing_decision_record
 from suppliers.choices import PIPELINE_LOT_STATUSES, UPLOADABLE_LOT_STATUSES, LotStatus
 from suppliers.errors import ApplicationError
 from suppliers.models import Lot, Pack
 from suppliers.selectors import lot_can_manage
 
 from .choices import TestDataFormat, TestRecordStatus, Verdict, VerificationStatus
-from .domain import TestDataError, check_claim, open_canonical_csv, soh_pct, summarise_cycles
+from .domain import TestDataError, check_claim
+from .domain.figures import Figures
+from .domain.measure import headline_resistance, measure
 from .models import Measurement, TestRecord, Verification
 from .selectors import test_record_unsettled_exists, verification_latest_per_pack
 
@@ -114,52 +116,102 @@ def verification_run(*, test_record_id: int) -> Verification | None:
         raise
 
 
+def pack_measure(run: Verification) -> PackMeasure:
+    measurement = run.measurement
+    return PackMeasure(
+        verification_id=run.pk,
+        soh_pct=run.measured_soh_pct,
+        resistance_ratio=measurement.resistance_ratio if measurement else None,
+        weakest_cell_soh_pct=measurement.weakest_cell_soh_pct if measurement else None,
+    )
+
+
+def _figures_for(record: TestRecord) -> Figures:
+    pack_model = record.pack.lot.pack_model
+    baseline = pack_model.baseline_resistance_mohm
+    with record.file.open("rb") as stream:
+        return measure(
+            stream,
+            filename=record.original_name,
+            declared_format=None if record.format == TestDataFormat.AUTO else record.format,
+            nominal_capacity_ah=float(pack_model.nominal_capacity_ah),
+            nominal_energy_wh=float(pack_model.nominal_energy_kwh) * 1000,
+            baseline_resistance_mohm=float(baseline) if baseline else None,
+        )
+
+
+def _measurement_fields(figures: Figures, *, nominal_ah: float) -> dict:
+    cycle = next((c for c in figures.cycles if c["cycle"] == figures.cycle_used), None)
+    resistance_mohm, pulse_s = headline_resistance(figures)
+    baseline_ratio = None
+    if resistance_mohm is not None:
+        ratios = [
+            d["ratio_to_baseline"]
+            for d in figures.dcir
+            if d.get("ratio_to_baseline") is not None and d["duration_s"] == pulse_s
+        ]
+        baseline_ratio = median(ratios) if ratios else None
+    weakest = figures.weakest_cell or {}
+    return {
+        "format": figures.format,
+        "figures": figures.to_dict(),
+        "discharge_capacity_ah": figures.discharge_capacity_ah,
+        "nominal_capacity_ah": nominal_ah,
+        "soh_pct": figures.soh_pct,
+        "soh_definition": figures.soh_definition,
+        "cycle_used": figures.cycle_used,
+        "cycles": list(figures.to_dict()["cycles"]),
+        "sample_count": figures.sample_count,
+        "c_rate": cycle.get("c_rate") if cycle else None,
+        "max_temperature_c": cycle.get("max_temperature_c") if cycle else None,
+        "resistance_mohm": resistance_mohm,
+        "resistance_pulse_s": pulse_s,
+        "resistance_ratio": baseline_ratio,
+        "cell_spread_mv": figures.cell_spread_mv,
+        "weakest_cell_soh_pct": weakest.get("soh_pct"),
+        "bms_soh_pct": figures.bms_soh_pct,
+        "units": figures.units,
+        "warnings": list(figures.warnings),
+    }
+
+
 def _measure_and_store(*, record: TestRecord, run: Verification, rule_set) -> Verification:
     pack = record.pack
     nominal_ah = float(pack.lot.pack_model.nominal_capacity_ah)
-    with record.file.open("rb") as stream:
-        data = open_canonical_csv(stream)
-        result = summarise_cycles(data)
-    measured_soh = soh_pct(
-        measured_capacity_ah=result.discharge_capacity_ah, nominal_capacity_ah=nominal_ah
-    )
-    check = check_claim(
-        claimed_soh_pct=float(pack.effective_claimed_soh_pct),
-        measured_soh_pct=measured_soh,
-        tolerance_pct_points=settings.SOH_TOLERANCE_PCT_POINTS,
-    )
+    figures = _figures_for(record)
+    check = None
+    if figures.soh_pct is not None:
+        check = check_claim(
+            claimed_soh_pct=float(pack.effective_claimed_soh_pct),
+            measured_soh_pct=figures.soh_pct,
+            tolerance_pct_points=settings.SOH_TOLERANCE_PCT_POINTS,
+        )
     with transaction.atomic():
         measurement = Measurement.objects.create(
-            test_record=record,
-            discharge_capacity_ah=result.discharge_capacity_ah,
-            nominal_capacity_ah=nominal_ah,
-            soh_pct=measured_soh,
-            cycle_used=result.cycle_used,
-            cycles=[c.to_dict() for c in result.cycles],
-            sample_count=result.sample_count,
-            c_rate=result.mean_discharge_current_a / nominal_ah,
-            max_temperature_c=result.max_temperature_c,
-            units=data.units.to_dict(),
-            warnings=[*data.warnings, *result.warnings],
+            test_record=record, **_measurement_fields(figures, nominal_ah=nominal_ah)
         )
         run.measurement = measurement
-        run.claimed_soh_pct = check.claimed_soh_pct
-        run.measured_soh_pct = check.measured_soh_pct
-        run.difference_pct_points = check.difference_pct_points
-        run.tolerance_pct_points = check.tolerance_pct_points
-        run.verdict = check.verdict
+        run.claimed_soh_pct = float(pack.effective_claimed_soh_pct)
+        if check is not None:
+            run.measured_soh_pct = check.measured_soh_pct
+            run.difference_pct_points = check.difference_pct_points
+            run.tolerance_pct_points = check.tolerance_pct_points
+            run.verdict = check.verdict
         run.status = VerificationStatus.DONE
         run.finished_at = timezone.now()
         run.save()
         TestRecord.objects.filter(pk=record.pk).update(status=TestRecordStatus.DONE, error="")
-        routing_decision_record(
-            lot=pack.lot,
-            pack=pack,
-            rule_set=rule_set,
-            soh_pct=measured_soh,
-            verified=True,
-            verification=run,
-        )
+        if check is not None:
+            routing_decision_record(
+                lot=pack.lot,
+                pack=pack,
+                rule_set=rule_set,
+                soh_pct=check.measured_soh_pct,
+                verified=True,
+                resistance_ratio=measurement.resistance_ratio,
+                weakest_cell_soh_pct=measurement.weakest_cell_soh_pct,
+                verification=run,
+            )
         lot_recompute(lot_id=pack.lot_id)
     return run
 
@@ -228,11 +280,17 @@ def lot_recompute(*, lot_id: int) -> Lot:
     lot.measured_soh_pct = round(fmean(measured), 2) if measured else None
     lot.lowest_pack_soh_pct = round(min(measured), 2) if measured else None
     rule_set = rule_set_active()
-    soh, all_measured = lot_routing_soh(
-        lot=lot, packs=packs, measured={pk: r.measured_soh_pct for pk, r in latest.items()}
+    inputs = lot_routing_inputs(
+        lot=lot, packs=packs, measured={pk: pack_measure(run) for pk, run in latest.items()}
     )
     decision = routing_decision_record(
-        lot=lot, pack=None, rule_set=rule_set, soh_pct=soh, verified=all_measured
+        lot=lot,
+        pack=None,
+        rule_set=rule_set,
+        soh_pct=inputs.soh_pct,
+        verified=inputs.all_measured,
+        resistance_ratio=inputs.resistance_ratio,
+        weakest_cell_soh_pct=inputs.weakest_cell_soh_pct,
     )
     lot.route = decision.route
     lot.route_provisional = decision.provisional

@@ -8,17 +8,24 @@ class MeasurementSerializer(serializers.ModelSerializer):
     class Meta:
         model = Measurement
         fields = [
+            "format",
             "discharge_capacity_ah",
             "nominal_capacity_ah",
             "soh_pct",
             "soh_definition",
             "cycle_used",
-            "cycles",
             "sample_count",
             "c_rate",
             "max_temperature_c",
+            "resistance_mohm",
+            "resistance_pulse_s",
+            "resistance_ratio",
+            "cell_spread_mv",
+            "weakest_cell_soh_pct",
+            "bms_soh_pct",
             "units",
             "warnings",
+            "figures",
         ]
 
 
@@ -61,6 +68,4 @@ class TestRecordSerializer(serializers.ModelSerializer):
 
 class TestRecordUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-    format = serializers.ChoiceField(
-        choices=TestDataFormat.choices, default=TestDataFormat.CANONICAL_CSV
-    )
+    format = serializers.ChoiceField(choices=TestDataFormat.choices, default=TestDataFormat.AUTO)

@@ -1,0 +1,57 @@
+"""Charts for the lot page, drawn on the server as inline SVG so the page needs no script."""
+
+from collections.abc import Sequence
+
+import pygal
+from pygal.style import Style
+
+STYLE = Style(
+    background="white",
+    plot_background="white",
+    foreground="#1d2733",
+    foreground_strong="#1d2733",
+    foreground_subtle="#d9dee5",
+    colors=("#0b6e4f", "#b26b00", "#4a4f8c", "#8a2432"),
+    font_family="system-ui, sans-serif",
+    label_font_size=12,
+    major_label_font_size=12,
+    title_font_size=14,
+)
+COMMON = {
+    "style": STYLE,
+    "width": 560,
+    "height": 300,
+    "show_legend": False,
+    "js": [],  # no script from anywhere: the page works offline
+    "disable_xml_declaration": True,
+    "explicit_size": True,
+    "dots_size": 2,
+}
+
+
+def capacity_per_cycle_svg(points: Sequence[Sequence[float]], *, nominal_ah: float) -> str:
+    """Discharge capacity of each cycle, against the nominal capacity."""
+    chart = pygal.XY(
+        title="Discharge capacity per cycle",
+        x_title="cycle",
+        y_title="Ah",
+        range=(0, max([nominal_ah, *(p[1] for p in points)]) * 1.05),
+        **COMMON,
+    )
+    chart.add("discharge capacity", [(float(c), float(ah)) for c, ah in points])
+    chart.add("nominal", [(float(points[0][0]), nominal_ah), (float(points[-1][0]), nominal_ah)]
+              if points else [], stroke_style={"dasharray": "4,4"}, show_dots=False)  # fmt: skip
+    return chart.render(is_unicode=True)
+
+
+def voltage_vs_capacity_svg(points: Sequence[Sequence[float]], *, cycle: int) -> str:
+    """The discharge curve of the cycle that gave the SOH figure."""
+    chart = pygal.XY(
+        title=f"Voltage vs capacity, discharge of cycle {cycle}",
+        x_title="Ah discharged",
+        y_title="V",
+        show_dots=False,
+        **{**COMMON, "dots_size": 1},
+    )
+    chart.add("voltage", [(float(ah), float(v)) for ah, v in points])
+    return chart.render(is_unicode=True)
