@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from suppliers.errors import ApplicationError
@@ -15,7 +16,11 @@ from .services import test_record_create
 
 
 def upload_too_large(request) -> str | None:
-    """Refuse an oversized body from its Content-Length, before Django reads it."""
+    """Refuse an oversized body from its Content-Length, before Django reads it.
+
+    Callers must run this before anything touches request.POST or request.FILES: the CSRF
+    check does, so upload views check the size first and the CSRF token after it.
+    """
     limit_mb = settings.TEST_DATA_MAX_UPLOAD_MB
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -27,17 +32,26 @@ def upload_too_large(request) -> str | None:
     return None
 
 
+@csrf_exempt  # checked by _test_record_upload, once the body is known to be within the limit
 @login_required
 @require_POST
 def test_record_upload(request, pk: int):
     lot = get_object_or_404(Lot, pk=pk)
     if not lot_can_manage(user=request.user, lot=lot):
         raise PermissionDenied("Only the supplier of this lot can upload its test data.")
-    from marketplace.views import render_lot_page
-
     too_large = upload_too_large(request)
     if too_large:
+        from marketplace.views import render_lot_page
+
+        # Nothing is stored and the body is never read: no CSRF token is needed to refuse.
         return render_lot_page(request, lot, upload_error=too_large, status=400)
+    return _test_record_upload(request, lot)
+
+
+@csrf_protect
+def _test_record_upload(request, lot: Lot):
+    from marketplace.views import render_lot_page
+
     form = TestRecordUploadForm(request.POST, request.FILES, lot=lot)
     if form.is_valid():
         try:

@@ -1,5 +1,6 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from tests.factories import LotFactory, PackFactory, capacity_test_upload
 from verification.models import TestRecord
@@ -36,15 +37,48 @@ def test_upload_without_a_file_is_400_with_the_form_error(client, alice, pack):
     assert not TestRecord.objects.exists()
 
 
-def test_oversized_upload_is_refused_before_reading(client, alice, pack, settings):
+@pytest.fixture
+def body_never_parsed(monkeypatch):
+    """Fails the test if anything parses a multipart body (the CSRF check would, first)."""
+
+    def refuse(self):
+        raise AssertionError("the oversized body was parsed")
+
+    monkeypatch.setattr("django.http.multipartparser.MultiPartParser.parse", refuse)
+
+
+def oversized(pack) -> dict:
+    return {"pack": pack.pk, "file": SimpleUploadedFile("big.csv", b"0" * (2 * 1024 * 1024))}
+
+
+def test_oversized_upload_is_refused_before_reading(alice, pack, settings, body_never_parsed):
     settings.TEST_DATA_MAX_UPLOAD_MB = 0
-    client.force_login(alice)
-    response = client.post(
-        f"/lots/{pack.lot_id}/test-data/",
-        {"pack": pack.pk, "file": SimpleUploadedFile("big.csv", b"0" * (2 * 1024 * 1024))},
-    )
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(alice)
+    response = browser.post(f"/lots/{pack.lot_id}/test-data/", oversized(pack))
     assert response.status_code == 400
     assert b"the limit is 0 MB" in response.content
+    assert not TestRecord.objects.exists()
+
+
+def test_oversized_api_upload_is_refused_before_reading(alice, pack, settings, body_never_parsed):
+    settings.TEST_DATA_MAX_UPLOAD_MB = 0
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(alice)  # session authentication: DRF checks CSRF, reading the body
+    response = browser.post(f"/api/packs/{pack.pk}/test-records/", oversized(pack))
+    assert response.status_code == 400
+    assert "the limit is 0 MB" in response.json()["file"][0]
+    assert not TestRecord.objects.exists()
+
+
+def test_upload_within_the_limit_still_needs_the_csrf_token(alice, pack):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(alice)
+    response = browser.post(
+        f"/lots/{pack.lot_id}/test-data/",
+        {"pack": pack.pk, "file": SimpleUploadedFile("x.csv", b"time_s\n")},
+    )
+    assert response.status_code == 403
     assert not TestRecord.objects.exists()
 
 

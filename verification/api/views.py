@@ -27,12 +27,17 @@ class PackTestRecordListCreate(generics.ListCreateAPIView):
     def get_queryset(self):
         return TestRecord.objects.filter(pack=self.get_pack())
 
+    def initial(self, request, *args, **kwargs):
+        # Before authentication: session authentication's CSRF check reads the whole body.
+        if request.method == "POST":
+            too_large = upload_too_large(request)
+            if too_large:
+                raise ValidationError({"file": [too_large]})
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(request=TestRecordUploadSerializer, responses={201: TestRecordSerializer})
     def post(self, request, *args, **kwargs):
         pack = self.get_pack()
-        too_large = upload_too_large(request)
-        if too_large:
-            raise ValidationError({"file": [too_large]})
         upload = TestRecordUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         record = test_record_create(
