@@ -7,7 +7,7 @@ from routing.selectors import decision_latest
 from suppliers.choices import BROWSABLE_LOT_STATUSES
 from suppliers.models import Lot, Pack
 from verification.models import Verification
-from verification.selectors import verification_latest_per_pack
+from verification.selectors import verification_history_for_pack, verification_latest_per_pack
 
 
 def lot_list_browsable() -> QuerySet[Lot]:
@@ -49,3 +49,20 @@ def lot_report(*, lot: Lot) -> LotReport:
         for p in lot.packs.all()
     ]
     return LotReport(lot=lot, decision=decision_latest(lot_id=lot.pk), packs=rows)
+
+
+@dataclass(frozen=True)
+class PackReport:
+    pack: Pack
+    latest: Verification | None  # the figures shown: the newest run that measured an SOH
+    decision: RoutingDecision | None
+    history: list[Verification]
+
+
+def pack_report(*, pack: Pack, include_failed: bool) -> PackReport:
+    history = list(verification_history_for_pack(pack=pack, include_failed=include_failed))
+    latest = next(
+        (run for run in history if run.measured_soh_pct is not None and run.measurement), None
+    )
+    decision = RoutingDecision.objects.filter(pack=pack).order_by("-created_at", "-pk").first()
+    return PackReport(pack=pack, latest=latest, decision=decision, history=history)

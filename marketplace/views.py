@@ -3,12 +3,14 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
 from suppliers.filters import LotFilter
+from suppliers.models import Pack
 from suppliers.selectors import is_auditor, lot_can_manage, lot_list_visible
+from verification.charts import measurement_charts
 from verification.forms import TestRecordUploadForm
-from verification.selectors import test_record_list_for_lot
+from verification.selectors import test_record_list_for_lot, test_record_list_for_pack
 
 from .charts import lot_charts
-from .selectors import lot_list_browsable, lot_report
+from .selectors import lot_list_browsable, lot_report, pack_report
 
 
 @login_required
@@ -48,3 +50,24 @@ def render_lot_page(request, lot, *, upload_form=None, upload_error: str = "", s
     if can_manage:
         context["upload_form"] = upload_form or TestRecordUploadForm(lot=lot)
     return render(request, "marketplace/lot_detail.html", context, status=status)
+
+
+@login_required
+def pack_detail(request, pk: int):
+    """One pack: its latest figures in full, how they were obtained, and every earlier result."""
+    pack = get_object_or_404(Pack.objects.select_related("lot__pack_model"), pk=pk)
+    lot = get_object_or_404(lot_list_visible(user=request.user), pk=pack.lot_id)
+    sees_test_data = lot_can_manage(user=request.user, lot=lot) or is_auditor(request.user)
+    report = pack_report(pack=pack, include_failed=sees_test_data)
+    context = {
+        "lot": lot,
+        "pack": pack,
+        "report": report,
+        "measurement": report.latest.measurement if report.latest else None,
+        "charts": measurement_charts(report.latest.measurement) if report.latest else None,
+    }
+    if sees_test_data:
+        records = list(test_record_list_for_pack(pack=pack))
+        context["records"] = records
+        context["polling"] = any(not r.is_settled for r in records)
+    return render(request, "marketplace/pack_detail.html", context)

@@ -8,6 +8,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 DEMO_PASSWORD = "secondlife-demo"
+# Test files log each step's first seconds every second, so DC resistance is measured.
+STEP_DETAIL_S = 12.0
+
+
+def aged_resistance_mohm(baseline_mohm, soh_pct: float) -> float | None:
+    """Resistance grows as capacity fades; a rough rule of thumb, enough for plausible demo data."""
+    if baseline_mohm is None:
+        return None
+    return float(baseline_mohm) * (1 + (100 - soh_pct) / 100)
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,8 @@ class DemoLot:
     removed_on: date
     extra_events: tuple[tuple[str, date, str], ...] = field(default=())
     submit: bool = True
+    # False: the test logged only every 30 s, too coarse for a DC resistance figure.
+    resistance_logged: bool = True
 
 
 ORGANISATIONS = (
@@ -96,4 +107,6 @@ LOTS = (
             extra_events=(("thermal_event", date(2025, 11, 3), "Venting in one module"),)),
     DemoLot("volta-fleet", "VFS-2026-005", "telecom48", "Leeds, GB", 10, "80", "85",
             (), date(2018, 1, 1), date(2026, 6, 1), submit=False),
+    DemoLot("recell", "REC-0111", "e63", "Hamburg, DE", 16, "84", "55",
+            (84.1, 83.6), date(2021, 3, 1), date(2026, 5, 12), resistance_logged=False),
 )  # fmt: skip

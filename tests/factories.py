@@ -97,10 +97,18 @@ class PackFactory(factory.django.DjangoModelFactory):
 
 
 def capacity_test_upload(
-    *, soh_pct: float, pack_model: PackModel, name: str = "capacity-test.csv", seed: int = 1
+    *,
+    soh_pct: float,
+    pack_model: PackModel,
+    name: str = "capacity-test.csv",
+    seed: int = 1,
+    resistance_mohm: float | None = None,
 ) -> SimpleUploadedFile:
-    """A canonical CSV of a full capacity test whose measured SOH is soh_pct."""
+    """A canonical CSV of a full capacity test whose measured SOH is soh_pct and whose DC
+    resistance (measured from the step changes, logged every second) is resistance_mohm."""
     text = synthetic_cycling_csv(
+        resistance_mohm=resistance_mohm,
+        step_detail_s=12.0,
         chemistry=pack_model.chemistry,
         nominal_capacity_ah=float(pack_model.nominal_capacity_ah),
         cells_series=pack_model.cells_series,

@@ -1,8 +1,10 @@
 """Charts for the lot page, drawn on the server as inline SVG so the page needs no script."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pygal
+from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
 STYLE = Style(
@@ -55,3 +57,34 @@ def voltage_vs_capacity_svg(points: Sequence[Sequence[float]], *, cycle: int) ->
     )
     chart.add("voltage", [(float(ah), float(v)) for ah, v in points])
     return chart.render(is_unicode=True)
+
+
+@dataclass(frozen=True)
+class TestCharts:
+    __test__ = False  # not a pytest test class, despite the name
+
+    capacity_per_cycle: SafeString
+    voltage_vs_capacity: SafeString  # empty where the file kept no curve for the chosen cycle
+
+
+def measurement_charts(measurement) -> TestCharts:
+    """Both charts of one measurement's test."""
+    curves = measurement.figures.get("curves") or {}
+    per_cycle = curves.get("capacity_per_cycle") or [
+        [c["cycle"], c["discharge_capacity_ah"]] for c in measurement.cycles
+    ]
+    discharge = curves.get("voltage_vs_capacity") or []
+    # pygal escapes every label and value it writes into the SVG; the numbers come from our
+    # own figures, never from the uploaded file's text.
+    return TestCharts(
+        capacity_per_cycle=mark_safe(
+            capacity_per_cycle_svg(per_cycle, nominal_ah=measurement.nominal_capacity_ah)
+        )
+        if per_cycle
+        else SafeString(""),
+        voltage_vs_capacity=mark_safe(
+            voltage_vs_capacity_svg(discharge, cycle=measurement.cycle_used or 0)
+        )
+        if discharge
+        else SafeString(""),
+    )

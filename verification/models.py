@@ -30,6 +30,9 @@ class TestRecord(models.Model):
         max_length=12, choices=TestRecordStatus.choices, default=TestRecordStatus.PENDING
     )
     error = models.TextField(blank=True, help_text="Why the file could not be used")
+    progress_pct = models.PositiveSmallIntegerField(
+        default=0, help_text="Share of the file read by the worker while it verifies"
+    )
 
     class Meta:
         ordering = ["-uploaded_at", "-pk"]
@@ -83,6 +86,15 @@ class Measurement(models.Model):
         if self.soh_pct is None:
             return f"{self.get_format_display()}: no capacity test"
         return f"{self.discharge_capacity_ah:.2f} Ah, SOH {self.soh_pct:.1f} %"
+
+    @property
+    def soh_energy_pct(self) -> float | None:
+        """SOH by energy (discharge Wh / nominal Wh) of the same cycle, beside the headline."""
+        return (self.figures.get("soh_by_definition") or {}).get("energy")
+
+    @property
+    def soh_capacity_pct(self) -> float | None:
+        return (self.figures.get("soh_by_definition") or {}).get("capacity", self.soh_pct)
 
 
 class Verification(models.Model):

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from suppliers.models import Lot
+from suppliers.models import Lot, Pack
 
 from .choices import TestRecordStatus, Verdict, VerificationStatus
 from .models import TestRecord, Verification
@@ -35,6 +35,26 @@ def test_record_unsettled_exists(*, lot: Lot) -> bool:
 
 def test_record_list_for_lot(*, lot: Lot) -> QuerySet[TestRecord]:
     return TestRecord.objects.filter(pack__lot=lot).select_related("pack", "measurement")
+
+
+def test_record_list_for_pack(*, pack: Pack) -> QuerySet[TestRecord]:
+    return TestRecord.objects.filter(pack=pack).select_related("pack", "measurement")
+
+
+def verification_history_for_pack(*, pack: Pack, include_failed: bool) -> QuerySet[Verification]:
+    """Every finished verification of a pack, newest first: new test data never erases the old.
+
+    Failed runs name the supplier's files and their faults, so only those who see the raw test
+    data get them.
+    """
+    statuses = [VerificationStatus.DONE]
+    if include_failed:
+        statuses.append(VerificationStatus.FAILED)
+    return (
+        Verification.objects.filter(pack=pack, status__in=statuses)
+        .select_related("measurement", "test_record", "rule_set")
+        .order_by("-finished_at", "-pk")
+    )
 
 
 def verification_discrepancies() -> QuerySet[Verification]:

@@ -21,6 +21,7 @@ from .choices import TestDataFormat, TestRecordStatus, Verdict, VerificationStat
 from .domain import TestDataError, check_claim
 from .domain.figures import Figures
 from .domain.measure import headline_resistance, measure
+from .domain.progress import ProgressReader
 from .models import Measurement, TestRecord, Verification
 from .selectors import test_record_unsettled_exists, verification_latest_per_pack
 
@@ -102,7 +103,9 @@ def verification_run(*, test_record_id: int) -> Verification | None:
     if not _claim_run(run):
         logger.info("verification %s is already being worked on", run.pk)
         return run
-    TestRecord.objects.filter(pk=record.pk).update(status=TestRecordStatus.PROCESSING)
+    TestRecord.objects.filter(pk=record.pk).update(
+        status=TestRecordStatus.PROCESSING, progress_pct=0
+    )
     try:
         return _measure_and_store(record=record, run=run, rule_set=rule_set)
     except TestDataError as exc:
@@ -126,10 +129,20 @@ def pack_measure(run: Verification) -> PackMeasure:
     )
 
 
+def _report_progress(record_id: int):
+    def report(percent: int) -> None:
+        TestRecord.objects.filter(pk=record_id).update(progress_pct=percent)
+
+    return report
+
+
 def _figures_for(record: TestRecord) -> Figures:
     pack_model = record.pack.lot.pack_model
     baseline = pack_model.baseline_resistance_mohm
-    with record.file.open("rb") as stream:
+    with record.file.open("rb") as raw:
+        stream = ProgressReader(
+            raw, total_bytes=record.size_bytes, report=_report_progress(record.pk)
+        )
         return measure(
             stream,
             filename=record.original_name,
@@ -200,7 +213,9 @@ def _measure_and_store(*, record: TestRecord, run: Verification, rule_set) -> Ve
         run.status = VerificationStatus.DONE
         run.finished_at = timezone.now()
         run.save()
-        TestRecord.objects.filter(pk=record.pk).update(status=TestRecordStatus.DONE, error="")
+        TestRecord.objects.filter(pk=record.pk).update(
+            status=TestRecordStatus.DONE, error="", progress_pct=100
+        )
         if check is not None:
             routing_decision_record(
                 lot=pack.lot,
@@ -231,7 +246,9 @@ def _settle_duplicate(*, record: TestRecord, run: Verification) -> None:
     if run.test_record_id == record.pk:
         return
     if run.status == VerificationStatus.DONE:
-        TestRecord.objects.filter(pk=record.pk).update(status=TestRecordStatus.DONE, error="")
+        TestRecord.objects.filter(pk=record.pk).update(
+            status=TestRecordStatus.DONE, error="", progress_pct=100
+        )
     else:
         TestRecord.objects.filter(pk=record.pk).update(
             status=TestRecordStatus.FAILED, error=run.error

@@ -77,12 +77,17 @@ def test_record_status(request, pk: int):
     lot = get_object_or_404(Lot, pk=pk)
     if not (lot_can_manage(user=request.user, lot=lot) or is_auditor(request.user)):
         raise PermissionDenied
-    records = list(test_record_list_for_lot(lot=lot))
+    pack = None
+    records = test_record_list_for_lot(lot=lot)
+    if request.GET.get("pack", "").isdigit():
+        pack = get_object_or_404(lot.packs, pk=int(request.GET["pack"]))
+        records = records.filter(pack=pack)
+    records = list(records)
     polling = any(not r.is_settled for r in records)
     response = render(
         request,
         "verification/_test_records.html",
-        {"lot": lot, "records": records, "polling": polling},
+        {"lot": lot, "pack": pack, "records": records, "polling": polling},
     )
     if request.htmx and not polling:
         # Verification finished: reload the whole page so figures and route show.

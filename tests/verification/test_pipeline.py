@@ -237,3 +237,33 @@ def test_route_stays_provisional_until_every_pack_is_measured(
     # Routed on its weakest pack: 45 % is small-application even though the other is at 84 %.
     assert (lot.route, lot.route_provisional) == ("small-application", False)
     assert float(lot.lowest_pack_soh_pct) == pytest.approx(45.0, abs=0.5)
+
+
+@pytest.mark.parametrize(
+    ("resistance_mohm", "route"),
+    [(33.6, "reuse-ESS"), (43.2, "recycle")],  # 1.4x and 1.8x the 24 mOhm baseline
+)
+def test_nmc_resistance_is_measured_and_routes_the_pack(
+    alice, volta, nmc_module, resistance_mohm, route, django_capture_on_commit_callbacks
+):
+    nmc_module.baseline_resistance_mohm = 24
+    nmc_module.save()
+    lot = LotFactory(supplier=volta, pack_model=nmc_module, claimed_soh_pct=86)
+    pack = PackFactory(lot=lot, claimed_soh_pct=86)
+    upload(
+        alice,
+        pack,
+        capacity_test_upload(soh_pct=86, pack_model=nmc_module, resistance_mohm=resistance_mohm),
+        django_capture_on_commit_callbacks,
+    )
+    measurement = pack.verifications.get().measurement
+    # The synthetic pack is ohmic; over a 10 s pulse its open-circuit voltage also moves a
+    # little with the charge passed (steeply near full on NMC), which reads as a few % more.
+    assert measurement.resistance_mohm == pytest.approx(resistance_mohm, rel=0.05)
+    assert measurement.resistance_pulse_s == 10
+    assert measurement.resistance_ratio == pytest.approx(measurement.resistance_mohm / 24, rel=1e-6)
+    lot.refresh_from_db()
+    assert lot.route == route
+    decision = RoutingDecision.objects.filter(lot=lot, pack=None).order_by("-pk").first()
+    rule = next(r for r in decision.rules if "resistance" in str(r).lower())
+    assert f"{measurement.resistance_ratio:.2f}" in str(rule["value"])

@@ -61,11 +61,16 @@ def _interpolate(points: _Table, x: float, *, inverse: bool = False) -> float:
     return pairs[-1][1]
 
 
-def _times(start: float, duration: float, interval: float) -> Iterator[tuple[float, float]]:
-    """(time, time into the step), including both ends, so integrals over a step are exact."""
+def _times(
+    start: float, duration: float, interval: float, detail_s: float = 0.0
+) -> Iterator[tuple[float, float]]:
+    """(time, time into the step), including both ends, so integrals over a step are exact.
+    The first detail_s seconds are sampled every second, as cyclers log a step change."""
+    dense = [float(k) for k in range(math.ceil(min(detail_s, duration)))]
     steps = max(1, math.ceil(duration / interval - 1e-9))
-    for k in range(steps):
-        yield start + k * interval, k * interval
+    regular = [k * interval for k in range(steps) if k * interval >= len(dense)]
+    for offset in (*dense, *regular):
+        yield start + offset, offset
     yield start + duration, duration
 
 
@@ -81,10 +86,19 @@ def synthetic_cycling_lines(
     temperature_c: float = 25.0,
     resistance_mohm: float | None = None,
     seed: int = 0,
+    step_detail_s: float = 0.0,
 ) -> Iterator[str]:
     """Canonical CSV lines: per cycle CC-CV charge, rest, CC discharge, rest. Arguments are
-    checked before the first line is asked for."""
-    numbers = (nominal_capacity_ah, soh_pct, c_rate, sample_interval_s, temperature_c)
+    checked before the first line is asked for. step_detail_s > 0 samples the start of every
+    step each second, which is what DC resistance needs (10 s covers the 1 s and 10 s pulse)."""
+    numbers = (
+        nominal_capacity_ah,
+        soh_pct,
+        c_rate,
+        sample_interval_s,
+        temperature_c,
+        step_detail_s,
+    )
     if not all(map(math.isfinite, (*numbers, resistance_mohm or 0.0))):
         raise ValueError("all numeric arguments must be finite")
     if not (nominal_capacity_ah > 0 and cells_series >= 1 and 0 < soh_pct <= 150):
@@ -104,6 +118,7 @@ def synthetic_cycling_lines(
         raise ValueError("the resistance is too high for this c_rate: the pack hits its limits")
     cutoff = min(0.05 * nominal_capacity_ah, current / 4)  # C/20 ends the CV tail
     pack = _Pack(chem, cells_series, nominal_capacity_ah * soh_pct / 100, current, drop)
+    pack.detail_s = max(0.0, float(step_detail_s))
     return pack.lines(cycles, cutoff, sample_interval_s, temperature_c, c_rate, random.Random(seed))
 
 
@@ -121,11 +136,12 @@ class _Pack:
         self.soc_cv = _interpolate(chem.ocv, chem.v_max - drop, inverse=True)
         self.full_ah = delivered_ah / (1 - self.soc_empty)
         self.heat = 0.0  # degrees above ambient
+        self.detail_s = 0.0
 
     def _step(self, start: float, duration: float, interval: float, heat_to: float | None):
         """Sample times over one step; heat moves linearly to heat_to, or decays if None."""
         heat = self.heat
-        for t, dt in _times(start, duration, interval):
+        for t, dt in _times(start, duration, interval, self.detail_s):
             if heat_to is None:
                 self.heat = heat * math.exp(-dt / 900)
             else:

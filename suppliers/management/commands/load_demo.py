@@ -127,6 +127,8 @@ class Command(BaseCommand):
                 cycles=3,
                 sample_interval_s=30.0,
                 seed=zlib.crc32(f"{spec.reference}-{index}".encode()),
+                resistance_mohm=demo.aged_resistance_mohm(pack_model.baseline_resistance_mohm, soh),
+                step_detail_s=demo.STEP_DETAIL_S if spec.resistance_logged else 0.0,
             )
             upload = SimpleUploadedFile(
                 f"{pack.serial}-capacity-test.csv",

@@ -19,7 +19,8 @@ def test_load_demo_covers_every_route_and_is_idempotent(django_capture_on_commit
     assert routes["REC-0108"] == "recycle"  # NMC below 80 %: the earlier exit
     assert routes["REC-0109"] == "recycle"  # below the 20 % floor
     assert routes["REC-0110"] == "recycle"  # thermal event in its history
-    assert routes["VFS-2026-003"] == "hold"  # NMC above 80 % without a resistance figure
+    assert routes["VFS-2026-003"] == "reuse-ESS"  # NMC above 80 %, resistance under 1.5x
+    assert routes["REC-0111"] == "hold"  # NMC above 80 % without a resistance figure
     assert Lot.objects.get(reference="VFS-2026-004").status == LotStatus.DISCREPANCY
     assert Lot.objects.get(reference="VFS-2026-005").status == LotStatus.DRAFT
     assert not TestRecord.objects.exclude(status="done").exists()
