@@ -122,3 +122,26 @@ def test_openapi_schema_is_generated(api, alice):
     response = api.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     assert "/api/lots/" in response.json()["paths"]
+
+
+def test_lot_api_names_the_soh_definition_and_how_it_was_obtained(
+    api, alice, bianca, volta, nmc_module, django_capture_on_commit_callbacks
+):
+    from tests.factories import measured_lot
+
+    lot = measured_lot(
+        supplier=volta,
+        pack_model=nmc_module,
+        soh_values=[86.0],
+        uploader=alice,
+        callbacks=django_capture_on_commit_callbacks,
+    )
+    api.force_authenticate(bianca)
+    body = api.get(f"/api/lots/{lot.pk}/").json()
+    measurement = body["packs"][0]["verification"]["measurement"]
+    assert measurement["soh_definition"] == "capacity"
+    by = measurement["soh_by_definition"]
+    assert by["capacity"] == pytest.approx(measurement["soh_pct"])
+    assert by["energy"] is not None and by["energy"] != by["capacity"]  # Wh, not Ah
+    assert measurement["soh_basis"]["cycle_used"] == measurement["cycle_used"]
+    assert measurement["resistance_mohm"] > 0 and measurement["resistance_pulse_s"] == 10

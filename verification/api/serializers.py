@@ -5,6 +5,21 @@ from verification.models import Measurement, TestRecord, Verification
 
 
 class MeasurementSerializer(serializers.ModelSerializer):
+    soh_by_definition = serializers.DictField(
+        source="figures.soh_by_definition",
+        read_only=True,
+        allow_null=True,
+        help_text="SOH % of the same cycle by capacity (Ah / nominal Ah) and by energy "
+        "(Wh / nominal Wh): the same pack gives different numbers; soh_pct is the one named "
+        "by soh_definition",
+    )
+    soh_basis = serializers.DictField(
+        source="figures.soh_basis",
+        read_only=True,
+        allow_null=True,
+        help_text="How the SOH was obtained: test type, cycle used, C-rate, temperature",
+    )
+
     class Meta:
         model = Measurement
         fields = [
@@ -13,6 +28,8 @@ class MeasurementSerializer(serializers.ModelSerializer):
             "nominal_capacity_ah",
             "soh_pct",
             "soh_definition",
+            "soh_by_definition",
+            "soh_basis",
             "cycle_used",
             "sample_count",
             "c_rate",

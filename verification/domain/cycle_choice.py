@@ -85,6 +85,12 @@ def choose_cycle(
             f"{_listed(faster)}) not used for SOH: it is read at the lowest rate tested "
             f"({mean_discharge_current_a(cycles[chosen]):.4g} A), where the most capacity shows"
         )
+    if chosen == numbers[0] and not cycles[chosen].charge_ah > 0:
+        warnings.append(
+            f"cycle {chosen}'s discharge is not preceded by a charge in this file, so it may not "
+            "start from a full pack and the SOH may be understated: upload a test that charges "
+            "fully before the capacity discharge"
+        )
     in_full = {n for group in full for n in group}
     later = [
         n

@@ -127,3 +127,13 @@ def test_impedance_spectrum_is_refused(cycler) -> None:
     raw = cycler.path("exampleDataBioLogic.mpt").read_bytes()
     with pytest.raises(TestDataError):
         measure(io.BytesIO(raw), nominal_capacity_ah=1.0, filename="exampleDataBioLogic.mpt")
+
+
+def test_a_truncated_export_warns_that_its_only_discharge_may_be_partial(cycler) -> None:
+    # The first 100 kB of maccor_001 hold only its first discharge, from a partial charge.
+    head = cycler.path("maccor_001.txt").read_bytes()[:100_000]
+    result = measure(io.BytesIO(head), nominal_capacity_ah=5.0, filename="maccor_001.txt")
+    assert result.cycle_used == 0
+    assert any("not preceded by a charge" in w for w in result.warnings)
+    full = measured(cycler, "maccor_001.txt", nominal_ah=5.0)
+    assert not any("not preceded by a charge" in w for w in full["warnings"])
