@@ -28,6 +28,15 @@ def verify_test_record(self, test_record_id: int) -> None:
             )
             return
         raise self.retry(exc=exc, countdown=min(2**self.request.retries * 5, 300)) from exc
+    except Exception:
+        # A fault of ours, not of the file and not passing: retrying would repeat it, and
+        # leaving the record "processing" would have the beat re-queue it forever.
+        logger.exception("verification of test record %s failed unexpectedly", test_record_id)
+        test_record_fail(
+            test_record_id=test_record_id,
+            message="Verification stopped on an internal error, which has been logged for the "
+            "platform team; it was not retried. An auditor can re-run it once it is fixed.",
+        )
 
 
 @shared_task(acks_late=True)
