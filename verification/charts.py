@@ -19,6 +19,7 @@ STYLE = Style(
     major_label_font_size=12,
     title_font_size=14,
 )
+MAX_CYCLE_LABELS = 20
 COMMON = {
     "style": STYLE,
     "width": 560,
@@ -33,11 +34,14 @@ COMMON = {
 
 def capacity_per_cycle_svg(points: Sequence[Sequence[float]], *, nominal_ah: float) -> str:
     """Discharge capacity of each cycle, against the nominal capacity."""
+    cycles = sorted({int(p[0]) for p in points})
     chart = pygal.XY(
         title="Discharge capacity per cycle",
         x_title="cycle",
         y_title="Ah",
         range=(0, max([nominal_ah, *(p[1] for p in points)]) * 1.05),
+        # Whole cycle numbers where they fit; pygal's own ticks would show 1.1, 1.2, ...
+        **({"x_labels": cycles} if len(cycles) <= MAX_CYCLE_LABELS else {}),
         **COMMON,
     )
     chart.add("discharge capacity", [(float(c), float(ah)) for c, ah in points])

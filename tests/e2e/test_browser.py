@@ -48,7 +48,7 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
 ):
     from playwright.sync_api import expect
 
-    test_file = tmp_path / "pack-1-capacity.csv"
+    test_file = tmp_path / "pack-1-capacity.csv"  # a canonical CSV, its format detected
     test_file.write_text(
         synthetic_cycling_csv(
             chemistry="LFP", nominal_capacity_ah=100.0, cells_series=16, soh_pct=78.0,
@@ -101,3 +101,10 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
     expect(buyer.locator("#packs")).to_contain_text("Claim confirmed")
     expect(buyer.locator("#supplier-tools")).to_have_count(0)
     buyer.screenshot(path=str(tmp_path / "buyer-lot.png"), full_page=True)
+    expect(buyer.locator("#charts svg")).to_have_count(2)
+    buyer.click("#packs >> text=E2E-P1")
+    expect(buyer.locator("h1")).to_have_text("Pack E2E-P1")
+    expect(buyer.locator("#pack-soh")).to_contain_text("Capacity-based")
+    expect(buyer.locator("#history")).to_contain_text("Claim confirmed")
+    expect(buyer.locator("text=Uploads for this pack")).to_have_count(0)
+    buyer.screenshot(path=str(tmp_path / "buyer-pack.png"), full_page=True)
