@@ -132,3 +132,41 @@ def test_worker_verifies_and_routes_an_upload(worker, alice, volta, lfp_telecom_
     lot = Lot.objects.get(pk=created["id"])
     assert lot.status == LotStatus.SUBMITTED  # one pack still lacks usable data
     assert lot.measured_soh_pct is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_reads_a_real_maccor_export(worker, alice, volta, cycler, reference):
+    """A cycler's own export, its format detected by the worker: the rate test of an NMC 21700
+    (maccor_001.txt, 3.5 MB) gives its C/10 capacity, and the read progress ends at 100 %."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import LotFactory, PackFactory, PackModelFactory
+
+    cell = PackModelFactory(
+        manufacturer="LG",
+        model="INR21700-M50",
+        chemistry="NMC",
+        nominal_voltage_v="3.63",
+        nominal_capacity_ah="5.0",
+        nominal_energy_kwh="0.018",
+        cells_series=1,
+        baseline_resistance_mohm=None,
+    )
+    pack = PackFactory(lot=LotFactory(supplier=volta, pack_model=cell, claimed_soh_pct=91))
+    api = APIClient()
+    api.force_authenticate(alice)
+    raw = cycler.path("maccor_001.txt").read_bytes()
+    response = api.post(
+        f"/api/packs/{pack.pk}/test-records/",
+        {"file": SimpleUploadedFile("M50_Validation_0deg_01.txt", raw)},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    record = wait_until_settled(response.json()["id"], worker)
+    assert record.status == TestRecordStatus.DONE, record.error
+    assert record.progress_pct == 100
+    measurement = record.measurement
+    assert measurement.format == "maccor_txt"
+    expected = reference["maccor_001.txt"]["rate_capability_Ah"]["C/10 (0.5 A)"]
+    assert measurement.discharge_capacity_ah == pytest.approx(expected, rel=0.005)
+    assert "unsigned" in measurement.units["discharge_sign"]
