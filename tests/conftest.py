@@ -6,6 +6,8 @@ with REQUIRE_SERVICES=1 (set by .ci/run) the same condition fails the test inste
 
 import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -134,3 +136,12 @@ def cycler() -> type[Cycler]:
 def reference() -> dict:
     """Independent reference figures for those files, per file name."""
     return reference_values()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Remove the uploads folder settings_test made for this run (shared with the worker)."""
+    from django.conf import settings
+
+    media = Path(settings.MEDIA_ROOT)
+    if media.name.startswith("secondlife-media-") and media.parent == Path(tempfile.gettempdir()):
+        shutil.rmtree(media, ignore_errors=True)
