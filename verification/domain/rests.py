@@ -33,11 +33,10 @@ class SelfDischarge:
         if self._open is not None and not rest[0]:
             self.finish()
         direction = w.direction
-        index = np.arange(len(direction))
-        last_moving = np.maximum.accumulate(np.where(direction != 0, index, -1))
-        before = np.where(last_moving >= 0, direction[np.maximum(last_moving, 0)], self._moving)
-        if last_moving[-1] >= 0:
-            self._moving = int(direction[last_moving[-1]])
+        moving = np.flatnonzero(direction)
+        carried = self._moving
+        if moving.size:
+            self._moving = int(direction[moving[-1]])
         if not rest.any():
             return
         time, volts = w.time[1:], w.voltage[1:]
@@ -46,8 +45,14 @@ class SelfDischarge:
         label = np.cumsum(first) - (0 if continuing else 1)  # 0 = the rest going on, if any
         starts = np.flatnonzero(first)
         start_t, start_v = time[starts], volts[starts]
-        # before[] is indexed like the window, one ahead of rest[]: before[s] is the sample ahead.
-        after_charge = before[starts] == 1
+        # The direction of the last moving sample ahead of each rest: window index s is the
+        # sample just ahead of rest[s] (the window leads rest[] by one).
+        ahead = np.searchsorted(moving, starts, side="right") - 1
+        if moving.size:
+            before = np.where(ahead >= 0, direction[moving[np.maximum(ahead, 0)]], carried)
+        else:
+            before = np.full(len(starts), carried)
+        after_charge = before == 1
         if continuing:
             start_t = np.concatenate(([self._open[0]], start_t))
             start_v = np.concatenate(([self._open[1]], start_v))

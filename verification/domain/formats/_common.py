@@ -2,9 +2,16 @@
 pandas, turning text columns into numbers with errors that name the line, and the range checks
 every batch passes before the figures engine sees it.
 
-Vendor files arrive as uploads of any size, so text is read with ``pandas.read_csv(chunksize=)``
-from the byte offset of the first data row; only the columns a reader needs are kept, as text,
-so that a bad value can be reported with its line instead of a bare pandas message.
+Vendor files arrive as uploads of any size, so rows are streamed from the byte offset of the
+first data row and only the columns a reader needs are kept. Two ways, one result:
+
+- the fast path: pyarrow's streaming CSV reader converts the numeric columns itself, in blocks;
+- the careful path: ``pandas.read_csv(chunksize=)`` keeps every column as text, so that a bad
+  value can be reported with its line and its text instead of a bare parser message.
+
+The fast path gives up at its first doubt (a value it cannot convert, a missing number, a row of
+another width, bytes that are not the declared encoding) and the careful path carries on from
+the first row not yet handed over, so a bad file gets exactly the careful path's message.
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from ..errors import TestDataError
 from ..testdata import Batch
@@ -83,9 +93,93 @@ class Table:
     sep: str = ","
     encoding: str = "utf-8"
     comma: bool = False  # decimal comma
+    text_roles: frozenset[str] = frozenset()  # columns read as text (modes, "0d 01:02:03" times)
+    optional_roles: frozenset[str] = frozenset({"temperature"})  # numbers that may be blank
+
+
+class _Doubt(Exception):
+    """The fast path cannot vouch for a block; the careful path takes over."""
+
+
+_ARROW_BLOCK_BYTES = 8 << 20
 
 
 def chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[pd.DataFrame]:
+    """The needed columns, at most `rows` rows at a time; the frame's index counts data rows.
+    Numeric columns come as float64 from the fast path and as text from the careful one; the
+    converters below take either."""
+    handed = 0
+    if not table.comma:
+        try:
+            for frame in _fast_chunks(stream, origin, table, rows):
+                yield frame
+                handed += len(frame)
+            return
+        except _Doubt:
+            pass
+    for frame in _careful_chunks(stream, origin, table, rows):
+        if frame.index[-1] < handed:
+            continue
+        yield frame.loc[handed:] if frame.index[0] < handed else frame
+
+
+def _fast_chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[pd.DataFrame]:
+    stream.seek(origin + table.offset)
+    roles = {index: role for role, index in table.columns.items()}
+    names = [str(i) for i in range(table.width)]
+    types = {
+        str(index): pa.string() if role in table.text_roles else pa.float64()
+        for index, role in roles.items()
+    }
+    try:
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(
+                column_names=names, block_size=_ARROW_BLOCK_BYTES, encoding=table.encoding
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=table.sep, quote_char=False if table.sep == "\t" else '"'
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[str(i) for i in sorted(roles)], column_types=types
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError, ValueError) as exc:
+        raise _Doubt from exc
+    done = 0
+    with reader:
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except (pa.ArrowInvalid, UnicodeError, ValueError) as exc:
+                raise _Doubt from exc
+            for start in range(0, batch.num_rows, max(rows, 1)):
+                part = batch.slice(start, rows)
+                yield _frame(part, roles, table, done)
+                done += part.num_rows
+
+
+def _frame(batch: pa.RecordBatch, roles: dict[int, str], table: Table, done: int) -> pd.DataFrame:
+    columns = {}
+    for index, role in roles.items():
+        column = batch.column(str(index))
+        if role in table.text_roles:
+            # As an array: a Series would be aligned on its own 0-based index.
+            columns[role] = column.to_pandas().to_numpy(dtype=object)
+            continue
+        if role not in table.optional_roles and (
+            column.null_count or not pc.all(pc.is_finite(column)).as_py()
+        ):
+            raise _Doubt  # the careful path names the line and shows the text
+        columns[role] = column.to_numpy(zero_copy_only=False)
+    return pd.DataFrame(columns, index=pd.RangeIndex(done, done + batch.num_rows))
+
+
+def _careful_chunks(
+    stream: BinaryIO, origin: int, table: Table, rows: int
+) -> Iterator[pd.DataFrame]:
     """The needed columns as text, `rows` rows at a time; the frame's index counts data rows."""
     stream.seek(origin + table.offset)
     try:
@@ -124,10 +218,7 @@ def line_of(table: Table, frame: pd.DataFrame, position: int) -> int:
 def numbers(table: Table, frame: pd.DataFrame, role: str, label: str) -> np.ndarray:
     """Column `role` as float64; TestDataError naming the line of the first value that is not a
     finite number."""
-    text = frame[role]
-    if table.comma:
-        text = text.str.replace(",", ".", regex=False)
-    values = pd.to_numeric(text.str.strip(), errors="coerce").to_numpy(np.float64)
+    values = _as_floats(table, frame[role])
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         raise _bad_value(table, frame, role, label, int(bad[0]))
@@ -136,7 +227,14 @@ def numbers(table: Table, frame: pd.DataFrame, role: str, label: str) -> np.ndar
 
 def optional_numbers(table: Table, frame: pd.DataFrame, role: str) -> np.ndarray:
     """Like `numbers`, with NaN for blank or unreadable values (an optional sensor column)."""
-    text = frame[role].astype(str)
+    return _as_floats(table, frame[role])
+
+
+def _as_floats(table: Table, column: pd.Series) -> np.ndarray:
+    """float64, NaN where a text value is not a number."""
+    if pd.api.types.is_float_dtype(column.dtype):
+        return column.to_numpy(np.float64)
+    text = column.astype(str)
     if table.comma:
         text = text.str.replace(",", ".", regex=False)
     return pd.to_numeric(text.str.strip(), errors="coerce").to_numpy(np.float64)
@@ -167,7 +265,12 @@ def _bad_value(
 ) -> TestDataError:
     line = line_of(table, frame, at)
     value = frame[role].iloc[at]
-    raw = value.strip() if isinstance(value, str) else ""
+    if isinstance(value, str):
+        raw = value.strip()
+    elif isinstance(value, float | int | np.number) and np.isfinite(value):
+        raw = f"{value:g}"  # from the fast path, which only hands over finite numbers
+    else:
+        raw = ""
     if not raw:
         return TestDataError(
             f"{table.vendor}, line {line}: no value in '{label}' (the file may be truncated)",

@@ -79,9 +79,11 @@ def read_maccor(stream: BinaryIO, batch_rows: int) -> TestData:
     if comma:
         units["decimal_separator"] = ","
     read = {r: col.index for r, col in cols.items() if r != "wall"}
+    text_roles = frozenset({"state"} & set(read)) | ({"time"} if time_text else frozenset())
     table = c.Table(
-        VENDOR, offset, first_line, len(names), read, sep="\t", encoding=ENCODING, comma=comma
-    )
+        VENDOR, offset, first_line, len(names), read, sep="\t", encoding=ENCODING, comma=comma,
+        text_roles=text_roles,
+    )  # fmt: skip
     warnings: list[str] = []
     metadata = _metadata([text for _, _, text in lines[:index]])
 

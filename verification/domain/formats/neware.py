@@ -130,7 +130,10 @@ def _read_flat(
         raise TestDataError(f"{CSV_VENDOR}: no 'Cumulative Time' or 'Time' column on line 1")
     indices = {role: col.index for role, col in cols.items()} | {"time": timing[0]}
     offset, first_line = c.data_start(lines, 0)
-    table = c.Table(CSV_VENDOR, offset, first_line, len(names), indices, encoding="latin-1")
+    table = c.Table(
+        CSV_VENDOR, offset, first_line, len(names), indices, encoding="latin-1",
+        text_roles=frozenset({"mode", "time"}),  # step names; times may be 'HHH:MM:SS'
+    )  # fmt: skip
     time_label = names[timing[0]]
     units = {"time": time_label, "current": cols["current"].unit, "voltage": cols["voltage"].unit}
     warnings: list[str] = []

@@ -1,0 +1,76 @@
+"""The vendor readers' two paths agree: pyarrow's columnar fast path hands over the same rows
+as the careful text path, and at its first doubt the careful path carries on from the next row,
+with its own message, line number and nothing handed over twice."""
+
+import io
+
+import numpy as np
+import pytest
+
+from verification.domain import TestDataError
+from verification.domain.formats import _common, read_test_data
+
+TEXT_FILES = [
+    "arbin_example.csv",
+    "xTESLADIAG_000019_CH70.070",
+    "maccor_001.txt",
+    "maccor_002.txt",
+    "neware_uio.csv",
+]
+
+
+def columns(raw: bytes, name: str) -> dict[str, np.ndarray]:
+    data = read_test_data(io.BytesIO(raw), filename=name, batch_rows=5000)
+    batches = list(data.batches())
+    return {key: np.concatenate([b[key] for b in batches]) for key in batches[0]}
+
+
+@pytest.fixture
+def careful_only(monkeypatch):
+    def doubt(*args, **kwargs):
+        raise _common._Doubt
+        yield  # a generator, like the path it stands in for
+
+    monkeypatch.setattr(_common, "_fast_chunks", doubt)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    monkeypatch.setattr(_common, "_ARROW_BLOCK_BYTES", 32 * 1024)
+
+
+@pytest.mark.parametrize("name", TEXT_FILES)
+def test_both_paths_read_the_same_samples(cycler, name, request, small_blocks) -> None:
+    raw = cycler.path(name).read_bytes()
+    fast = columns(raw, name)
+    request.getfixturevalue("careful_only")
+    careful = columns(raw, name)
+    assert fast.keys() == careful.keys()
+    for key in fast:
+        # pyarrow and pandas may round a decimal text to neighbouring doubles; nothing more.
+        np.testing.assert_allclose(fast[key], careful[key], rtol=1e-14, atol=0, err_msg=key)
+
+
+def test_a_bad_value_far_into_the_file_gets_the_careful_message(cycler, small_blocks) -> None:
+    raw = cycler.path("arbin_example.csv").read_bytes()
+    lines = raw.splitlines(keepends=True)
+    line_number = len(lines) - 100  # well past the first 32 kB block
+    assert sum(map(len, lines[: line_number - 1])) > 4 * 32 * 1024
+    fields = lines[line_number - 1].split(b",")
+    fields[7] = b"3.3O"  # a letter O for a zero, in Voltage
+    lines[line_number - 1] = b",".join(fields)
+    damaged = b"".join(lines)
+    with pytest.raises(TestDataError, match=rf"line {line_number}: 'Voltage' is '3.3O'"):
+        columns(damaged, "arbin_example.csv")
+
+
+def test_after_a_doubt_no_row_is_lost_or_repeated(cycler, small_blocks) -> None:
+    raw = cycler.path("arbin_example.csv").read_bytes()
+    lines = raw.splitlines(keepends=True)
+    # A row with one field too many makes pyarrow doubt; pandas reads the needed columns.
+    lines[-300] = lines[-300].rstrip(b"\r\n") + b",extra\n"
+    damaged = b"".join(lines)
+    got = columns(damaged, "arbin_example.csv")
+    expected = columns(raw, "arbin_example.csv")
+    np.testing.assert_array_equal(got["time_s"], expected["time_s"])
+    np.testing.assert_array_equal(got["voltage_v"], expected["voltage_v"])
