@@ -403,9 +403,14 @@ def report(results: dict[str, dict], notes: list[str]) -> None:
     if "seconds" not in ours:
         return
     if "seconds" in floor:
-        print(f"\nours / floor = {ours['seconds'] / floor['seconds']:.2f}x  (goal <= 2x)")
+        print(f"\nours / floor, canonical: (c) / (a) = {ours['seconds'] / floor['seconds']:.2f}x"
+              "  (goal <= 2x)")  # fmt: skip
     # The same samples either way; our own Arbin pipeline is the fairer base once it exists.
     arbin = next((n for n in results if n.startswith("(c')") and "seconds" in results[n]), None)
+    arbin_floor = results.get("(a') pyarrow.csv.read_csv, Arbin (floor)", {})
+    if arbin and "seconds" in arbin_floor:
+        ratio = results[arbin]["seconds"] / arbin_floor["seconds"]
+        print(f"ours / floor, Arbin: (c') / (a') = {ratio:.2f}x  (goal <= 2x)")
     base, label = (results[arbin], "(c')") if arbin else (ours, "(c)")
     for name, r in results.items():
         if name.startswith("(d)") and "seconds" in r:
