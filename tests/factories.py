@@ -103,12 +103,14 @@ def capacity_test_upload(
     name: str = "capacity-test.csv",
     seed: int = 1,
     resistance_mohm: float | None = None,
+    cell_voltages: bool = False,
 ) -> SimpleUploadedFile:
     """A canonical CSV of a full capacity test whose measured SOH is soh_pct and whose DC
     resistance (measured from the step changes, logged every second) is resistance_mohm."""
     text = synthetic_cycling_csv(
         resistance_mohm=resistance_mohm,
         step_detail_s=12.0,
+        cell_voltages=cell_voltages,
         chemistry=pack_model.chemistry,
         nominal_capacity_ah=float(pack_model.nominal_capacity_ah),
         cells_series=pack_model.cells_series,

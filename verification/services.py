@@ -150,6 +150,7 @@ def _figures_for(record: TestRecord) -> Figures:
             nominal_capacity_ah=float(pack_model.nominal_capacity_ah),
             nominal_energy_wh=float(pack_model.nominal_energy_kwh) * 1000,
             baseline_resistance_mohm=float(baseline) if baseline else None,
+            on_batch=stream.poll,
         )
 
 

@@ -33,7 +33,9 @@ def test_supplier_sees_figures_charts_history_and_uploads(
     upload(
         alice,
         pack,
-        capacity_test_upload(soh_pct=83.0, pack_model=nmc_module, name="retest.csv", seed=7),
+        capacity_test_upload(
+            soh_pct=83.0, pack_model=nmc_module, name="retest.csv", seed=7, cell_voltages=True
+        ),
         django_capture_on_commit_callbacks,
     )
     upload(
@@ -53,6 +55,8 @@ def test_supplier_sees_figures_charts_history_and_uploads(
     assert 'id="soh-energy"' in page and "Capacity-based" in page
     assert page.count("<svg") == 2
     assert 'id="dcir"' in page and "mΩ" in page
+    cells = page.split('id="pack-resistance"')[1].split("</dl>")[0]
+    assert "mV at the end of discharge" in cells and "cell " in cells
     assert "retest.csv" in page.split("Uploads for this pack")[1]
 
 

@@ -19,6 +19,7 @@ Conventions a reader of the figures needs:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from statistics import median
 
@@ -85,9 +86,11 @@ def compute_figures(
     baseline_resistance_mohm: float | None = None,
     soh_definition: str = "capacity",
     dcir_durations_s: tuple[float, ...] = (1.0, 10.0),
+    on_batch: Callable[[], None] | None = None,
 ) -> Figures:
     """All figures from one pass over data.batches(); TestDataError for data that cannot give
-    them (no discharge, too few samples), ValueError for bad arguments."""
+    them (no discharge, too few samples), ValueError for bad arguments. `on_batch` is called
+    after each batch, on this thread (progress reports)."""
     nominal_capacity_ah = _positive("nominal_capacity_ah", nominal_capacity_ah)
     nominal_energy_wh = _positive("nominal_energy_wh", nominal_energy_wh, optional=True)
     baseline_resistance_mohm = _positive(
@@ -111,6 +114,8 @@ def compute_figures(
     try:
         for batch in batches:
             one_pass.add(batch)
+            if on_batch is not None:
+                on_batch()
     finally:
         # A reader may hold a thread or a file open until its generator is closed; an error
         # raised here must not leave that to the garbage collector.

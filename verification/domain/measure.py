@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import BinaryIO
 
 from .figures import Figures, compute_figures
@@ -20,6 +21,7 @@ def measure(
     nominal_energy_wh: float | None = None,
     baseline_resistance_mohm: float | None = None,
     soh_definition: str = "capacity",
+    on_batch: Callable[[], None] | None = None,
 ) -> Figures:
     from .formats import read_test_data
 
@@ -30,6 +32,7 @@ def measure(
         nominal_energy_wh=nominal_energy_wh,
         baseline_resistance_mohm=baseline_resistance_mohm,
         soh_definition=soh_definition,
+        on_batch=on_batch,
     )
 
 

@@ -1,7 +1,10 @@
 """Reading progress of an uploaded file, for the status a supplier watches while a worker runs.
 
-Readers consume their stream in their own way (pyarrow in blocks, zipfile by seeking, galvani
-all at once), so progress is counted where every one of them must pass: the bytes read.
+Readers consume their stream in their own way (pyarrow in blocks from a read-ahead thread,
+zipfile by seeking, galvani all at once), so progress is counted where every one of them must
+pass: the bytes read. Counting may happen on any thread; reporting happens only when the
+measuring thread calls `poll()` (between batches), so a report that writes to the database uses
+that thread's connection and transaction, never one a reader's thread would open.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from typing import BinaryIO
 
 
 class ProgressReader:
-    """Wraps a binary stream; calls `report(percent)` as reading advances, at most once per
-    `step_pct` and once per `interval_s`, so a database write per report stays cheap."""
+    """Wraps a binary stream; `poll()` calls `report(percent)` once reading has advanced by
+    `step_pct` and `interval_s` has passed, so a database write per report stays cheap."""
 
     def __init__(
         self,
@@ -33,16 +36,18 @@ class ProgressReader:
         self._clock = clock
         self._reported = 0
         self._reported_at = -float("inf")
-        self._furthest = 0
+        self.percent = 0  # read so far; an int, so another thread's write is never torn
 
     def _advance(self) -> None:
         try:
             position = self._stream.tell()
         except (OSError, ValueError):
             return
-        self._furthest = max(self._furthest, position)
-        percent = min(100, self._furthest * 100 // self._total)
-        now = self._clock()
+        self.percent = max(self.percent, min(100, position * 100 // self._total))
+
+    def poll(self) -> None:
+        """Report the progress if it is due; call it from the thread that may write."""
+        percent, now = self.percent, self._clock()
         finished = percent == 100 > self._reported
         due = percent >= self._reported + self._step and now - self._reported_at >= self._interval
         if finished or due:

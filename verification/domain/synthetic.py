@@ -87,10 +87,12 @@ def synthetic_cycling_lines(
     resistance_mohm: float | None = None,
     seed: int = 0,
     step_detail_s: float = 0.0,
+    cell_voltages: bool = False,
 ) -> Iterator[str]:
     """Canonical CSV lines: per cycle CC-CV charge, rest, CC discharge, rest. Arguments are
     checked before the first line is asked for. step_detail_s > 0 samples the start of every
-    step each second, which is what DC resistance needs (10 s covers the 1 s and 10 s pulse)."""
+    step each second, which is what DC resistance needs (10 s covers the 1 s and 10 s pulse).
+    cell_voltages adds cell_1_v ... cell_n_v, one cell sagging at the end of each discharge."""
     numbers = (
         nominal_capacity_ah,
         soh_pct,
@@ -119,6 +121,7 @@ def synthetic_cycling_lines(
     cutoff = min(0.05 * nominal_capacity_ah, current / 4)  # C/20 ends the CV tail
     pack = _Pack(chem, cells_series, nominal_capacity_ah * soh_pct / 100, current, drop)
     pack.detail_s = max(0.0, float(step_detail_s))
+    pack.cell_voltages = cell_voltages
     return pack.lines(cycles, cutoff, sample_interval_s, temperature_c, c_rate, random.Random(seed))
 
 
@@ -137,6 +140,7 @@ class _Pack:
         self.full_ah = delivered_ah / (1 - self.soc_empty)
         self.heat = 0.0  # degrees above ambient
         self.detail_s = 0.0
+        self.cell_voltages = False
 
     def _step(self, start: float, duration: float, interval: float, heat_to: float | None):
         """Sample times over one step; heat moves linearly to heat_to, or decays if None."""
@@ -154,13 +158,33 @@ class _Pack:
     ) -> Iterator[str]:  # fmt: skip
         chem, current, drop, full_ah = self.chem, self.current, self.drop, self.full_ah
 
-        def line(t: float, amps: float, cell_v: float, cycle: int, step: int) -> str:
+        # Cells differ by a few mV; one, a little weaker, sags at the end of each discharge
+        # while the others sit correspondingly higher, so the pack voltage is unchanged.
+        offsets = [rng.gauss(0, 0.002) for _ in range(self.cells)] if self.cell_voltages else []
+        offsets = [o - sum(offsets) / len(offsets) for o in offsets]  # cells add up to the pack
+        weakest = rng.randrange(self.cells) if self.cell_voltages else 0
+
+        def line(
+            t: float, amps: float, cell_v: float, cycle: int, step: int, depth: float = 0.0
+        ) -> str:
             noisy_amps = amps * (1 + rng.gauss(0, 5e-4)) if amps else 0.0
             volts = self.cells * cell_v + rng.gauss(0, 3e-4 * self.cells)
             temp = ambient + self.heat + rng.gauss(0, 0.05)
-            return f"{t:.3f},{noisy_amps:.6g},{volts:.4f},{temp:.2f},{cycle},{step}\n"
+            row = f"{t:.3f},{noisy_amps:.6g},{volts:.4f},{temp:.2f},{cycle},{step}"
+            if self.cell_voltages:
+                sag = 0.12 * depth**6 if self.cells > 1 else 0.0
+                share = sag / max(self.cells - 1, 1)
+                cells = [
+                    volts / self.cells + offset + (-sag if i == weakest else share)
+                    for i, offset in enumerate(offsets)
+                ]
+                row += "".join(f",{v:.4f}" for v in cells)
+            return row + "\n"
 
-        yield ",".join((*CANONICAL_COLUMNS[:3], "temperature_c", *CANONICAL_COLUMNS[3:])) + "\n"
+        header = [*CANONICAL_COLUMNS[:3], "temperature_c", *CANONICAL_COLUMNS[3:]]
+        if self.cell_voltages:
+            header += [f"cell_{i + 1}_v" for i in range(self.cells)]
+        yield ",".join(header) + "\n"
         t0 = 0.0
         for cycle in range(1, cycles + 1):
             cc_s = (self.soc_cv - self.soc_empty) * full_ah * 3600 / current
@@ -182,7 +206,8 @@ class _Pack:
             discharge_s = self.delivered_ah * 3600 / current
             for t, dt in self._step(t0, discharge_s, interval, heat_to=2 + 4 * c_rate):
                 soc = 1 - current * dt / 3600 / full_ah
-                yield line(t, -current, _interpolate(chem.ocv, soc) - drop, cycle, 4)
+                depth = (1 - soc) / (1 - self.soc_empty)
+                yield line(t, -current, _interpolate(chem.ocv, soc) - drop, cycle, 4, depth)
             t0 += discharge_s
             # The terminal voltage relaxes from the cut-off back up to the OCV.
             for t, dt in self._step(t0, REST_S, interval, heat_to=None):

@@ -129,6 +129,7 @@ class Command(BaseCommand):
                 seed=zlib.crc32(f"{spec.reference}-{index}".encode()),
                 resistance_mohm=demo.aged_resistance_mohm(pack_model.baseline_resistance_mohm, soh),
                 step_detail_s=demo.STEP_DETAIL_S if spec.resistance_logged else 0.0,
+                cell_voltages=True,
             )
             upload = SimpleUploadedFile(
                 f"{pack.serial}-capacity-test.csv",

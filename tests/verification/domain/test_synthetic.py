@@ -11,6 +11,8 @@ from verification.domain import (
     synthetic_cycling_csv,
     synthetic_cycling_lines,
 )
+from verification.domain.canonical_fast import read_canonical
+from verification.domain.figures import compute_figures
 
 WINDOWS = {"LFP": (2.5, 3.65), "NMC": (3.0, 4.2), "NCA": (3.0, 4.2), "LMO": (3.0, 4.2)}
 WINDOWS |= {"LTO": (1.5, 2.8), "unknown": (3.0, 4.2)}
@@ -173,3 +175,31 @@ def test_invalid_arguments_fail_before_any_line_is_made(bad: dict) -> None:
     kwargs = {"chemistry": "NMC", "nominal_capacity_ah": 10, "cells_series": 4, "soh_pct": 90}
     with pytest.raises(ValueError):
         synthetic_cycling_lines(**(kwargs | bad))
+
+
+def test_cell_voltages_add_up_and_one_cell_sags_at_the_end_of_discharge() -> None:
+    text = synthetic_cycling_csv(
+        chemistry="NMC", nominal_capacity_ah=94, cells_series=12, soh_pct=86, cell_voltages=True
+    )
+    header, *rows = text.splitlines()
+    names = header.split(",")
+    cells = [names.index(f"cell_{i}_v") for i in range(1, 13)]
+    parsed = [[float(x) for x in row.split(",")] for row in rows]
+    for row in parsed:
+        # Pack voltage and the sum of its cells agree within the 0.1 mV rounding of each.
+        assert sum(row[i] for i in cells) == pytest.approx(row[names.index("voltage_v")], abs=2e-3)
+    ends = [
+        n for n in range(len(parsed) - 1) if parsed[n][5] == 4 and parsed[n + 1][5] != 4
+    ]  # the last sample of each discharge (step 4)
+    for n in ends:
+        volts = [parsed[n][i] for i in cells]
+        assert max(volts) - min(volts) > 0.1
+    lowest = {min(range(12), key=lambda k: parsed[n][cells[k]]) for n in ends}
+    assert len(lowest) == 1, "the same cell is the weakest every cycle"
+    figures = compute_figures(read_canonical(io.BytesIO(text.encode())), nominal_capacity_ah=94)
+    assert figures.weakest_cell["index"] == lowest.pop() + 1
+    assert figures.cell_spread_mv > 100
+    plain = synthetic_cycling_csv(
+        chemistry="NMC", nominal_capacity_ah=94, cells_series=12, soh_pct=86
+    )
+    assert "cell_1_v" not in plain.splitlines()[0]
