@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -123,8 +124,45 @@ def chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[p
         yield frame.loc[handed:] if frame.index[0] < handed else frame
 
 
+class _Gate:
+    """The stream as pyarrow sees it. pyarrow reads ahead on threads of its own, which may still
+    be reading after its reader has failed; shutting the gate (under the lock, so a read in
+    flight finishes first) leaves the stream's position to the careful path."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._open = True
+
+    def read(self, size: int = -1) -> bytes:
+        with self._lock:
+            return self._stream.read(size) if self._open else b""
+
+    def shut(self) -> None:
+        with self._lock:
+            self._open = False
+
+    @property
+    def closed(self) -> bool:
+        return not self._open
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+
 def _fast_chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[pd.DataFrame]:
     stream.seek(origin + table.offset)
+    gate = _Gate(stream)
+    try:
+        yield from _arrow_frames(gate, table, rows)
+    finally:
+        gate.shut()
+
+
+def _arrow_frames(gate: _Gate, table: Table, rows: int) -> Iterator[pd.DataFrame]:
     roles = {index: role for role, index in table.columns.items()}
     names = [str(i) for i in range(table.width)]
     types = {
@@ -133,7 +171,7 @@ def _fast_chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iter
     }
     try:
         reader = pacsv.open_csv(
-            stream,
+            gate,
             read_options=pacsv.ReadOptions(
                 column_names=names, block_size=_ARROW_BLOCK_BYTES, encoding=table.encoding
             ),
