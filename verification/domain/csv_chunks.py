@@ -24,9 +24,10 @@ class Doubt(Exception):
     """The input holds something pyarrow might read differently from the slow reader."""
 
 
-def line_chunks(stream: BinaryIO, size: int) -> Iterator[memoryview]:
+def line_chunks(stream: BinaryIO, size: int, check_utf8: bool = True) -> Iterator[memoryview]:
     """Whole lines, about `size` bytes at a time, in one reused buffer: each chunk is parsed
-    before the next read overwrites it (pyarrow copies numbers out of it)."""
+    before the next read overwrites it (pyarrow copies numbers out of it). check_utf8=False
+    is for readers whose files declare another encoding (pyarrow transcodes them)."""
     buffer = bytearray(size + MAX_LINE_CHARS + 2)
     view = memoryview(buffer)
     kept = 0  # bytes of an unfinished line, moved to the buffer's start
@@ -37,23 +38,23 @@ def line_chunks(stream: BinaryIO, size: int) -> Iterator[memoryview]:
         filled = kept + (read or 0)
         if not read:
             if kept:
-                yield _checked(buffer, view, kept)
+                yield _checked(buffer, view, kept, check_utf8)
             return
         cut = max(buffer.rfind(b"\n", 0, filled), buffer.rfind(b"\r", 0, filled)) + 1
         if filled - cut > MAX_LINE_CHARS:
             raise Doubt("a long line")
         if cut:
-            yield _checked(buffer, view, cut)
+            yield _checked(buffer, view, cut, check_utf8)
         kept = filled - cut
         buffer[:kept] = bytes(view[cut:filled])
 
 
-def _checked(buffer: bytearray, view: memoryview, end: int) -> memoryview:
+def _checked(buffer: bytearray, view: memoryview, end: int, check_utf8: bool = True) -> memoryview:
     """buffer[:end], if it holds nothing the slow reader treats specially: quotes, NUL, invalid
     UTF-8 (even in ignored columns), over-long lines."""
     if buffer.find(b'"', 0, end) >= 0 or buffer.find(b"\x00", 0, end) >= 0:
         raise Doubt("quotes or NUL")
-    if np.frombuffer(buffer, np.uint8, count=end).max() >= 0x80:
+    if check_utf8 and np.frombuffer(buffer, np.uint8, count=end).max() >= 0x80:
         codecs.utf_8_decode(view[:end], None, True)  # raises, and the fallback says why
     _check_lines(buffer, end)
     return view[:end]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -29,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..csv_chunks import Doubt, line_chunks, read_ahead
 from ..errors import TestDataError
 from ..testdata import Batch
 
@@ -102,7 +102,7 @@ class _Doubt(Exception):
     """The fast path cannot vouch for a block; the careful path takes over."""
 
 
-_ARROW_BLOCK_BYTES = 8 << 20
+_ARROW_CHUNK_BYTES = 8 << 20
 
 
 def chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[pd.DataFrame]:
@@ -124,79 +124,44 @@ def chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[p
         yield frame.loc[handed:] if frame.index[0] < handed else frame
 
 
-class _Gate:
-    """The stream as pyarrow sees it. pyarrow reads ahead on threads of its own, which may still
-    be reading after its reader has failed; shutting the gate (under the lock, so a read in
-    flight finishes first) leaves the stream's position to the careful path."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self._lock = threading.Lock()
-        self._open = True
-
-    def read(self, size: int = -1) -> bytes:
-        with self._lock:
-            return self._stream.read(size) if self._open else b""
-
-    def shut(self) -> None:
-        with self._lock:
-            self._open = False
-
-    @property
-    def closed(self) -> bool:
-        return not self._open
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-
 def _fast_chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[pd.DataFrame]:
+    """Chunks of whole lines parsed by pyarrow one ahead, in a thread (csv_chunks.read_ahead):
+    on two cores the next chunk is parsed while this one is measured. When this generator
+    stops, for any reason, that thread has stopped reading the stream."""
     stream.seek(origin + table.offset)
-    gate = _Gate(stream)
-    try:
-        yield from _arrow_frames(gate, table, rows)
-    finally:
-        gate.shut()
-
-
-def _arrow_frames(gate: _Gate, table: Table, rows: int) -> Iterator[pd.DataFrame]:
     roles = {index: role for role, index in table.columns.items()}
-    names = [str(i) for i in range(table.width)]
-    types = {
-        str(index): pa.string() if role in table.text_roles else pa.float64()
-        for index, role in roles.items()
-    }
-    try:
-        reader = pacsv.open_csv(
-            gate,
-            read_options=pacsv.ReadOptions(
-                column_names=names, block_size=_ARROW_BLOCK_BYTES, encoding=table.encoding
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=table.sep, quote_char=False if table.sep == "\t" else '"'
-            ),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=[str(i) for i in sorted(roles)], column_types=types
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError, ValueError) as exc:
-        raise _Doubt from exc
+    read_options = pacsv.ReadOptions(
+        column_names=[str(i) for i in range(table.width)], encoding=table.encoding
+    )
+    parse_options = pacsv.ParseOptions(
+        delimiter=table.sep, quote_char=False if table.sep == "\t" else '"'
+    )
+    convert_options = pacsv.ConvertOptions(
+        include_columns=[str(i) for i in sorted(roles)],
+        column_types={
+            str(index): pa.string() if role in table.text_roles else pa.float64()
+            for index, role in roles.items()
+        },
+    )
+
+    def parsed() -> Iterator[pa.Table]:
+        for chunk in line_chunks(stream, _ARROW_CHUNK_BYTES, check_utf8=False):
+            yield pacsv.read_csv(
+                pa.py_buffer(chunk),
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+
     done = 0
-    with reader:
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                return
-            except (pa.ArrowInvalid, UnicodeError, ValueError) as exc:
-                raise _Doubt from exc
-            for start in range(0, batch.num_rows, max(rows, 1)):
-                part = batch.slice(start, rows)
-                yield _frame(part, roles, table, done)
-                done += part.num_rows
+    try:
+        for parsed_chunk in read_ahead(parsed()):
+            whole = parsed_chunk.combine_chunks()  # pyarrow splits a chunk among its threads
+            for batch in whole.to_batches(max_chunksize=max(rows, 1)):
+                yield _frame(batch, roles, table, done)
+                done += batch.num_rows
+    except (Doubt, pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError) as exc:
+        raise _Doubt from exc
 
 
 def _frame(batch: pa.RecordBatch, roles: dict[int, str], table: Table, done: int) -> pd.DataFrame:

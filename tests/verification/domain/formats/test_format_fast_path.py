@@ -36,7 +36,7 @@ def careful_only(monkeypatch):
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    monkeypatch.setattr(_common, "_ARROW_BLOCK_BYTES", 32 * 1024)
+    monkeypatch.setattr(_common, "_ARROW_CHUNK_BYTES", 32 * 1024)
 
 
 @pytest.mark.parametrize("name", TEXT_FILES)
