@@ -17,6 +17,7 @@ from ..errors import TestDataError
 from ..testdata import Batch, TestData
 from . import _common as c
 from ._columns import AMPS, CELSIUS, NUMBER, SECONDS, VOLTS, Column, pick
+from ._rows import Table, chunks
 from .cycles import CounterCheck
 
 CSV_VENDOR = "Arbin CSV export"
@@ -65,7 +66,7 @@ def read_arbin_csv(stream: BinaryIO, batch_rows: int) -> TestData:
     names = fields[index]
     cols = columns(names, CSV_VENDOR, index + 1)
     offset, line = c.data_start(lines, index)
-    table = c.Table(
+    table = Table(
         CSV_VENDOR, offset, line, len(names), {role: col.index for role, col in cols.items()}
     )
     warnings: list[str] = []
@@ -74,7 +75,7 @@ def read_arbin_csv(stream: BinaryIO, batch_rows: int) -> TestData:
         check = CounterCheck(CSV_VENDOR, cols["cycle"].name)
         blanked = False
         rows = 0
-        for frame in c.chunks(stream, origin, table, batch_rows):
+        for frame in chunks(stream, origin, table, batch_rows):
             first = c.line_of(table, frame, 0)
             values = {
                 role: c.numbers(table, frame, role, cols[role].name) * cols[role].factor

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import TestDataError
 from ..testdata import Batch, TestData
 from . import _common as c
+from ._rows import Table, chunks
 from .cycles import CounterCheck
 
 MPR_VENDOR = "BioLogic .mpr"
@@ -136,7 +137,7 @@ def read_mpt(stream: BinaryIO, batch_rows: int) -> TestData:
     for role, name in (("cycle", "cycle number"), ("step", "Ns")):
         if name in names:
             roles[role] = names.index(name)
-    table = c.Table(
+    table = Table(
         MPT_VENDOR, offset, first_line, len(names), roles, sep="\t", encoding=ENCODING, comma=comma
     )
     warnings = _missing_counters(names, MPT_VENDOR)
@@ -144,7 +145,7 @@ def read_mpt(stream: BinaryIO, batch_rows: int) -> TestData:
     def batches() -> Iterator[Batch]:
         check = CounterCheck(MPT_VENDOR, "cycle number")
         rows = 0
-        for frame in c.chunks(stream, origin, table, batch_rows):
+        for frame in chunks(stream, origin, table, batch_rows):
             values = {
                 role: c.numbers(table, frame, role, name) * factor
                 for role, (name, factor, _) in cols.items()

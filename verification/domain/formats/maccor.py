@@ -25,6 +25,7 @@ from ..errors import TestDataError
 from ..testdata import Batch, TestData
 from . import _common as c
 from ._columns import AMPS, NUMBER, SECONDS, VOLTS, Column, pick
+from ._rows import Table, chunks
 from .cycles import CounterCheck
 
 VENDOR = "Maccor export"
@@ -80,7 +81,7 @@ def read_maccor(stream: BinaryIO, batch_rows: int) -> TestData:
         units["decimal_separator"] = ","
     read = {r: col.index for r, col in cols.items() if r != "wall"}
     text_roles = frozenset({"state"} & set(read)) | ({"time"} if time_text else frozenset())
-    table = c.Table(
+    table = Table(
         VENDOR, offset, first_line, len(names), read, sep="\t", encoding=ENCODING, comma=comma,
         text_roles=text_roles,
     )  # fmt: skip
@@ -90,7 +91,7 @@ def read_maccor(stream: BinaryIO, batch_rows: int) -> TestData:
     def batches() -> Iterator[Batch]:
         check = CounterCheck(VENDOR, cols["cycle"].name)
         rows, blanked = 0, False
-        for frame in c.chunks(stream, origin, table, batch_rows):
+        for frame in chunks(stream, origin, table, batch_rows):
             first = c.line_of(table, frame, 0)
             name = cols["time"].name
             if time_text:

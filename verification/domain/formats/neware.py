@@ -30,6 +30,7 @@ from ..errors import TestDataError
 from ..testdata import Batch, TestData
 from . import _common as c
 from ._columns import AMPS, NUMBER, VOLTS, Column, pick
+from ._rows import Table, chunks
 from .cycles import CounterCheck
 
 CSV_VENDOR = "Neware CSV export"
@@ -93,7 +94,7 @@ def _time_column(names: list[str], keys: tuple[str, ...]) -> tuple[int, str] | N
     return None
 
 
-def _seconds(table: c.Table, frame: pd.DataFrame, role: str, label: str, unit: str) -> np.ndarray:
+def _seconds(table: Table, frame: pd.DataFrame, role: str, label: str, unit: str) -> np.ndarray:
     sample = frame[role].iloc[0] if len(frame) else ""
     if ":" in str(sample):
         return c.durations(table, frame, role, label)
@@ -130,7 +131,7 @@ def _read_flat(
         raise TestDataError(f"{CSV_VENDOR}: no 'Cumulative Time' or 'Time' column on line 1")
     indices = {role: col.index for role, col in cols.items()} | {"time": timing[0]}
     offset, first_line = c.data_start(lines, 0)
-    table = c.Table(
+    table = Table(
         CSV_VENDOR, offset, first_line, len(names), indices, encoding="latin-1",
         text_roles=frozenset({"mode", "time"}),  # step names; times may be 'HHH:MM:SS'
     )  # fmt: skip
@@ -142,7 +143,7 @@ def _read_flat(
         check = CounterCheck(CSV_VENDOR, cols["cycle"].name)
         steps = c.StepClock()
         rows = 0
-        for frame in c.chunks(stream, origin, table, batch_rows):
+        for frame in chunks(stream, origin, table, batch_rows):
             step = c.integers(table, frame, "step", cols["step"].name)
             time = _seconds(table, frame, "time", time_label, timing[1])
             if clock is not None:
@@ -155,7 +156,7 @@ def _read_flat(
 
 
 def _batch(
-    table: c.Table,
+    table: Table,
     frame: pd.DataFrame,
     cols: dict[str, Column],
     time: np.ndarray,
@@ -204,7 +205,7 @@ def _read_regular(
         "layout": "regular (cycle/step/record rows)",
     }
     roles = {role: col.index for role, col in cols.items()} | {"time": timing[0]}
-    table = c.Table(CSV_VENDOR, 0, 0, len(record_header), roles)
+    table = Table(CSV_VENDOR, 0, 0, len(record_header), roles)
     layout = _Regular(step_id.index, step_name.index, roles)  # type: ignore[union-attr]
     warnings: list[str] = []
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from verification.domain import TestDataError
-from verification.domain.formats import _common, read_test_data
+from verification.domain.formats import _rows, read_test_data
 
 TEXT_FILES = [
     "arbin_example.csv",
@@ -28,15 +28,15 @@ def columns(raw: bytes, name: str) -> dict[str, np.ndarray]:
 @pytest.fixture
 def careful_only(monkeypatch):
     def doubt(*args, **kwargs):
-        raise _common._Doubt
+        raise _rows._Doubt
         yield  # a generator, like the path it stands in for
 
-    monkeypatch.setattr(_common, "_fast_chunks", doubt)
+    monkeypatch.setattr(_rows, "_fast_chunks", doubt)
 
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    monkeypatch.setattr(_common, "_ARROW_CHUNK_BYTES", 32 * 1024)
+    monkeypatch.setattr(_rows, "_ARROW_CHUNK_BYTES", 32 * 1024)
 
 
 @pytest.mark.parametrize("name", TEXT_FILES)

@@ -1,0 +1,159 @@
+"""Streaming a vendor table's rows from the byte offset of its first data row, keeping only the
+columns a reader needs. Vendor files arrive as uploads of any size; two ways, one result:
+
+- the fast path: chunks of whole lines parsed by pyarrow, one ahead in a thread, with the
+  numeric columns converted by pyarrow itself;
+- the careful path: ``pandas.read_csv(chunksize=)`` keeps every column as text, so that a bad
+  value can be reported with its line and its text instead of a bare parser message.
+
+The fast path gives up at its first doubt (a value it cannot convert, a missing number, a row of
+another width, bytes that are not the declared encoding) and the careful path carries on from
+the first row not yet handed over, so a bad file gets exactly the careful path's message.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from ..csv_chunks import Doubt, line_chunks, read_ahead
+from ..errors import TestDataError
+
+
+@dataclass
+class Table:
+    """Where a vendor table starts and which of its columns a reader needs."""
+
+    vendor: str  # "Maccor export", used in every message
+    offset: int  # bytes from the stream origin to the first data row
+    line: int  # 1-based line number of the first data row
+    width: int  # header fields
+    columns: dict[str, int]  # role -> column index
+    sep: str = ","
+    encoding: str = "utf-8"
+    comma: bool = False  # decimal comma
+    text_roles: frozenset[str] = frozenset()  # columns read as text (modes, "0d 01:02:03" times)
+    optional_roles: frozenset[str] = frozenset({"temperature"})  # numbers that may be blank
+
+
+class _Doubt(Exception):
+    """The fast path cannot vouch for a block; the careful path takes over."""
+
+
+_ARROW_CHUNK_BYTES = 8 << 20
+
+
+def chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[pd.DataFrame]:
+    """The needed columns, at most `rows` rows at a time; the frame's index counts data rows.
+    Numeric columns come as float64 from the fast path and as text from the careful one; the
+    converters below take either."""
+    handed = 0
+    if not table.comma:
+        try:
+            for frame in _fast_chunks(stream, origin, table, rows):
+                yield frame
+                handed += len(frame)
+            return
+        except _Doubt:
+            pass
+    for frame in _careful_chunks(stream, origin, table, rows):
+        if frame.index[-1] < handed:
+            continue
+        yield frame.loc[handed:] if frame.index[0] < handed else frame
+
+
+def _fast_chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[pd.DataFrame]:
+    """Chunks of whole lines parsed by pyarrow one ahead, in a thread (csv_chunks.read_ahead):
+    on two cores the next chunk is parsed while this one is measured. When this generator
+    stops, for any reason, that thread has stopped reading the stream."""
+    stream.seek(origin + table.offset)
+    roles = {index: role for role, index in table.columns.items()}
+    read_options = pacsv.ReadOptions(
+        column_names=[str(i) for i in range(table.width)], encoding=table.encoding
+    )
+    parse_options = pacsv.ParseOptions(
+        delimiter=table.sep, quote_char=False if table.sep == "\t" else '"'
+    )
+    convert_options = pacsv.ConvertOptions(
+        include_columns=[str(i) for i in sorted(roles)],
+        column_types={
+            str(index): pa.string() if role in table.text_roles else pa.float64()
+            for index, role in roles.items()
+        },
+    )
+
+    def parsed() -> Iterator[pa.Table]:
+        for chunk in line_chunks(stream, _ARROW_CHUNK_BYTES, check_utf8=False):
+            yield pacsv.read_csv(
+                pa.py_buffer(chunk),
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+
+    done = 0
+    try:
+        for parsed_chunk in read_ahead(parsed()):
+            whole = parsed_chunk.combine_chunks()  # pyarrow splits a chunk among its threads
+            for batch in whole.to_batches(max_chunksize=max(rows, 1)):
+                yield _frame(batch, roles, table, done)
+                done += batch.num_rows
+    except (Doubt, pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError) as exc:
+        raise _Doubt from exc
+
+
+def _frame(batch: pa.RecordBatch, roles: dict[int, str], table: Table, done: int) -> pd.DataFrame:
+    columns = {}
+    for index, role in roles.items():
+        column = batch.column(str(index))
+        if role in table.text_roles:
+            # As an array: a Series would be aligned on its own 0-based index.
+            columns[role] = column.to_pandas().to_numpy(dtype=object)
+            continue
+        if role not in table.optional_roles and (
+            column.null_count or not pc.all(pc.is_finite(column)).as_py()
+        ):
+            raise _Doubt  # the careful path names the line and shows the text
+        columns[role] = column.to_numpy(zero_copy_only=False)
+    return pd.DataFrame(columns, index=pd.RangeIndex(done, done + batch.num_rows))
+
+
+def _careful_chunks(
+    stream: BinaryIO, origin: int, table: Table, rows: int
+) -> Iterator[pd.DataFrame]:
+    """The needed columns as text, `rows` rows at a time; the frame's index counts data rows."""
+    stream.seek(origin + table.offset)
+    try:
+        reader = pd.read_csv(
+            stream,
+            sep=table.sep,
+            header=None,
+            names=list(range(table.width)),
+            usecols=sorted(set(table.columns.values())),
+            index_col=False,  # a trailing separator on every row is not an index column
+            dtype=str,
+            na_filter=False,
+            chunksize=rows,
+            encoding=table.encoding,
+            encoding_errors="replace",
+            quoting=csv.QUOTE_NONE if table.sep == "\t" else csv.QUOTE_MINIMAL,
+            engine="c",
+        )
+        with reader:
+            for frame in reader:
+                if len(frame):
+                    yield frame.rename(columns={i: role for role, i in table.columns.items()})
+    except pd.errors.EmptyDataError:
+        return  # the reader reports "no data rows"
+    except (pd.errors.ParserError, ValueError, UnicodeError, OSError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TestDataError(
+            f"{table.vendor}: the rows cannot be read as a table ({message})"
+        ) from None
