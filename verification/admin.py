@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+
+from suppliers.errors import ApplicationError
 
 from .choices import Verdict, VerificationStatus
 from .models import DiscrepancyClaim, Measurement, TestRecord, Verification
+from .services import test_record_rerun
 
 
 @admin.register(TestRecord)
@@ -11,6 +14,21 @@ class TestRecordAdmin(admin.ModelAdmin):
     search_fields = ["original_name", "sha256", "pack__serial", "pack__lot__reference"]
     readonly_fields = [f.name for f in TestRecord._meta.fields]
     list_select_related = ["pack"]
+    actions = ["rerun_verification"]
+
+    @admin.action(description="Re-run verification of the selected failed uploads")
+    def rerun_verification(self, request, queryset) -> None:
+        rerun, refused = 0, []
+        for record in queryset:
+            try:
+                test_record_rerun(user=request.user, test_record_id=record.pk)
+                rerun += 1
+            except ApplicationError as exc:
+                refused.append(exc.message)
+        if rerun:
+            self.message_user(request, f"{rerun} upload(s) sent back to the workers.")
+        for message in refused:
+            self.message_user(request, message, level=messages.WARNING)
 
 
 @admin.register(Measurement)

@@ -15,7 +15,7 @@ from routing.services import lot_routing_inputs, routing_decision_record
 from suppliers.choices import PIPELINE_LOT_STATUSES, UPLOADABLE_LOT_STATUSES, LotStatus
 from suppliers.errors import ApplicationError
 from suppliers.models import Lot, Pack
-from suppliers.selectors import lot_can_manage
+from suppliers.selectors import is_auditor, lot_can_manage
 
 from .choices import TestDataFormat, TestRecordStatus, Verdict, VerificationStatus
 from .domain import TestDataError, check_claim
@@ -255,6 +255,35 @@ def _settle_duplicate(*, record: TestRecord, run: Verification) -> None:
             status=TestRecordStatus.FAILED, error=run.error
         )
     lot_recompute(lot_id=record.pack.lot_id)
+
+
+@transaction.atomic
+def test_record_rerun(*, user: AbstractBaseUser, test_record_id: int) -> TestRecord:
+    """An auditor sends a failed upload back to the workers, once what stopped it (an outage, an
+    internal error, a reader since fixed) is dealt with. Its failed run under the active rule set
+    goes back to pending, so the run key stays unique and the rerun is still idempotent."""
+    if not is_auditor(user):
+        raise ApplicationError("Only auditors re-run verification.")
+    record = TestRecord.objects.select_for_update().select_related("pack").get(pk=test_record_id)
+    if record.status != TestRecordStatus.FAILED:
+        raise ApplicationError(
+            f"{record.original_name} has not failed; there is nothing to re-run."
+        )
+    Verification.objects.filter(
+        pack=record.pack,
+        sha256=record.sha256,
+        rule_set=rule_set_active(),
+        status=VerificationStatus.FAILED,
+    ).update(status=VerificationStatus.PENDING, error="", started_at=None, finished_at=None)
+    TestRecord.objects.filter(pk=record.pk).update(
+        status=TestRecordStatus.PENDING, error="", progress_pct=0
+    )
+    lot_recompute(lot_id=record.pack.lot_id)
+    from .tasks import verify_test_record
+
+    transaction.on_commit(lambda: verify_test_record.delay(record.pk))
+    record.refresh_from_db()
+    return record
 
 
 @transaction.atomic

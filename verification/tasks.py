@@ -24,7 +24,7 @@ def verify_test_record(self, test_record_id: int) -> None:
             test_record_fail(
                 test_record_id=test_record_id,
                 message=f"Verification could not run after {MAX_RETRIES + 1} attempts ({exc}). "
-                "An auditor can re-run it.",
+                "An auditor can re-run it (admin: Test records, Re-run verification).",
             )
             return
         raise self.retry(exc=exc, countdown=min(2**self.request.retries * 5, 300)) from exc
@@ -35,7 +35,8 @@ def verify_test_record(self, test_record_id: int) -> None:
         test_record_fail(
             test_record_id=test_record_id,
             message="Verification stopped on an internal error, which has been logged for the "
-            "platform team; it was not retried. An auditor can re-run it once it is fixed.",
+            "platform team; it was not retried. An auditor can re-run it once it is fixed "
+            "(admin: Test records, Re-run verification).",
         )
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.db import OperationalError
 
+from suppliers.errors import ApplicationError
 from tests.factories import LotFactory, PackFactory, capacity_test_upload
 from verification import selectors, services, tasks
 from verification.choices import TestRecordStatus, VerificationStatus
@@ -73,3 +74,29 @@ def test_running_twice_does_the_work_once(record):
     record.refresh_from_db()
     assert record.status == TestRecordStatus.DONE
     assert record.verifications.count() == 1
+
+
+def test_an_auditor_re_runs_a_failed_upload_from_the_admin(
+    client, audrey, alice, record, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(tasks, "verification_run", failing(ZeroDivisionError("bug"), []))
+    tasks.verify_test_record.apply(args=[record.pk])
+    record.refresh_from_db()
+    assert record.status == TestRecordStatus.FAILED
+    monkeypatch.undo()  # the fault is fixed; delay runs the task eagerly again
+
+    with pytest.raises(ApplicationError, match="Only auditors"):
+        services.test_record_rerun(user=alice, test_record_id=record.pk)
+    client.force_login(audrey)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/verification/testrecord/",
+            {"action": "rerun_verification", "_selected_action": [record.pk]},
+            follow=True,
+        )
+    assert b"1 upload(s) sent back to the workers" in response.content
+    record.refresh_from_db()
+    assert record.status == TestRecordStatus.DONE and record.error == ""
+    assert record.verifications.get().measured_soh_pct == pytest.approx(80, abs=0.5)
+    with pytest.raises(ApplicationError, match="has not failed"):
+        services.test_record_rerun(user=audrey, test_record_id=record.pk)
