@@ -145,3 +145,11 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     media = Path(settings.MEDIA_ROOT)
     if media.name.startswith("secondlife-media-") and media.parent == Path(tempfile.gettempdir()):
         shutil.rmtree(media, ignore_errors=True)
+
+
+@pytest.fixture
+def api():
+    """A REST client; authenticate it with api.force_authenticate(user)."""
+    from rest_framework.test import APIClient
+
+    return APIClient()

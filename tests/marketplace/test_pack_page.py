@@ -133,3 +133,26 @@ def test_the_worker_records_progress_as_it_reads(
     assert seen and seen == sorted(seen) and seen[-1] == 100
     record = TestRecord.objects.get()
     assert record.status == TestRecordStatus.DONE and record.progress_pct == 100
+
+
+def test_the_api_gives_the_same_history_with_the_same_permissions(
+    api, alice, bianca, rob, volta, nmc_module, listed, django_capture_on_commit_callbacks
+):
+    pack = listed.packs.get()
+    upload(
+        alice,
+        pack,
+        SimpleUploadedFile("broken.csv", b"time_s,current_a\n1,2\n"),
+        django_capture_on_commit_callbacks,
+    )
+    url = f"/api/packs/{pack.pk}/verifications/"
+    api.force_authenticate(alice)
+    runs = api.get(url).json()["results"]
+    assert [r["status"] for r in runs] == ["failed", "done"]
+    assert "voltage_v" in runs[0]["error"]
+    assert runs[1]["measurement"]["soh_by_definition"]["capacity"] == pytest.approx(86, abs=0.5)
+    api.force_authenticate(bianca)
+    assert [r["status"] for r in api.get(url).json()["results"]] == ["done"]
+    draft = PackFactory(lot=LotFactory(supplier=volta, pack_model=nmc_module, status="draft"))
+    api.force_authenticate(rob)
+    assert api.get(f"/api/packs/{draft.pk}/verifications/").status_code == 404

@@ -1,14 +1,8 @@
 import pytest
-from rest_framework.test import APIClient
 
 from suppliers.choices import LotStatus
 from suppliers.models import Lot
 from tests.factories import LotFactory, PackFactory
-
-
-@pytest.fixture
-def api():
-    return APIClient()
 
 
 def lot_payload(model, **overrides):

@@ -66,6 +66,11 @@ class VerificationSummarySerializer(serializers.ModelSerializer):
         ]
 
 
+class VerificationHistorySerializer(VerificationSummarySerializer):
+    class Meta(VerificationSummarySerializer.Meta):
+        fields = [*VerificationSummarySerializer.Meta.fields, "error", "test_record"]
+
+
 class TestRecordSerializer(serializers.ModelSerializer):
     class Meta:
         model = TestRecord
