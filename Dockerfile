@@ -3,6 +3,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY config ./config
+COPY core ./core
+COPY audit ./audit
 COPY suppliers ./suppliers
 COPY verification ./verification
 COPY routing ./routing

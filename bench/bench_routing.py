@@ -83,8 +83,8 @@ def bench_reroute(packs: int, packs_per_lot: int, chunk_size: int) -> None:
 
     from routing.domain import Thresholds
     from routing.models import RerouteJob
+    from marketplace.services import rule_set_publish
     from routing.selectors import rule_set_active
-    from routing.services import rule_set_publish
 
     os.environ["REROUTE_CHUNK_LOTS"] = str(chunk_size)
     worker = subprocess.Popen(
@@ -116,7 +116,6 @@ def bench_reroute(packs: int, packs_per_lot: int, chunk_size: int) -> None:
     print(f"bulk re-route with a real worker on PostgreSQL: {packs:,} packs in {lots:,} lots")
     print(f"  wall time {wall_s:.1f} s from publish to done (goal < 60 s)")
     print(f"  {packs / wall_s:,.0f} packs/s; {job.chunks} chunks of {chunk_size} lots")
-    print(f"  at most {job.max_queries_per_chunk} SQL queries per chunk")
     print(f"  {job.changed_lots:,} lots changed route")
 
 
@@ -134,6 +133,7 @@ def _seed(packs: int, packs_per_lot: int) -> None:
     """Lots of packs each with a finished verification, as the pipeline would leave them."""
     from tqdm import tqdm
 
+    from marketplace.models import LotSummary
     from routing.selectors import rule_set_active
     from suppliers.models import HistoryEvent, Lot, Organisation, Pack, PackModel
     from verification.models import TestRecord, Verification
@@ -156,11 +156,14 @@ def _seed(packs: int, packs_per_lot: int) -> None:
     for start in tqdm(range(0, lots_needed, 1000), desc="seed lots", unit="k lots"):
         batch = [
             Lot(supplier=org, reference=f"B-{n}", pack_model=model, location="Bench",
-                quantity=packs_per_lot, claimed_soh_pct=70, price_per_kwh=50, status="verified",
-                route="reuse-ESS", route_provisional=False, route_rule_set=rule_set)
+                quantity=packs_per_lot, claimed_soh_pct=70, price_per_kwh=50, status="verified")
             for n in range(start, min(start + 1000, lots_needed))
         ]  # fmt: skip
         Lot.objects.bulk_create(batch)
+        LotSummary.objects.bulk_create(
+            LotSummary(lot=lot, route="reuse-ESS", route_provisional=False, rule_set=rule_set)
+            for lot in batch
+        )
         HistoryEvent.objects.bulk_create(
             HistoryEvent(lot=lot, kind="manufactured", occurred_on="2018-01-01") for lot in batch
         )
@@ -175,7 +178,8 @@ def _seed(packs: int, packs_per_lot: int) -> None:
             for p in pack_rows
         )  # fmt: skip
         Verification.objects.bulk_create(
-            Verification(pack=r.pack, test_record=r, rule_set=rule_set, sha256=r.sha256,
+            Verification(pack=r.pack, test_record=r, rule_set_ref=rule_set.pk,
+                         rule_set_label=str(rule_set), sha256=r.sha256,
                          status="done", measured_soh_pct=rng.uniform(55, 95),
                          claimed_soh_pct=70, verdict="confirmed", finished_at="2026-01-01T00:00Z")
             for r in records

@@ -1,7 +1,7 @@
 from rest_framework import exceptions
 from rest_framework.views import exception_handler
 
-from suppliers.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 def api_exception_handler(exc, context):

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "audit",
     "suppliers",
     "verification",
     "routing",
@@ -149,7 +150,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # Recovers uploads whose task message was lost (broker restart, worker killed mid-run).
     "requeue-stale-test-records": {
-        "task": "verification.tasks.requeue_stale_test_records",
+        "task": "marketplace.tasks.requeue_stale_test_records",
         "schedule": 600.0,
     },
 }

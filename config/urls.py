@@ -7,6 +7,7 @@ from .health import healthz
 
 api_patterns = [
     path("", include("suppliers.api.urls")),
+    path("", include("marketplace.api.urls")),
     path("", include("verification.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -18,8 +19,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include(api_patterns)),
-    path("", include("suppliers.urls")),
     path("", include("verification.urls")),
     path("", include("marketplace.urls")),
-    path("", include("routing.urls")),
 ]

@@ -1,20 +1,67 @@
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
+from audit.models import AuditEntry
+from audit.selectors import audit_entries_for_scope
+from routing.domain import Thresholds
+from routing.facts import PackMeasure
 from routing.models import RoutingDecision
-from routing.selectors import decision_latest
+from routing.selectors import decision_latest, lots_routable
+from routing.services import lots_decide
 from suppliers.choices import BROWSABLE_LOT_STATUSES
 from suppliers.models import Lot, Pack
+from verification.choices import VerificationStatus
 from verification.models import Verification
 from verification.selectors import verification_history_for_pack, verification_latest_per_pack
+
+from .lifecycle import lot_scope
+from .models import LotSummary
 
 
 def lot_list_browsable() -> QuerySet[Lot]:
     """What buyers browse: only lots whose figures were measured and confirmed."""
     return Lot.objects.filter(status__in=BROWSABLE_LOT_STATUSES).select_related(
-        "supplier", "pack_model"
+        "supplier", "pack_model", "summary"
     )
+
+
+def pack_measure(run: Verification) -> PackMeasure:
+    """Routing's plain view of one verification that measured an SOH."""
+    measurement = run.measurement
+    return PackMeasure(
+        soh_pct=run.measured_soh_pct,
+        resistance_ratio=measurement.resistance_ratio if measurement else None,
+        weakest_cell_soh_pct=measurement.weakest_cell_soh_pct if measurement else None,
+    )
+
+
+def pack_measures(*, lot_ids: list[int]) -> dict[int, PackMeasure]:
+    """Each pack's latest verification that measured an SOH, by pack id, in one query."""
+    runs = (
+        Verification.objects.filter(
+            pack__lot_id__in=lot_ids,
+            status=VerificationStatus.DONE,
+            measured_soh_pct__isnull=False,
+        )
+        .order_by("pack_id", "-finished_at", "-pk")
+        .values_list(
+            "pack_id",
+            "measured_soh_pct",
+            "measurement__resistance_ratio",
+            "measurement__weakest_cell_soh_pct",
+        )
+    )
+    latest: dict[int, PackMeasure] = {}
+    for pack_id, *values in runs:
+        if pack_id not in latest:
+            latest[pack_id] = PackMeasure(*values)
+    return latest
+
+
+def lot_summaries(*, lot_ids: list[int]) -> dict[int, LotSummary]:
+    return {s.lot_id: s for s in LotSummary.objects.filter(lot_id__in=lot_ids)}
 
 
 @dataclass(frozen=True)
@@ -66,3 +113,61 @@ def pack_report(*, pack: Pack, include_failed: bool) -> PackReport:
     )
     decision = RoutingDecision.objects.filter(pack=pack).order_by("-created_at", "-pk").first()
     return PackReport(pack=pack, latest=latest, decision=decision, history=history)
+
+
+def lot_audit_trail(*, lot: Lot) -> QuerySet[AuditEntry]:
+    """Every audit entry of a lot, oldest first: its status changes, results and decisions."""
+    return audit_entries_for_scope(scope=lot_scope(lot.pk))
+
+
+@dataclass
+class RoutePreview:
+    """What publishing thresholds would do: lots whose route would change, and counts."""
+
+    lots_checked: int = 0
+    transitions: Counter = field(default_factory=Counter)
+    changes: list[dict] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return sum(self.transitions.values())
+
+    @property
+    def transition_rows(self) -> list[tuple[str, str, int]]:
+        """(from, to, count), most common first; templates cannot iterate a Counter."""
+        return [(old, new, count) for (old, new), count in self.transitions.most_common()]
+
+
+def rule_set_preview(
+    *, thresholds: Thresholds, chunk_size: int = 500, listed: int = 200
+) -> RoutePreview:
+    """Decide every routable lot under new thresholds without writing anything."""
+    preview = RoutePreview()
+    ids = list(lots_routable().order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk_size):
+        chunk = ids[start : start + chunk_size]
+        summaries = lot_summaries(lot_ids=chunk)
+        outcomes = lots_decide(
+            lot_ids=chunk, thresholds=thresholds, measured=pack_measures(lot_ids=chunk)
+        )
+        for outcome in outcomes:
+            preview.lots_checked += 1
+            summary = summaries.get(outcome.lot.pk)
+            old = (summary.route if summary else "") or "none"
+            new = outcome.lot_decision.route
+            if summary is not None and (summary.route, summary.route_provisional) == (
+                new,
+                outcome.lot_decision.provisional,
+            ):
+                continue
+            preview.transitions[(old, new)] += 1
+            if len(preview.changes) < listed:
+                preview.changes.append(
+                    {
+                        "lot": outcome.lot,
+                        "old": old,
+                        "new": new,
+                        "provisional": outcome.lot_decision.provisional,
+                    }
+                )
+    return preview

@@ -1,9 +1,20 @@
 from django.urls import path
 
-from . import views
+from .views import lots, rule_sets, supply
 
 urlpatterns = [
-    path("lots/", views.lot_browse, name="lot-browse"),
-    path("lots/<int:pk>/", views.lot_detail, name="lot-detail"),
-    path("packs/<int:pk>/", views.pack_detail, name="pack-detail"),
+    path("", supply.home, name="home"),
+    path("supplier/lots/", supply.lot_list_mine, name="lot-list-mine"),
+    path("lots/", lots.lot_browse, name="lot-browse"),
+    path("lots/<int:pk>/", lots.lot_detail, name="lot-detail"),
+    path("lots/<int:pk>/audit.csv", lots.lot_audit_csv, name="lot-audit-csv"),
+    path("packs/<int:pk>/", lots.pack_detail, name="pack-detail"),
+    path("supplier/lots/new/", supply.lot_new, name="lot-new"),
+    path("lots/<int:pk>/submit/", supply.lot_submit_view, name="lot-submit"),
+    path("lots/<int:pk>/withdraw/", supply.lot_withdraw_view, name="lot-withdraw"),
+    path("lots/<int:pk>/test-data/", supply.test_record_upload, name="test-record-upload"),
+    path("lots/<int:pk>/split/", supply.lot_split, name="lot-split"),
+    path("routing/rule-sets/", rule_sets.rule_set_index, name="rule-set-list"),
+    path("routing/rule-sets/edit/", rule_sets.rule_set_edit, name="rule-set-edit"),
+    path("routing/jobs/<int:pk>/", rule_sets.reroute_job_detail, name="reroute-job"),
 ]

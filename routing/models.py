@@ -1,15 +1,11 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
+from .choices import RerouteJobStatus, RouteChoice
 from .domain import Thresholds
 
-
-class RouteChoice(models.TextChoices):
-    REUSE_ESS = "reuse-ESS", "reuse-ESS"
-    SMALL_APPLICATION = "small-application", "small-application"
-    RECYCLE = "recycle", "recycle"
-    HOLD = "hold", "hold for audit"
+ROUTE_VALUES = [value for value, _ in RouteChoice.choices]
 
 
 class RuleSet(models.Model):
@@ -53,13 +49,6 @@ class RoutingDecision(models.Model):
         related_name="decisions",
         help_text="Blank: the decision for the lot as a whole",
     )
-    verification = models.ForeignKey(
-        "verification.Verification",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="decisions",
-    )
     rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="decisions")
     route = models.CharField(max_length=20, choices=RouteChoice.choices)
     provisional = models.BooleanField()
@@ -71,6 +60,16 @@ class RoutingDecision(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["lot", "pack", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(route__in=ROUTE_VALUES), name="routingdecision_route_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(soh_pct_used__isnull=True)
+                | (Q(soh_pct_used__gte=0) & Q(soh_pct_used__lte=100)),
+                name="routingdecision_soh_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.route}{' (provisional)' if self.provisional else ''}"
@@ -78,13 +77,6 @@ class RoutingDecision(models.Model):
     @property
     def fired_rules(self) -> list[dict]:
         return [rule for rule in self.rules if rule.get("outcome") == "fired"]
-
-
-class RerouteJobStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for a worker"
-    RUNNING = "running", "Re-routing"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
 
 
 class RerouteJob(models.Model):
@@ -98,7 +90,6 @@ class RerouteJob(models.Model):
     processed_lots = models.PositiveIntegerField(default=0)
     changed_lots = models.PositiveIntegerField(default=0)
     chunks = models.PositiveIntegerField(default=0)
-    max_queries_per_chunk = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -109,6 +100,13 @@ class RerouteJob(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(changed_lots__lte=F("processed_lots"))
+                & Q(processed_lots__lte=F("total_lots")),
+                name="reroutejob_counters_consistent",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Re-route under {self.rule_set} ({self.status})"

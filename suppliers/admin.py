@@ -1,4 +1,9 @@
+"""Organisations and pack models are managed here; lots, their packs and history are shown but
+not changed: a lot changes through the supplier's pages and the lifecycle, which audit it."""
+
 from django.contrib import admin
+
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import HistoryEvent, Lot, Membership, Organisation, Pack, PackModel
 
@@ -33,40 +38,27 @@ class PackModelAdmin(admin.ModelAdmin):
     search_fields = ["manufacturer", "model"]
 
 
-class PackInline(admin.TabularInline):
+class PackInline(ReadOnlyInline):
     model = Pack
-    extra = 0
 
 
-class HistoryInline(admin.TabularInline):
+class HistoryInline(ReadOnlyInline):
     model = HistoryEvent
-    extra = 0
     fields = ["kind", "occurred_on", "pack", "actor", "vin", "notes"]
 
 
 @admin.register(Lot)
-class LotAdmin(admin.ModelAdmin):
+class LotAdmin(ReadOnlyAdmin):
     list_display = [
         "reference",
         "supplier",
         "pack_model",
         "quantity",
         "claimed_soh_pct",
-        "measured_soh_pct",
-        "route",
-        "route_provisional",
         "status",
+        "review_required",
     ]
-    list_filter = ["status", "route", "pack_model__chemistry", "supplier"]
+    list_filter = ["status", "review_required", "pack_model__chemistry", "supplier"]
     search_fields = ["reference", "supplier__name", "location"]
     list_select_related = ["supplier", "pack_model"]
-    readonly_fields = [
-        "route",
-        "route_provisional",
-        "measured_soh_pct",
-        "lowest_pack_soh_pct",
-        "created_by",
-        "created_at",
-        "updated_at",
-    ]
     inlines = [PackInline, HistoryInline]

@@ -127,19 +127,12 @@ class Lot(models.Model):
         help_text="The lot this one was split from, by route",
     )
 
-    # Read model kept by the verification pipeline, so browse pages filter without joins.
-    route = models.CharField(max_length=20, blank=True)
-    route_rule_set = models.ForeignKey(
-        "routing.RuleSet",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="The rule set that decided the current route",
+    # Lifecycle state: written only by marketplace.lifecycle.lot_transition.
+    review_required = models.BooleanField(
+        default=False,
+        help_text="Set once the lot had a discrepancy or an auditor's decision: from then on "
+        "new test data alone never moves it to verified; an auditor decides",
     )
-    route_provisional = models.BooleanField(default=True)
-    measured_soh_pct = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
-    lowest_pack_soh_pct = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -152,7 +145,7 @@ class Lot(models.Model):
             ),
             models.CheckConstraint(condition=Q(price_per_kwh__gte=0), name="lot_price_positive"),
         ]
-        indexes = [models.Index(fields=["status", "route"])]
+        indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.quantity} x {self.pack_model}"

@@ -6,10 +6,11 @@ from typing import TypedDict
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from .choices import HistoryEventKind, LotStatus
-from .errors import ApplicationError
+from core.errors import ApplicationError
+
+from .choices import HistoryEventKind
 from .models import HistoryEvent, Lot, Organisation, Pack, PackModel
-from .selectors import lot_can_manage, supplier_organisations
+from .selectors import supplier_organisations
 
 
 class PackInput(TypedDict, total=False):
@@ -42,7 +43,11 @@ def lot_create(
     packs: Iterable[PackInput],
     history: Iterable[HistoryInput] = (),
 ) -> Lot:
-    """Create a draft lot with its packs and history in one transaction."""
+    """Create a draft lot with its packs and history in one transaction.
+
+    Only the rows: the marketplace's lot service gives the new lot its provisional route and
+    its first audit entry in the same transaction.
+    """
     if not supplier_organisations(user=user).filter(pk=supplier.pk).exists():
         raise ApplicationError("You can only list lots for your own supplier organisation.")
     packs = list(packs)
@@ -69,7 +74,6 @@ def lot_create(
         claimed_soh_pct=claimed_soh_pct,
         price_per_kwh=price_per_kwh,
         created_by=user,
-        status=LotStatus.DRAFT,
     )
     Pack.objects.bulk_create(
         Pack(
@@ -81,10 +85,7 @@ def lot_create(
         for serial, p in zip(serials, packs, strict=True)
     )
     HistoryEvent.objects.bulk_create(HistoryEvent(lot=lot, **event) for event in history)
-    # A provisional route from the claim, so the supplier sees where the lot is heading.
-    from verification.services import lot_recompute
-
-    return lot_recompute(lot_id=lot.pk)
+    return lot
 
 
 def lot_service_history(
@@ -106,25 +107,6 @@ def lot_service_history(
     return events
 
 
-@transaction.atomic
-def lot_submit(*, user: AbstractBaseUser, lot: Lot) -> Lot:
-    """Hand a draft lot to verification; its packs' test data decide what buyers see."""
-    # Imported here: verification depends on suppliers, not the other way round.
-    from verification.services import lot_recompute
-
-    if not lot_can_manage(user=user, lot=lot):
-        raise ApplicationError("Only the supplier of this lot can submit it.")
-    if not lot.packs.exists():
-        raise ApplicationError("A lot needs at least one pack before it can be submitted.")
-    updated = Lot.objects.filter(pk=lot.pk, status=LotStatus.DRAFT).update(
-        status=LotStatus.SUBMITTED
-    )
-    if not updated:
-        raise ApplicationError(f"Only a draft lot can be submitted; this one is {lot.status}.")
-    lot.refresh_from_db()
-    return lot_recompute(lot_id=lot.pk)
-
-
 def pack_model_create(**fields) -> PackModel:
     try:
         with transaction.atomic():
@@ -133,3 +115,17 @@ def pack_model_create(**fields) -> PackModel:
         raise ApplicationError(
             "A pack model with this manufacturer and model already exists."
         ) from exc
+
+
+def packs_move(*, pack_ids: list[int], to_lot: Lot, lot_events: Iterable[HistoryEvent]) -> None:
+    """Move packs, with their own history, to another lot of the same supplier; the lot-wide
+    events they shared (`lot_events`) are copied, so both lots keep their documented history."""
+    Pack.objects.filter(pk__in=pack_ids).update(lot=to_lot)
+    HistoryEvent.objects.filter(pack_id__in=pack_ids).update(lot=to_lot)
+    HistoryEvent.objects.bulk_create(
+        HistoryEvent(
+            lot=to_lot, kind=e.kind, occurred_on=e.occurred_on, actor=e.actor, vin=e.vin,
+            custody_from=e.custody_from, custody_to=e.custody_to, notes=e.notes,
+        )
+        for e in lot_events
+    )  # fmt: skip

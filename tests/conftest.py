@@ -5,7 +5,9 @@ with REQUIRE_SERVICES=1 (set by .ci/run) the same condition fails the test inste
 """
 
 import os
+import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -145,6 +147,58 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     media = Path(settings.MEDIA_ROOT)
     if media.name.startswith("secondlife-media-") and media.parent == Path(tempfile.gettempdir()):
         shutil.rmtree(media, ignore_errors=True)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+LIFECYCLE = ROOT / "marketplace" / "lifecycle.py"
+LOT_TABLE = '"suppliers_lot"'
+INSERT_COLUMNS = re.compile(r'INSERT INTO "suppliers_lot" \((?P<columns>[^)]*)\)')
+
+
+def _writer_frame():
+    """The innermost frame of the project's own code (not a library's, not this file's)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        path = Path(frame.f_code.co_filename)
+        if path.is_relative_to(ROOT) and ".venv" not in path.parts and path != Path(__file__):
+            return path, frame.f_code.co_name
+        frame = frame.f_back
+    return None, None
+
+
+def _writes_status(sql: str, params, many: bool) -> bool:
+    if sql.startswith(f"UPDATE {LOT_TABLE}"):
+        return '"status" =' in sql.split(" WHERE ")[0]
+    match = INSERT_COLUMNS.match(sql)
+    if not match:
+        return False
+    columns = [c.strip() for c in match["columns"].split(",")]
+    if '"status"' not in columns:
+        return False
+    index, rows = columns.index('"status"'), (params if many else [params])
+    values = [value for row in rows for value in row[index :: len(columns)]]
+    return any(value != "draft" for value in values)
+
+
+@pytest.fixture(autouse=True)
+def lot_status_changes_only_through_the_lifecycle():
+    """Every test proves it: no code but marketplace.lifecycle.lot_transition writes a lot's
+    status (a new lot starts as a draft). Tests and factories may set up any status directly."""
+
+    def guard(execute, sql, params, many, context):
+        if LOT_TABLE in sql[:40] and _writes_status(sql, params, many):
+            path, function = _writer_frame()
+            allowed = (
+                path is None
+                or path.is_relative_to(TESTS)
+                or (path == LIFECYCLE and function == "lot_transition")
+            )
+            assert allowed, f"{path}:{function} wrote a lot's status outside lot_transition"
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(guard):
+        yield
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from marketplace.models import LotSummary
+from marketplace.services import test_data_upload
 from suppliers.choices import Chemistry, HistoryEventKind, LotStatus, OrganisationKind
 from suppliers.models import HistoryEvent, Lot, Membership, Organisation, Pack, PackModel
 from verification.domain import synthetic_cycling_csv
@@ -63,6 +65,15 @@ class PackModelFactory(factory.django.DjangoModelFactory):
     calendar_life_years = 15
 
 
+class LotSummaryFactory(factory.django.DjangoModelFactory):
+    """The pipeline's read model of a lot, for tests that set a lot's figures directly."""
+
+    class Meta:
+        model = LotSummary
+
+    lot = None
+
+
 class LotFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Lot
@@ -76,6 +87,8 @@ class LotFactory(factory.django.DjangoModelFactory):
     claimed_soh_pct = Decimal("85")
     price_per_kwh = Decimal("90")
     status = LotStatus.SUBMITTED
+    # Set its fields with summary__route="reuse-ESS", summary__measured_soh_pct=... .
+    summary = factory.RelatedFactory(LotSummaryFactory, factory_related_name="lot")
 
     @factory.post_generation
     def with_history(obj, create, extracted, **kwargs):
@@ -124,7 +137,6 @@ def capacity_test_upload(
 
 def measured_lot(*, supplier, pack_model, soh_values, uploader, callbacks, claimed=None, **fields):
     """A submitted lot whose packs were measured at soh_values through the real pipeline."""
-    from verification.services import test_record_create
 
     claimed = claimed if claimed is not None else round(sum(soh_values) / len(soh_values))
     lot = LotFactory(
@@ -134,7 +146,7 @@ def measured_lot(*, supplier, pack_model, soh_values, uploader, callbacks, claim
     for index, soh in enumerate(soh_values):
         pack = PackFactory(lot=lot, serial=f"{lot.reference}-{index + 1}", claimed_soh_pct=soh)
         with callbacks(execute=True):
-            test_record_create(
+            test_data_upload(
                 user=uploader,
                 pack=pack,
                 uploaded_file=capacity_test_upload(soh_pct=soh, pack_model=pack_model, seed=index),

@@ -1,43 +1,21 @@
-from django.contrib import admin, messages
+"""Evidence in the admin: shown, never edited. Test records are registered by the marketplace,
+whose admin offers the auditors' re-run action (it re-runs the lot pipeline)."""
 
-from suppliers.errors import ApplicationError
+from django.contrib import admin
+
+from core.admin import ReadOnlyAdmin
 
 from .choices import Verdict, VerificationStatus
-from .models import DiscrepancyClaim, Measurement, TestRecord, Verification
-from .services import test_record_rerun
-
-
-@admin.register(TestRecord)
-class TestRecordAdmin(admin.ModelAdmin):
-    list_display = ["original_name", "pack", "format", "size_bytes", "status", "uploaded_at"]
-    list_filter = ["status", "format"]
-    search_fields = ["original_name", "sha256", "pack__serial", "pack__lot__reference"]
-    readonly_fields = [f.name for f in TestRecord._meta.fields]
-    list_select_related = ["pack"]
-    actions = ["rerun_verification"]
-
-    @admin.action(description="Re-run verification of the selected failed uploads")
-    def rerun_verification(self, request, queryset) -> None:
-        rerun, refused = 0, []
-        for record in queryset:
-            try:
-                test_record_rerun(user=request.user, test_record_id=record.pk)
-                rerun += 1
-            except ApplicationError as exc:
-                refused.append(exc.message)
-        if rerun:
-            self.message_user(request, f"{rerun} upload(s) sent back to the workers.")
-        for message in refused:
-            self.message_user(request, message, level=messages.WARNING)
+from .models import DiscrepancyClaim, Measurement, Verification
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(admin.ModelAdmin):
+class MeasurementAdmin(ReadOnlyAdmin):
     list_display = ["test_record", "discharge_capacity_ah", "soh_pct", "cycle_used", "created_at"]
-    readonly_fields = [f.name for f in Measurement._meta.fields]
+    list_select_related = ["test_record"]
 
 
-class VerificationAdminBase(admin.ModelAdmin):
+class VerificationAdminBase(ReadOnlyAdmin):
     list_display = [
         "pk",
         "lot_reference",
@@ -47,29 +25,25 @@ class VerificationAdminBase(admin.ModelAdmin):
         "difference_pct_points",
         "verdict",
         "status",
-        "rule_set",
+        "rule_set_label",
         "finished_at",
     ]
-    list_select_related = ["pack__lot", "rule_set"]
+    list_select_related = ["pack__lot"]
     search_fields = ["pack__serial", "pack__lot__reference", "pack__lot__supplier__name"]
-    readonly_fields = [f.name for f in Verification._meta.fields]
 
     @admin.display(description="Lot", ordering="pack__lot__reference")
     def lot_reference(self, obj) -> str:
         return obj.pack.lot.reference
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
 
 @admin.register(Verification)
 class VerificationAdmin(VerificationAdminBase):
-    list_filter = ["verdict", "status", "rule_set"]
+    list_filter = ["verdict", "status", "rule_set_label"]
 
 
 @admin.register(DiscrepancyClaim)
 class DiscrepancyClaimAdmin(VerificationAdminBase):
-    list_filter = ["rule_set", "pack__lot__supplier"]
+    list_filter = ["rule_set_label", "pack__lot__supplier"]
 
     def get_queryset(self, request):
         return (

@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from .choices import SohDefinition, TestDataFormat, TestRecordStatus, Verdict, VerificationStatus
+
+VERDICT_VALUES = [value for value, _ in Verdict.choices]
 
 
 class TestRecord(models.Model):
@@ -36,6 +39,11 @@ class TestRecord(models.Model):
 
     class Meta:
         ordering = ["-uploaded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress_pct__lte=100), name="testrecord_progress_at_most_100"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
@@ -82,6 +90,16 @@ class Measurement(models.Model):
     warnings = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(**{f"{name}__isnull": True})
+                | (Q(**{f"{name}__gte": 0}) & Q(**{f"{name}__lte": 100})),
+                name=f"measurement_{name}_range",
+            )
+            for name in ("soh_pct", "weakest_cell_soh_pct")
+        ]
+
     def __str__(self) -> str:
         if self.soh_pct is None:
             return f"{self.get_format_display()}: no capacity test"
@@ -110,9 +128,11 @@ class Verification(models.Model):
     test_record = models.ForeignKey(
         TestRecord, on_delete=models.CASCADE, related_name="verifications"
     )
-    rule_set = models.ForeignKey(
-        "routing.RuleSet", on_delete=models.PROTECT, related_name="verifications"
-    )
+    # The routing rule set active when the run was made, as plain values: part of the run key
+    # (new rules re-run identical data), kept without a link because verification does not
+    # depend on routing.
+    rule_set_ref = models.PositiveBigIntegerField(help_text="Id of the routing rule set")
+    rule_set_label = models.CharField(max_length=100, help_text="Its name and version")
     sha256 = models.CharField(max_length=64)
     status = models.CharField(
         max_length=10, choices=VerificationStatus.choices, default=VerificationStatus.PENDING
@@ -134,8 +154,16 @@ class Verification(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["pack", "sha256", "rule_set"], name="verification_run_unique"
-            )
+                fields=["pack", "sha256", "rule_set_ref"], name="verification_run_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(measured_soh_pct__isnull=True)
+                | (Q(measured_soh_pct__gte=0) & Q(measured_soh_pct__lte=100)),
+                name="verification_measured_soh_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict__in=["", *VERDICT_VALUES]), name="verification_verdict_valid"
+            ),
         ]
         indexes = [models.Index(fields=["verdict", "status"])]
 

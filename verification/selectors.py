@@ -52,7 +52,7 @@ def verification_history_for_pack(*, pack: Pack, include_failed: bool) -> QueryS
         statuses.append(VerificationStatus.FAILED)
     return (
         Verification.objects.filter(pack=pack, status__in=statuses)
-        .select_related("measurement", "test_record", "rule_set")
+        .select_related("measurement", "test_record")
         .order_by("-finished_at", "-pk")
     )
 

@@ -1,7 +1,9 @@
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
-from statistics import fmean, median
+from enum import Enum
+from statistics import median
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,20 +12,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from routing.selectors import PackMeasure, rule_set_active
-from routing.services import lot_routing_inputs, routing_decision_record
-from suppliers.choices import PIPELINE_LOT_STATUSES, UPLOADABLE_LOT_STATUSES, LotStatus
-from suppliers.errors import ApplicationError
-from suppliers.models import Lot, Pack
+from core.errors import ApplicationError
+from suppliers.choices import UPLOADABLE_LOT_STATUSES
+from suppliers.models import Pack
 from suppliers.selectors import is_auditor, lot_can_manage
 
-from .choices import TestDataFormat, TestRecordStatus, Verdict, VerificationStatus
+from .choices import TestDataFormat, TestRecordStatus, VerificationStatus
 from .domain import TestDataError, check_claim
 from .domain.figures import Figures
 from .domain.measure import headline_resistance, measure
 from .domain.progress import ProgressReader
 from .models import Measurement, TestRecord, Verification
-from .selectors import test_record_unsettled_exists, verification_latest_per_pack
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +46,7 @@ def test_record_create(
     uploaded_file: UploadedFile,
     data_format: str = TestDataFormat.CANONICAL_CSV,
 ) -> TestRecord:
-    """Store an upload and queue its verification once the upload is committed."""
-    from .tasks import verify_test_record
-
+    """Store an upload, checked at the edge; the lot pipeline queues its verification."""
     lot = pack.lot
     if not lot_can_manage(user=user, lot=lot):
         raise ApplicationError("Only the supplier of this lot can upload its test data.")
@@ -71,8 +68,6 @@ def test_record_create(
     )
     record.file.save(uploaded_file.name or "upload.csv", uploaded_file, save=False)
     record.save()
-    lot_recompute(lot_id=lot.pk)
-    transaction.on_commit(lambda: verify_test_record.delay(record.pk))
     return record
 
 
@@ -89,43 +84,43 @@ def _claim_run(run: Verification) -> bool:
     )
 
 
-def verification_run(*, test_record_id: int) -> Verification | None:
-    """Parse a test record, measure, check the claim and route the pack. Safe to run twice."""
+class ClaimState(Enum):
+    CLAIMED = "claimed"  # this worker runs it
+    SETTLED = "settled"  # identical data already verified under this rule set
+    BUSY = "busy"  # another worker holds it
+
+
+@dataclass(frozen=True)
+class RunClaim:
+    record: TestRecord
+    run: Verification
+    state: ClaimState
+
+
+def verification_claim(*, test_record_id: int, rule_set_ref: int, rule_set_label: str) -> RunClaim:
+    """Find or create the run row for a record under a rule set and try to claim it."""
     record = TestRecord.objects.select_related("pack__lot__pack_model").get(pk=test_record_id)
-    pack = record.pack
-    rule_set = rule_set_active()
     run, _ = Verification.objects.get_or_create(
-        pack=pack, sha256=record.sha256, rule_set=rule_set, defaults={"test_record": record}
+        pack=record.pack,
+        sha256=record.sha256,
+        rule_set_ref=rule_set_ref,
+        defaults={"test_record": record, "rule_set_label": rule_set_label},
     )
     if run.status in (VerificationStatus.DONE, VerificationStatus.FAILED):
-        _settle_duplicate(record=record, run=run)
-        return run
+        return RunClaim(record, run, ClaimState.SETTLED)
     if not _claim_run(run):
         logger.info("verification %s is already being worked on", run.pk)
-        return run
+        return RunClaim(record, run, ClaimState.BUSY)
     TestRecord.objects.filter(pk=record.pk).update(
         status=TestRecordStatus.PROCESSING, progress_pct=0
     )
-    try:
-        return _measure_and_store(record=record, run=run, rule_set=rule_set)
-    except TestDataError as exc:
-        _store_failure(record=record, run=run, message=str(exc))
-        return run
-    except Exception:
-        # Transient trouble (database, storage): give the run back so a retry can claim it.
-        Verification.objects.filter(pk=run.pk).update(
-            status=VerificationStatus.PENDING, started_at=None
-        )
-        raise
+    return RunClaim(record, run, ClaimState.CLAIMED)
 
 
-def pack_measure(run: Verification) -> PackMeasure:
-    measurement = run.measurement
-    return PackMeasure(
-        verification_id=run.pk,
-        soh_pct=run.measured_soh_pct,
-        resistance_ratio=measurement.resistance_ratio if measurement else None,
-        weakest_cell_soh_pct=measurement.weakest_cell_soh_pct if measurement else None,
+def verification_release(*, run: Verification) -> None:
+    """Transient trouble (database, storage): give the run back so a retry can claim it."""
+    Verification.objects.filter(pk=run.pk).update(
+        status=VerificationStatus.PENDING, started_at=None
     )
 
 
@@ -134,6 +129,21 @@ def _report_progress(record_id: int):
         TestRecord.objects.filter(pk=record_id).update(progress_pct=percent)
 
     return report
+
+
+def verification_measure(*, record: TestRecord) -> Figures:
+    """Read the file and compute every figure: the long part, outside any transaction.
+
+    Raises TestDataError for data that cannot be used, with the reason for the supplier.
+    """
+    figures = _figures_for(record)
+    if figures.soh_pct is not None and figures.soh_pct > 100:
+        raise TestDataError(
+            f"The measured discharge is {figures.soh_pct:.1f} % of the pack model's nominal "
+            f"{figures.soh_definition}: above 100 % the file does not fit this pack (check the "
+            "pack model and the file's current and capacity units)."
+        )
+    return figures
 
 
 def _figures_for(record: TestRecord) -> Figures:
@@ -189,14 +199,15 @@ def _measurement_fields(figures: Figures, *, nominal_ah: float) -> dict:
     }
 
 
-def _measure_and_store(*, record: TestRecord, run: Verification, rule_set) -> Verification:
+def verification_store(*, record: TestRecord, run: Verification, figures: Figures) -> Verification:
+    """Store the measurement and the claim check of a claimed run (in the caller's transaction)."""
     pack = record.pack
     nominal_ah = float(pack.lot.pack_model.nominal_capacity_ah)
-    figures = _figures_for(record)
+    claimed = float(pack.effective_claimed_soh_pct)
     check = None
     if figures.soh_pct is not None:
         check = check_claim(
-            claimed_soh_pct=float(pack.effective_claimed_soh_pct),
+            claimed_soh_pct=claimed,
             measured_soh_pct=figures.soh_pct,
             tolerance_pct_points=settings.SOH_TOLERANCE_PCT_POINTS,
         )
@@ -205,7 +216,7 @@ def _measure_and_store(*, record: TestRecord, run: Verification, rule_set) -> Ve
             test_record=record, **_measurement_fields(figures, nominal_ah=nominal_ah)
         )
         run.measurement = measurement
-        run.claimed_soh_pct = float(pack.effective_claimed_soh_pct)
+        run.claimed_soh_pct = claimed
         if check is not None:
             run.measured_soh_pct = check.measured_soh_pct
             run.difference_pct_points = check.difference_pct_points
@@ -217,32 +228,19 @@ def _measure_and_store(*, record: TestRecord, run: Verification, rule_set) -> Ve
         TestRecord.objects.filter(pk=record.pk).update(
             status=TestRecordStatus.DONE, error="", progress_pct=100
         )
-        if check is not None:
-            routing_decision_record(
-                lot=pack.lot,
-                pack=pack,
-                rule_set=rule_set,
-                soh_pct=check.measured_soh_pct,
-                verified=True,
-                resistance_ratio=measurement.resistance_ratio,
-                weakest_cell_soh_pct=measurement.weakest_cell_soh_pct,
-                verification=run,
-            )
-        lot_recompute(lot_id=pack.lot_id)
     return run
 
 
 @transaction.atomic
-def _store_failure(*, record: TestRecord, run: Verification, message: str) -> None:
+def verification_store_failure(*, record: TestRecord, run: Verification, message: str) -> None:
     Verification.objects.filter(pk=run.pk).update(
         status=VerificationStatus.FAILED, error=message, finished_at=timezone.now()
     )
     TestRecord.objects.filter(pk=record.pk).update(status=TestRecordStatus.FAILED, error=message)
-    lot_recompute(lot_id=record.pack.lot_id)
 
 
 @transaction.atomic
-def _settle_duplicate(*, record: TestRecord, run: Verification) -> None:
+def verification_settle_duplicate(*, record: TestRecord, run: Verification) -> None:
     """Identical data under the same rule set: reuse the earlier outcome instead of re-running."""
     if run.test_record_id == record.pk:
         return
@@ -254,14 +252,16 @@ def _settle_duplicate(*, record: TestRecord, run: Verification) -> None:
         TestRecord.objects.filter(pk=record.pk).update(
             status=TestRecordStatus.FAILED, error=run.error
         )
-    lot_recompute(lot_id=record.pack.lot_id)
 
 
 @transaction.atomic
-def test_record_rerun(*, user: AbstractBaseUser, test_record_id: int) -> TestRecord:
+def test_record_rerun_reset(
+    *, user: AbstractBaseUser, test_record_id: int, rule_set_ref: int
+) -> TestRecord:
     """An auditor sends a failed upload back to the workers, once what stopped it (an outage, an
     internal error, a reader since fixed) is dealt with. Its failed run under the active rule set
-    goes back to pending, so the run key stays unique and the rerun is still idempotent."""
+    goes back to pending, so the run key stays unique and the rerun is still idempotent. The lot
+    pipeline queues the work and records the auditor's action."""
     if not is_auditor(user):
         raise ApplicationError("Only auditors re-run verification.")
     record = TestRecord.objects.select_for_update().select_related("pack").get(pk=test_record_id)
@@ -272,85 +272,22 @@ def test_record_rerun(*, user: AbstractBaseUser, test_record_id: int) -> TestRec
     Verification.objects.filter(
         pack=record.pack,
         sha256=record.sha256,
-        rule_set=rule_set_active(),
+        rule_set_ref=rule_set_ref,
         status=VerificationStatus.FAILED,
     ).update(status=VerificationStatus.PENDING, error="", started_at=None, finished_at=None)
     TestRecord.objects.filter(pk=record.pk).update(
         status=TestRecordStatus.PENDING, error="", progress_pct=0
     )
-    lot_recompute(lot_id=record.pack.lot_id)
-    from .tasks import verify_test_record
-
-    transaction.on_commit(lambda: verify_test_record.delay(record.pk))
     record.refresh_from_db()
     return record
 
 
 @transaction.atomic
-def test_record_fail(*, test_record_id: int, message: str) -> None:
+def test_record_fail(*, test_record_id: int, message: str) -> TestRecord:
     """Give up on a record after repeated transient errors, so it does not wait forever."""
     record = TestRecord.objects.select_related("pack").get(pk=test_record_id)
     Verification.objects.filter(
         test_record=record, status__in=[VerificationStatus.PENDING, VerificationStatus.RUNNING]
     ).update(status=VerificationStatus.FAILED, error=message, finished_at=timezone.now())
     TestRecord.objects.filter(pk=record.pk).update(status=TestRecordStatus.FAILED, error=message)
-    lot_recompute(lot_id=record.pack.lot_id)
-
-
-@transaction.atomic
-def lot_recompute(*, lot_id: int) -> Lot:
-    """Bring a lot's status, measured figures and lot-level route in line with its packs.
-
-    The lot is routed on its weakest pack: a buyer takes every pack of the lot, so the lot can
-    only be promised at the grade of its lowest measured (or, where unmeasured, claimed) SOH.
-    The route is provisional until every pack has been measured; a claim the measurements
-    contradict sends the lot to the auditors, while its route follows the measurements.
-    """
-    lot = Lot.objects.select_for_update().select_related("pack_model").get(pk=lot_id)
-    packs = list(lot.packs.all())
-    latest = verification_latest_per_pack(lot=lot)
-    measured = [run.measured_soh_pct for run in latest.values()]
-    all_measured = bool(packs) and len(latest) == len(packs)
-    all_confirmed = all_measured and all(r.verdict == Verdict.CONFIRMED for r in latest.values())
-    any_discrepancy = any(r.verdict == Verdict.DISCREPANCY for r in latest.values())
-
-    if lot.status in PIPELINE_LOT_STATUSES:
-        if test_record_unsettled_exists(lot=lot):
-            lot.status = LotStatus.VERIFYING
-        elif any_discrepancy:
-            lot.status = LotStatus.DISCREPANCY
-        elif all_confirmed:
-            lot.status = LotStatus.VERIFIED
-        else:
-            lot.status = LotStatus.SUBMITTED
-
-    lot.measured_soh_pct = round(fmean(measured), 2) if measured else None
-    lot.lowest_pack_soh_pct = round(min(measured), 2) if measured else None
-    rule_set = rule_set_active()
-    inputs = lot_routing_inputs(
-        lot=lot, packs=packs, measured={pk: pack_measure(run) for pk, run in latest.items()}
-    )
-    decision = routing_decision_record(
-        lot=lot,
-        pack=None,
-        rule_set=rule_set,
-        soh_pct=inputs.soh_pct,
-        verified=inputs.all_measured,
-        resistance_ratio=inputs.resistance_ratio,
-        weakest_cell_soh_pct=inputs.weakest_cell_soh_pct,
-    )
-    lot.route = decision.route
-    lot.route_provisional = decision.provisional
-    lot.route_rule_set = rule_set
-    lot.save(
-        update_fields=[
-            "status",
-            "measured_soh_pct",
-            "lowest_pack_soh_pct",
-            "route",
-            "route_provisional",
-            "route_rule_set",
-            "updated_at",
-        ]
-    )
-    return lot
+    return record

@@ -1,9 +1,8 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import LotViewSet, PackModelViewSet
+from .views import PackModelViewSet
 
 router = SimpleRouter()
-router.register("lots", LotViewSet, basename="api-lot")
 router.register("pack-models", PackModelViewSet, basename="api-pack-model")
 
 urlpatterns = router.urls

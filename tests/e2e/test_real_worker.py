@@ -131,7 +131,7 @@ def test_worker_verifies_and_routes_an_upload(worker, alice, volta, lfp_telecom_
 
     lot = Lot.objects.get(pk=created["id"])
     assert lot.status == LotStatus.SUBMITTED  # one pack still lacks usable data
-    assert lot.measured_soh_pct is not None
+    assert lot.summary.measured_soh_pct is not None
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,8 +4,8 @@ what each persona may see of it."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from marketplace import services
 from tests.factories import LotFactory, PackFactory, capacity_test_upload, measured_lot
-from verification import services
 from verification.choices import TestRecordStatus
 from verification.models import TestRecord
 
@@ -23,7 +23,7 @@ def listed(alice, volta, nmc_module, django_capture_on_commit_callbacks):
 
 def upload(user, pack, file, callbacks):
     with callbacks(execute=True):
-        services.test_record_create(user=user, pack=pack, uploaded_file=file)
+        services.test_data_upload(user=user, pack=pack, uploaded_file=file)
 
 
 def test_supplier_sees_figures_charts_history_and_uploads(

@@ -1,7 +1,7 @@
 import pytest
 
+from marketplace import services
 from tests.factories import LotFactory, PackFactory, capacity_test_upload
-from verification import services
 
 
 @pytest.fixture
@@ -11,7 +11,7 @@ def discrepancy(alice, volta, lfp_telecom_pack, django_capture_on_commit_callbac
     )
     pack = PackFactory(lot=lot, serial="OVERCLAIMED-1")
     with django_capture_on_commit_callbacks(execute=True):
-        services.test_record_create(
+        services.test_data_upload(
             user=alice,
             pack=pack,
             uploaded_file=capacity_test_upload(soh_pct=75, pack_model=lfp_telecom_pack),

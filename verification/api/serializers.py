@@ -48,7 +48,7 @@ class MeasurementSerializer(serializers.ModelSerializer):
 
 class VerificationSummarySerializer(serializers.ModelSerializer):
     measurement = MeasurementSerializer(allow_null=True)
-    rule_set = serializers.StringRelatedField()
+    rule_set = serializers.CharField(source="rule_set_label", read_only=True)
 
     class Meta:
         model = Verification

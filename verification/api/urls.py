@@ -1,13 +1,8 @@
 from django.urls import path
 
-from .views import PackTestRecordListCreate, PackVerificationList, TestRecordDetail
+from .views import PackVerificationList, TestRecordDetail
 
 urlpatterns = [
-    path(
-        "packs/<int:pk>/test-records/",
-        PackTestRecordListCreate.as_view(),
-        name="api-pack-test-records",
-    ),
     path(
         "packs/<int:pk>/verifications/",
         PackVerificationList.as_view(),

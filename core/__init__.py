@@ -1,0 +1,1 @@
+"""Shared kernels every app may import: the application error type and small helpers."""

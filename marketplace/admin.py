@@ -1,0 +1,41 @@
+from django.contrib import admin, messages
+
+from core.admin import ReadOnlyAdmin
+from core.errors import ApplicationError
+from verification.models import TestRecord
+
+from .models import LotSummary
+from .services import test_record_rerun
+
+
+@admin.register(TestRecord)
+class TestRecordAdmin(ReadOnlyAdmin):
+    """Uploads, shown as evidence. Registered here rather than in verification because its one
+    action, re-running a failed upload, re-runs the lot pipeline."""
+
+    list_display = ["original_name", "pack", "format", "size_bytes", "status", "uploaded_at"]
+    list_filter = ["status", "format"]
+    search_fields = ["original_name", "sha256", "pack__serial", "pack__lot__reference"]
+    list_select_related = ["pack"]
+    actions = ["rerun_verification"]
+
+    @admin.action(description="Re-run verification of the selected failed uploads")
+    def rerun_verification(self, request, queryset) -> None:
+        rerun, refused = 0, []
+        for record in queryset:
+            try:
+                test_record_rerun(user=request.user, test_record_id=record.pk)
+                rerun += 1
+            except ApplicationError as exc:
+                refused.append(exc.message)
+        if rerun:
+            self.message_user(request, f"{rerun} upload(s) sent back to the workers.")
+        for message in refused:
+            self.message_user(request, message, level=messages.WARNING)
+
+
+@admin.register(LotSummary)
+class LotSummaryAdmin(ReadOnlyAdmin):
+    list_display = ["lot", "route", "route_provisional", "measured_soh_pct", "packs_measured"]
+    list_filter = ["route", "route_provisional"]
+    list_select_related = ["lot"]

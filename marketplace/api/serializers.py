@@ -1,0 +1,110 @@
+from rest_framework import serializers
+
+from audit.models import AuditEntry
+from routing.api.serializers import RoutingDecisionSerializer
+from suppliers.api.serializers import HistoryEventSerializer, PackModelSerializer, PackSerializer
+from suppliers.models import Lot
+from verification.api.serializers import VerificationSummarySerializer
+
+from ..selectors import lot_report
+
+
+class LotSerializer(serializers.ModelSerializer):
+    supplier = serializers.StringRelatedField()
+    pack_model = PackModelSerializer()
+    total_energy_kwh = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api-lot-detail")
+    # The pipeline's read model of the lot: route and measured figures.
+    route = serializers.CharField(source="summary.route", read_only=True, default="")
+    route_provisional = serializers.BooleanField(
+        source="summary.route_provisional", read_only=True, default=True
+    )
+    measured_soh_pct = serializers.DecimalField(
+        source="summary.measured_soh_pct",
+        max_digits=5,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        default=None,
+    )
+    lowest_pack_soh_pct = serializers.DecimalField(
+        source="summary.lowest_pack_soh_pct",
+        max_digits=5,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        default=None,
+    )
+
+    class Meta:
+        model = Lot
+        fields = [
+            "id",
+            "url",
+            "reference",
+            "supplier",
+            "pack_model",
+            "location",
+            "quantity",
+            "total_energy_kwh",
+            "claimed_soh_pct",
+            "price_per_kwh",
+            "status",
+            "route",
+            "route_provisional",
+            "measured_soh_pct",
+            "lowest_pack_soh_pct",
+            "parent",
+            "created_at",
+        ]
+
+
+class PackReportSerializer(serializers.Serializer):
+    pack = PackSerializer()
+    verification = VerificationSummarySerializer(allow_null=True)
+    decision = RoutingDecisionSerializer(allow_null=True)
+
+
+class LotDetailSerializer(LotSerializer):
+    decision = serializers.SerializerMethodField()
+    packs = serializers.SerializerMethodField()
+    history = HistoryEventSerializer(many=True)
+
+    class Meta(LotSerializer.Meta):
+        fields = [*LotSerializer.Meta.fields, "decision", "packs", "history"]
+
+    def _report(self, lot):
+        cache = self.context.setdefault("_reports", {})
+        if lot.pk not in cache:
+            cache[lot.pk] = lot_report(lot=lot)
+        return cache[lot.pk]
+
+    def get_decision(self, lot) -> dict | None:
+        decision = self._report(lot).decision
+        return RoutingDecisionSerializer(decision).data if decision else None
+
+    def get_packs(self, lot) -> list[dict]:
+        return PackReportSerializer(self._report(lot).packs, many=True).data
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "seq",
+            "created_at",
+            "actor_name",
+            "action",
+            "object_type",
+            "object_id",
+            "before",
+            "after",
+            "reason",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")

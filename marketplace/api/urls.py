@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from .views import LotViewSet, PackTestRecordListCreate
+
+router = SimpleRouter()
+router.register("lots", LotViewSet, basename="api-lot")
+
+urlpatterns = [
+    *router.urls,
+    path(
+        "packs/<int:pk>/test-records/",
+        PackTestRecordListCreate.as_view(),
+        name="api-pack-test-records",
+    ),
+]

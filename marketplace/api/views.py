@@ -1,0 +1,148 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from suppliers.api.serializers import LotCreateSerializer
+from suppliers.models import Pack
+from suppliers.selectors import (
+    is_auditor,
+    lot_can_manage,
+    lot_list_visible,
+    pack_list_manageable,
+    supplier_organisations,
+)
+from verification.api.serializers import TestRecordSerializer, TestRecordUploadSerializer
+from verification.models import TestRecord
+from verification.views import upload_too_large
+
+from ..filters import LotFilter
+from ..selectors import lot_audit_trail
+from ..services import lot_create, lot_split_by_route, lot_submit, lot_withdraw, test_data_upload
+from .serializers import (
+    AuditEntrySerializer,
+    LotDetailSerializer,
+    LotSerializer,
+    WithdrawSerializer,
+)
+
+
+class LotViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Lots: buyers see verified supply; suppliers also see their own lots in every status."""
+
+    filterset_class = LotFilter
+
+    def get_queryset(self):
+        return lot_list_visible(user=self.request.user).select_related("summary")
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return LotCreateSerializer
+        if self.action == "retrieve":
+            return LotDetailSerializer
+        if self.action == "audit":
+            return AuditEntrySerializer
+        return LotSerializer
+
+    def _detail(self, lot, *, code: int = status.HTTP_200_OK) -> Response:
+        lot = self.get_queryset().get(pk=lot.pk)
+        return Response(
+            LotDetailSerializer(lot, context=self.get_serializer_context()).data, status=code
+        )
+
+    @extend_schema(request=LotCreateSerializer, responses={201: LotDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = LotCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        supplier = data.pop("supplier", None)
+        if supplier is None:
+            own = list(supplier_organisations(user=request.user)[:2])
+            if len(own) != 1:
+                raise ValidationError(
+                    {"supplier": ["Name the supplier organisation this lot belongs to."]}
+                )
+            supplier = own[0]
+        lot = lot_create(user=request.user, supplier=supplier, **data)
+        return self._detail(lot, code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: LotDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        lot = get_object_or_404(self.get_queryset(), pk=pk)
+        return self._detail(lot_submit(user=request.user, lot=lot))
+
+    @extend_schema(request=WithdrawSerializer, responses={200: LotDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        lot = get_object_or_404(self.get_queryset(), pk=pk)
+        body = WithdrawSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._detail(
+            lot_withdraw(user=request.user, lot=lot, reason=body.validated_data["reason"])
+        )
+
+    @extend_schema(request=None, responses={201: LotSerializer(many=True)})
+    @action(detail=True, methods=["post"], url_path="split-by-route")
+    def split_by_route(self, request, pk=None):
+        """Split a lot whose measured packs fall in several routes into sub-lots by route."""
+        lot = get_object_or_404(self.get_queryset(), pk=pk)
+        sub_lots = lot_split_by_route(user=request.user, lot=lot)
+        return Response(
+            LotSerializer(sub_lots, many=True, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(responses={200: AuditEntrySerializer(many=True)})
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def audit(self, request, pk=None):
+        """The lot's audit trail, oldest first, with each entry's hash and its predecessor's:
+        for its supplier and the auditors."""
+        lot = get_object_or_404(self.get_queryset(), pk=pk)
+        if not (lot_can_manage(user=request.user, lot=lot) or is_auditor(request.user)):
+            raise PermissionDenied("A lot's audit trail is for its supplier and the auditors.")
+        page = self.paginate_queryset(lot_audit_trail(lot=lot))
+        return self.get_paginated_response(AuditEntrySerializer(page, many=True).data)
+
+
+class PackTestRecordListCreate(generics.ListCreateAPIView):
+    """Upload test data for one pack (multipart `file`), or list the pack's uploads."""
+
+    serializer_class = TestRecordSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    filter_backends = []
+
+    def get_pack(self) -> Pack:
+        return get_object_or_404(pack_list_manageable(user=self.request.user), pk=self.kwargs["pk"])
+
+    def get_queryset(self):
+        return TestRecord.objects.filter(pack=self.get_pack())
+
+    def initial(self, request, *args, **kwargs):
+        # Before authentication: session authentication's CSRF check reads the whole body.
+        if request.method == "POST":
+            too_large = upload_too_large(request)
+            if too_large:
+                raise ValidationError({"file": [too_large]})
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(request=TestRecordUploadSerializer, responses={201: TestRecordSerializer})
+    def post(self, request, *args, **kwargs):
+        pack = self.get_pack()
+        upload = TestRecordUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        record = test_data_upload(
+            user=request.user,
+            pack=pack,
+            uploaded_file=upload.validated_data["file"],
+            data_format=upload.validated_data["format"],
+        )
+        return Response(TestRecordSerializer(record).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,1 @@
+"""Pure Python for the lot pipeline: no Django, plain values in and out."""

@@ -1,0 +1,59 @@
+from django.db import models
+from django.db.models import Q
+
+from routing.choices import RouteChoice
+
+ROUTE_VALUES = [value for value, _ in RouteChoice.choices]
+
+
+def _soh_range(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{name}__isnull": True})
+        | (Q(**{f"{name}__gte": 0}) & Q(**{f"{name}__lte": 100})),
+        name=f"lotsummary_{name}_range",
+    )
+
+
+class LotSummary(models.Model):
+    """What buyers see of a lot, kept by the lot pipeline: its route and measured figures.
+
+    A read model: recomputed from the packs' latest verifications and routing decisions each
+    time the pipeline runs, so browse pages filter and sort without joining the evidence.
+    """
+
+    lot = models.OneToOneField(
+        "suppliers.Lot", on_delete=models.CASCADE, primary_key=True, related_name="summary"
+    )
+    route = models.CharField(max_length=20, choices=RouteChoice.choices, blank=True)
+    route_provisional = models.BooleanField(default=True)
+    rule_set = models.ForeignKey(
+        "routing.RuleSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The rule set that decided the current route",
+    )
+    measured_soh_pct = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    lowest_pack_soh_pct = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    packs_measured = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "lot summaries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(route="") | Q(route__in=ROUTE_VALUES), name="lotsummary_route_valid"
+            ),
+            _soh_range("measured_soh_pct"),
+            _soh_range("lowest_pack_soh_pct"),
+            models.CheckConstraint(
+                condition=Q(lowest_pack_soh_pct__isnull=True)
+                | Q(lowest_pack_soh_pct__lte=models.F("measured_soh_pct")),
+                name="lotsummary_lowest_at_most_mean",
+            ),
+        ]
+        indexes = [models.Index(fields=["route", "measured_soh_pct"])]
+
+    def __str__(self) -> str:
+        return f"{self.lot_id}: {self.route or 'not routed'}"

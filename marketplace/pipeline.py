@@ -1,0 +1,293 @@
+"""The lot pipeline: test data verified → the pack's facts → routing decides → the lot's read
+model and status recomputed → audit entries, each step's writes in one transaction.
+
+Celery tasks (`marketplace.tasks`) are thin wrappers around `test_record_verify` and
+`reroute_job_run`. Locks are taken lot row first, audit chain head last (see `audit.services`).
+"""
+
+import logging
+from collections.abc import Iterable
+from statistics import fmean
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from audit.services import AuditInput, audit_record_many
+from routing.choices import RerouteJobStatus
+from routing.facts import lot_routing_inputs
+from routing.models import RerouteJob, RoutingDecision, RuleSet
+from routing.selectors import lots_routable, rule_set_active
+from routing.services import lots_decide, routing_decision_record, routing_decisions_record_bulk
+from suppliers.models import Lot
+from verification.choices import Verdict
+from verification.domain import TestDataError
+from verification.models import TestRecord, Verification
+from verification.selectors import test_record_unsettled_exists, verification_latest_per_pack
+from verification.services import (
+    ClaimState,
+    test_record_fail,
+    verification_claim,
+    verification_measure,
+    verification_release,
+    verification_settle_duplicate,
+    verification_store,
+    verification_store_failure,
+)
+
+from .domain.lifecycle import Action, PackEvidence, pipeline_target
+from .lifecycle import lot_scope, lot_transition
+from .models import LotSummary
+from .selectors import lot_summaries, pack_measure, pack_measures
+
+logger = logging.getLogger(__name__)
+
+
+def _decision_audit(decision: RoutingDecision, rule_set: RuleSet) -> AuditInput:
+    return AuditInput(
+        actor=None,
+        action="routing.decision",
+        object_type="pack" if decision.pack_id else "lot",
+        object_id=decision.pack_id or decision.lot_id,
+        after={
+            "decision": decision.pk,
+            "route": decision.route,
+            "provisional": decision.provisional,
+            "rule_set": str(rule_set),
+            "soh_pct_used": decision.soh_pct_used,
+            "fired": [rule["name"] for rule in decision.fired_rules],
+        },
+        scope=lot_scope(decision.lot_id),
+    )
+
+
+def _summary_fields(*, measured: list[float], decision: RoutingDecision) -> dict:
+    return {
+        "route": decision.route,
+        "route_provisional": decision.provisional,
+        "rule_set_id": decision.rule_set_id,
+        "measured_soh_pct": round(fmean(measured), 2) if measured else None,
+        "lowest_pack_soh_pct": round(min(measured), 2) if measured else None,
+        "packs_measured": len(measured),
+    }
+
+
+def lot_refresh(*, lot_id: int, reason: str, new_discrepancy: bool = False) -> Lot:
+    """Bring a lot's status, route and buyers' figures in line with its packs' evidence.
+
+    The lot is routed on its weakest pack: a buyer takes every pack of the lot, so the lot can
+    only be promised at the grade of its lowest measured (or, where unmeasured, claimed) SOH.
+    The route is provisional until every pack has been measured. The status follows the
+    lifecycle's rule for data (`pipeline_target`): a claim the measurements contradict sends the
+    lot to the auditors, and data never take it back out by themselves.
+    """
+    with transaction.atomic():
+        lot = Lot.objects.select_for_update().select_related("pack_model").get(pk=lot_id)
+        packs = list(lot.packs.all())
+        latest = verification_latest_per_pack(lot=lot)
+        verdicts = [run.verdict for run in latest.values()]
+        evidence = PackEvidence(
+            unsettled=test_record_unsettled_exists(lot=lot),
+            any_discrepancy=Verdict.DISCREPANCY in verdicts,
+            all_confirmed=bool(packs)
+            and len(latest) == len(packs)
+            and all(v == Verdict.CONFIRMED for v in verdicts),
+            new_discrepancy=new_discrepancy,
+        )
+        rule_set = rule_set_active()
+        inputs = lot_routing_inputs(
+            lot=lot, packs=packs, measured={pk: pack_measure(run) for pk, run in latest.items()}
+        )
+        recorded = routing_decision_record(
+            lot=lot,
+            pack=None,
+            rule_set=rule_set,
+            soh_pct=inputs.soh_pct,
+            verified=inputs.all_measured,
+            resistance_ratio=inputs.resistance_ratio,
+            weakest_cell_soh_pct=inputs.weakest_cell_soh_pct,
+        )
+        measured = [run.measured_soh_pct for run in latest.values()]
+        LotSummary.objects.update_or_create(
+            lot=lot, defaults=_summary_fields(measured=measured, decision=recorded.decision)
+        )
+        if recorded.created:
+            audit_record_many(entries=[_decision_audit(recorded.decision, rule_set)])
+        target = pipeline_target(
+            current=lot.status, review_required=lot.review_required, evidence=evidence
+        )
+        if target != lot.status:
+            lot_transition(lot=lot, to=target, action=Action.PIPELINE, actor=None, reason=reason)
+    return lot
+
+
+def _result_audit(record: TestRecord, run: Verification) -> AuditInput:
+    return AuditInput(
+        actor=None,
+        action="verification.result",
+        object_type="verification",
+        object_id=run.pk,
+        after={
+            "pack": record.pack.serial,
+            "test_record": record.pk,
+            "file": record.original_name,
+            "sha256": record.sha256,
+            "status": run.status,
+            "verdict": run.verdict,
+            "claimed_soh_pct": run.claimed_soh_pct,
+            "measured_soh_pct": run.measured_soh_pct,
+            "tolerance_pct_points": run.tolerance_pct_points,
+            "rule_set": run.rule_set_label,
+            "error": run.error,
+        },
+        scope=lot_scope(record.pack.lot_id),
+    )
+
+
+def test_record_verify(*, test_record_id: int) -> Verification:
+    """Verify one upload and carry the result through routing to its lot. Safe to run twice:
+    the run row (pack, file hash, rule set) is claimed by compare-and-set."""
+    rule_set = rule_set_active()
+    claim = verification_claim(
+        test_record_id=test_record_id, rule_set_ref=rule_set.pk, rule_set_label=str(rule_set)
+    )
+    record, run = claim.record, claim.run
+    lot_id = record.pack.lot_id
+    if claim.state is ClaimState.SETTLED:
+        with transaction.atomic():
+            Lot.objects.select_for_update().filter(pk=lot_id).first()
+            verification_settle_duplicate(record=record, run=run)
+            lot_refresh(lot_id=lot_id, reason=f"{record.original_name}: identical data")
+        return run
+    if claim.state is ClaimState.BUSY:
+        return run
+    try:
+        figures = verification_measure(record=record)
+    except TestDataError as exc:
+        with transaction.atomic():
+            Lot.objects.select_for_update().filter(pk=lot_id).first()
+            verification_store_failure(record=record, run=run, message=str(exc))
+            run.refresh_from_db()
+            audit_record_many(entries=[_result_audit(record, run)])
+            lot_refresh(lot_id=lot_id, reason=f"{record.original_name} could not be used")
+        return run
+    except Exception:
+        verification_release(run=run)
+        raise
+    with transaction.atomic():
+        lot = Lot.objects.select_for_update().select_related("pack_model").get(pk=lot_id)
+        run = verification_store(record=record, run=run, figures=figures)
+        entries = [_result_audit(record, run)]
+        if run.measured_soh_pct is not None:
+            measurement = run.measurement
+            pack = record.pack
+            pack.lot = lot
+            recorded = routing_decision_record(
+                lot=lot,
+                pack=pack,
+                rule_set=rule_set,
+                soh_pct=run.measured_soh_pct,
+                verified=True,
+                resistance_ratio=measurement.resistance_ratio,
+                weakest_cell_soh_pct=measurement.weakest_cell_soh_pct,
+                force=True,
+            )
+            entries.append(_decision_audit(recorded.decision, rule_set))
+        audit_record_many(entries=entries)
+        lot_refresh(
+            lot_id=lot_id,
+            reason=f"{record.original_name} verified for pack {record.pack.serial}",
+            new_discrepancy=run.verdict == Verdict.DISCREPANCY,
+        )
+    return run
+
+
+def test_record_give_up(*, test_record_id: int, message: str) -> None:
+    """A record that cannot be verified now (repeated outages, an internal error) fails with a
+    message, so neither the upload nor its lot waits forever."""
+    with transaction.atomic():
+        record = TestRecord.objects.select_related("pack").get(pk=test_record_id)
+        Lot.objects.select_for_update().filter(pk=record.pack.lot_id).first()
+        test_record_fail(test_record_id=test_record_id, message=message)
+        lot_refresh(lot_id=record.pack.lot_id, reason=f"{record.original_name}: {message}")
+
+
+@transaction.atomic
+def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
+    """Re-route one chunk of lots under a rule set; returns how many lots changed route."""
+    ids = list(
+        Lot.objects.select_for_update()
+        .filter(pk__in=list(lot_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    outcomes = lots_decide(
+        lot_ids=ids, thresholds=rule_set.as_thresholds(), measured=pack_measures(lot_ids=ids)
+    )
+    rows = routing_decisions_record_bulk(outcomes=outcomes, rule_set=rule_set)
+    summaries = lot_summaries(lot_ids=ids)
+    changed, missing = 0, []
+    for outcome in outcomes:
+        decision = outcome.lot_decision
+        summary = summaries.get(outcome.lot.pk)
+        if summary is None:
+            missing.append(outcome.lot.pk)
+            continue
+        changed += (summary.route, summary.route_provisional) != (
+            decision.route,
+            decision.provisional,
+        )
+        summary.route, summary.route_provisional = decision.route, decision.provisional
+        summary.rule_set = rule_set
+        summary.updated_at = timezone.now()
+    LotSummary.objects.bulk_update(
+        list(summaries.values()),
+        ["route", "route_provisional", "rule_set", "updated_at"],
+        batch_size=1000,
+    )
+    for lot_id in missing:
+        # A lot that never had a summary gets its whole read model, not only a route.
+        lot_refresh(lot_id=lot_id, reason=f"re-routed under {rule_set}")
+        changed += 1
+    audit_record_many(entries=[_decision_audit(row, rule_set) for row in rows])
+    return changed
+
+
+def reroute_job_run(*, job_id: int, chunk_size: int = 1000) -> RerouteJob:
+    """Re-route every routable lot under the job's rule set, chunk by chunk, with progress.
+
+    Resumable and safe to run twice: a lot already routed under this rule set is skipped, so a
+    redelivered task continues where the last one stopped.
+    """
+    claimed = RerouteJob.objects.filter(
+        pk=job_id, status__in=[RerouteJobStatus.PENDING, RerouteJobStatus.RUNNING]
+    ).update(status=RerouteJobStatus.RUNNING, started_at=timezone.now())
+    job = RerouteJob.objects.select_related("rule_set").get(pk=job_id)
+    if not claimed:
+        return job
+    rule_set = job.rule_set
+    pending = lots_routable().exclude(summary__rule_set=rule_set).order_by("pk")
+    last_pk = 0
+    while True:
+        if not RuleSet.objects.filter(pk=rule_set.pk, is_active=True).exists():
+            # A newer rule set was published; its own job routes every lot.
+            job.error = "Stopped: a newer rule set was published before this re-route finished."
+            break
+        ids = list(pending.filter(pk__gt=last_pk).values_list("pk", flat=True)[:chunk_size])
+        if not ids:
+            break
+        changed = lots_reroute_chunk(lot_ids=ids, rule_set=rule_set)
+        last_pk = ids[-1]
+        # Lots listed after the job counted them are routed too; the total grows to match.
+        RerouteJob.objects.filter(pk=job.pk).update(
+            total_lots=Greatest("total_lots", F("processed_lots") + len(ids)),
+            processed_lots=F("processed_lots") + len(ids),
+            changed_lots=F("changed_lots") + changed,
+            chunks=F("chunks") + 1,
+        )
+    RerouteJob.objects.filter(pk=job.pk).update(
+        status=RerouteJobStatus.DONE, finished_at=timezone.now(), error=job.error
+    )
+    job.refresh_from_db()
+    return job

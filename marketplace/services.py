@@ -1,0 +1,287 @@
+"""Writes that span the apps: a lot's life from listing to split, test-data uploads and auditor
+actions on them, publishing rule sets. Each runs in one transaction with its audit entries;
+status changes go through `marketplace.lifecycle.lot_transition`."""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from audit.services import audit_record
+from core.errors import ApplicationError
+from routing.domain import Thresholds
+from routing.models import RerouteJob
+from routing.selectors import lots_routable, pack_routes_latest, rule_set_active
+from routing.services import routing_decisions_move, rule_set_create_version
+from suppliers.models import HistoryEvent, Lot, Organisation, PackModel
+from suppliers.selectors import is_auditor, lot_can_manage
+from suppliers.services import HistoryInput, PackInput, packs_move
+from suppliers.services import lot_create as lot_rows_create
+from verification.choices import TestDataFormat
+from verification.models import TestRecord
+from verification.services import test_record_create, test_record_rerun_reset
+
+from .domain.lifecycle import Action
+from .lifecycle import lot_scope, lot_transition
+from .pipeline import lot_refresh
+from .tasks import reroute_lots, verify_test_record
+
+
+@transaction.atomic
+def lot_create(
+    *,
+    user: AbstractBaseUser,
+    supplier: Organisation,
+    pack_model: PackModel,
+    reference: str,
+    location: str,
+    quantity: int,
+    claimed_soh_pct: Decimal,
+    price_per_kwh: Decimal,
+    packs: Iterable[PackInput],
+    history: Iterable[HistoryInput] = (),
+) -> Lot:
+    """List a draft lot with its packs and history; it gets a provisional route from the claim,
+    so the supplier sees where it is heading."""
+    lot = lot_rows_create(
+        user=user,
+        supplier=supplier,
+        pack_model=pack_model,
+        reference=reference,
+        location=location,
+        quantity=quantity,
+        claimed_soh_pct=claimed_soh_pct,
+        price_per_kwh=price_per_kwh,
+        packs=packs,
+        history=history,
+    )
+    audit_record(
+        actor=user,
+        action="lot.create",
+        object_type="lot",
+        object_id=lot.pk,
+        after={
+            "reference": lot.reference,
+            "supplier": supplier.name,
+            "pack_model": str(pack_model),
+            "quantity": lot.quantity,
+            "claimed_soh_pct": lot.claimed_soh_pct,
+            "price_per_kwh": lot.price_per_kwh,
+            "status": lot.status,
+            "packs": sorted(lot.packs.values_list("serial", flat=True)),
+        },
+        scope=lot_scope(lot.pk),
+    )
+    return lot_refresh(lot_id=lot.pk, reason="listed")
+
+
+@transaction.atomic
+def lot_submit(*, user: AbstractBaseUser, lot: Lot) -> Lot:
+    """Hand a draft lot to verification; its packs' test data decide what buyers see."""
+    if not lot_can_manage(user=user, lot=lot):
+        raise ApplicationError("Only the supplier of this lot can submit it.")
+    lot = Lot.objects.select_for_update().get(pk=lot.pk)
+    if not lot.packs.exists():
+        raise ApplicationError("A lot needs at least one pack before it can be submitted.")
+    if lot.status != "draft":
+        raise ApplicationError(f"Only a draft lot can be submitted; this one is {lot.status}.")
+    lot_transition(lot=lot, to="submitted", action=Action.SUBMIT, actor=user)
+    return lot_refresh(lot_id=lot.pk, reason="submitted: test data decide the status")
+
+
+@transaction.atomic
+def lot_withdraw(*, user: AbstractBaseUser, lot: Lot, reason: str = "") -> Lot:
+    """The supplier takes a lot off the platform; its records and trail stay."""
+    if not lot_can_manage(user=user, lot=lot):
+        raise ApplicationError("Only the supplier of this lot can withdraw it.")
+    lot = Lot.objects.select_for_update().get(pk=lot.pk)
+    return lot_transition(
+        lot=lot, to="withdrawn", action=Action.WITHDRAW, actor=user, reason=reason
+    )
+
+
+@transaction.atomic
+def test_data_upload(
+    *,
+    user: AbstractBaseUser,
+    pack,
+    uploaded_file: UploadedFile,
+    data_format: str = TestDataFormat.CANONICAL_CSV,
+) -> TestRecord:
+    """Store an upload, show the lot as verifying, and queue the verification on commit."""
+    record = test_record_create(
+        user=user, pack=pack, uploaded_file=uploaded_file, data_format=data_format
+    )
+    Lot.objects.select_for_update().filter(pk=pack.lot_id).first()
+    audit_record(
+        actor=user,
+        action="test_record.upload",
+        object_type="test_record",
+        object_id=record.pk,
+        after={
+            "pack": pack.serial,
+            "file": record.original_name,
+            "sha256": record.sha256,
+            "size_bytes": record.size_bytes,
+            "format": record.format,
+        },
+        scope=lot_scope(pack.lot_id),
+    )
+    lot_refresh(lot_id=pack.lot_id, reason=f"test data uploaded: {record.original_name}")
+    transaction.on_commit(lambda: verify_test_record.delay(record.pk))
+    return record
+
+
+@transaction.atomic
+def test_record_rerun(*, user: AbstractBaseUser, test_record_id: int) -> TestRecord:
+    """An auditor sends a failed upload back to the workers (see verification's reset)."""
+    if not is_auditor(user):
+        raise ApplicationError("Only auditors re-run verification.")
+    lot_id = TestRecord.objects.values_list("pack__lot_id", flat=True).get(pk=test_record_id)
+    Lot.objects.select_for_update().filter(pk=lot_id).first()
+    record = test_record_rerun_reset(
+        user=user, test_record_id=test_record_id, rule_set_ref=rule_set_active().pk
+    )
+    audit_record(
+        actor=user,
+        action="test_record.rerun",
+        object_type="test_record",
+        object_id=record.pk,
+        before={"status": "failed"},
+        after={"status": record.status, "file": record.original_name},
+        scope=lot_scope(lot_id),
+    )
+    lot_refresh(lot_id=lot_id, reason=f"{record.original_name} re-run by an auditor")
+    transaction.on_commit(lambda: verify_test_record.delay(record.pk))
+    return record
+
+
+@transaction.atomic
+def rule_set_publish(
+    *, user: AbstractBaseUser | None, name: str, thresholds: Thresholds, notes: str = ""
+) -> RerouteJob:
+    """Save thresholds as the next version, make it the active rule set, queue the re-route."""
+    rule_set = rule_set_create_version(user=user, name=name, thresholds=thresholds, notes=notes)
+    job = RerouteJob.objects.create(
+        rule_set=rule_set, created_by=user, total_lots=lots_routable().count()
+    )
+    audit_record(
+        actor=user,
+        action="rule_set.publish",
+        object_type="rule_set",
+        object_id=rule_set.pk,
+        after={
+            "name": rule_set.name,
+            "version": rule_set.version,
+            "thresholds": rule_set.thresholds,
+            "reroute_job": job.pk,
+        },
+        reason=notes,
+        scope=f"rule_set:{rule_set.name}",
+    )
+    transaction.on_commit(lambda: reroute_lots.delay(job.pk))
+    return job
+
+
+ROUTE_SUFFIXES = {
+    "reuse-ESS": "ESS",
+    "small-application": "SMALL",
+    "recycle": "RECYCLE",
+    "hold": "HOLD",
+}
+ROUTE_PREFERENCE = ("reuse-ESS", "small-application", "hold", "recycle")
+UNSPLITTABLE_STATUSES = ("rejected", "reserved", "sold", "withdrawn")
+
+
+def _free_reference(lot: Lot, base: str) -> str:
+    reference, n = base, 1
+    while Lot.objects.filter(supplier=lot.supplier, reference=reference).exists():
+        n += 1
+        reference = f"{base}-{n}"
+    return reference
+
+
+@transaction.atomic
+def lot_split_by_route(*, user: AbstractBaseUser, lot: Lot) -> list[Lot]:
+    """Split a lot whose measured packs fall in several routes into one sub-lot per route.
+
+    The lot keeps its largest route group (and any unmeasured packs); each other group moves,
+    with its test data, decisions and pack history, to a sub-lot a buyer can take on its own.
+    A sub-lot starts in its parent's status and keeps its review flag: a verdict stands.
+    """
+    if not (lot_can_manage(user=user, lot=lot) or is_auditor(user)):
+        raise ApplicationError("Only the lot's supplier or an auditor can split it.")
+    lot = Lot.objects.select_for_update().get(pk=lot.pk)
+    if lot.status in UNSPLITTABLE_STATUSES:
+        raise ApplicationError(f"A {lot.status} lot cannot be split.")
+    groups: dict[str, list[int]] = {}
+    for pack_id, route in pack_routes_latest(lot_id=lot.pk).items():
+        groups.setdefault(route, []).append(pack_id)
+    if len(groups) < 2:
+        raise ApplicationError("All measured packs of this lot share one route; nothing to split.")
+    keep = max(groups, key=lambda r: (len(groups[r]), -ROUTE_PREFERENCE.index(r)))
+    lot_events = list(HistoryEvent.objects.filter(lot=lot, pack__isnull=True))
+    sub_lots = []
+    for route in sorted(groups, key=ROUTE_PREFERENCE.index):
+        if route == keep:
+            continue
+        pack_ids = groups[route]
+        sub_lot = Lot.objects.create(
+            parent=lot,
+            supplier=lot.supplier,
+            reference=_free_reference(lot, f"{lot.reference}-{ROUTE_SUFFIXES[route]}"),
+            pack_model=lot.pack_model,
+            location=lot.location,
+            quantity=len(pack_ids),
+            claimed_soh_pct=lot.claimed_soh_pct,
+            price_per_kwh=lot.price_per_kwh,
+            created_by=user,
+        )
+        packs_move(pack_ids=pack_ids, to_lot=sub_lot, lot_events=lot_events)
+        routing_decisions_move(pack_ids=pack_ids, to_lot=sub_lot)
+        lot.quantity -= len(pack_ids)
+        sub_lots.append(sub_lot)
+    lot.quantity = max(lot.quantity, lot.packs.count(), 1)
+    lot.save(update_fields=["quantity", "updated_at"])
+    audit_record(
+        actor=user,
+        action="lot.split",
+        object_type="lot",
+        object_id=lot.pk,
+        after={
+            "kept": keep,
+            "quantity": lot.quantity,
+            "sub_lots": [
+                {"id": s.pk, "reference": s.reference, "quantity": s.quantity} for s in sub_lots
+            ],
+        },
+        reason="packs in several routes",
+        scope=lot_scope(lot.pk),
+    )
+    for sub_lot in sub_lots:
+        audit_record(
+            actor=user,
+            action="lot.create",
+            object_type="lot",
+            object_id=sub_lot.pk,
+            after={"reference": sub_lot.reference, "parent": lot.reference,
+                   "quantity": sub_lot.quantity, "status": sub_lot.status},
+            reason=f"split from {lot.reference} by route",
+            scope=lot_scope(sub_lot.pk),
+        )  # fmt: skip
+        if lot.status != sub_lot.status:
+            lot_transition(
+                lot=sub_lot,
+                to=lot.status,
+                action=Action.SPLIT,
+                actor=user,
+                reason=f"split from {lot.reference} by route",
+                carry_review_required=lot.review_required,
+            )
+    for affected in (lot, *sub_lots):
+        lot_refresh(lot_id=affected.pk, reason="split by route")
+    for sub_lot in sub_lots:
+        sub_lot.refresh_from_db()
+    return sub_lots

@@ -1,0 +1,122 @@
+import csv
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from suppliers.models import Pack
+from suppliers.selectors import is_auditor, lot_can_manage, lot_list_visible
+from verification.charts import measurement_charts
+from verification.forms import TestRecordUploadForm
+from verification.selectors import test_record_list_for_lot, test_record_list_for_pack
+
+from ..charts import lot_charts
+from ..filters import LotFilter
+from ..selectors import lot_audit_trail, lot_list_browsable, lot_report, pack_report
+
+AUDIT_CSV_COLUMNS = [
+    "seq", "created_at", "actor_name", "action", "object_type", "object_id", "before", "after",
+    "reason", "prev_hash", "hash",
+]  # fmt: skip
+
+
+@login_required
+def lot_browse(request):
+    lots = LotFilter(request.GET or None, queryset=lot_list_browsable())
+    page = Paginator(lots.qs, 25)
+    return render(
+        request,
+        "marketplace/lot_browse.html",
+        {"filter": lots, "page": page.get_page(request.GET.get("page"))},
+    )
+
+
+@login_required
+def lot_detail(request, pk: int):
+    lot = get_object_or_404(lot_list_visible(user=request.user).select_related("summary"), pk=pk)
+    return render_lot_page(request, lot)
+
+
+def sees_trail(user, lot) -> bool:
+    """A lot's audit trail is for its supplier and the auditors."""
+    return lot_can_manage(user=user, lot=lot) or is_auditor(user)
+
+
+def render_lot_page(request, lot, *, upload_form=None, upload_error: str = "", status: int = 200):
+    """The lot page; the upload view re-renders it with its bound form when input is bad."""
+    can_manage = lot_can_manage(user=request.user, lot=lot)
+    auditor = is_auditor(request.user)
+    report = lot_report(lot=lot)
+    context = {
+        "lot": lot,
+        "report": report,
+        "charts": lot_charts(report, pack_id=request.GET.get("pack")),
+        "history": lot.history.all(),
+        "can_manage": can_manage,
+        "is_auditor": auditor,
+        "upload_error": upload_error,
+    }
+    if can_manage or auditor:
+        records = list(test_record_list_for_lot(lot=lot))
+        context["records"] = records
+        context["polling"] = any(not r.is_settled for r in records)
+        context["trail"] = list(lot_audit_trail(lot=lot))
+    if can_manage:
+        context["upload_form"] = upload_form or TestRecordUploadForm(lot=lot)
+    return render(request, "marketplace/lot_detail.html", context, status=status)
+
+
+@login_required
+def lot_audit_csv(request, pk: int):
+    """The lot's audit trail as CSV, hashes included, for the supplier's and auditors' files."""
+    lot = get_object_or_404(lot_list_visible(user=request.user), pk=pk)
+    if not sees_trail(request.user, lot):
+        raise PermissionDenied("A lot's audit trail is for its supplier and the auditors.")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="lot-{lot.reference}-audit.csv"'
+    writer = csv.writer(response)
+    writer.writerow(AUDIT_CSV_COLUMNS)
+    for entry in lot_audit_trail(lot=lot).iterator(chunk_size=2000):
+        row = entry_row(entry)
+        writer.writerow([row[c] for c in AUDIT_CSV_COLUMNS])
+    return response
+
+
+def entry_row(entry) -> dict:
+    return {
+        "seq": entry.seq,
+        "created_at": entry.created_at.isoformat(),
+        "actor_name": entry.actor_name,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "before": json.dumps(entry.before, sort_keys=True) if entry.before is not None else "",
+        "after": json.dumps(entry.after, sort_keys=True) if entry.after is not None else "",
+        "reason": entry.reason,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+@login_required
+def pack_detail(request, pk: int):
+    """One pack: its latest figures in full, how they were obtained, and every earlier result."""
+    pack = get_object_or_404(Pack.objects.select_related("lot__pack_model"), pk=pk)
+    lot = get_object_or_404(lot_list_visible(user=request.user), pk=pack.lot_id)
+    sees_test_data = lot_can_manage(user=request.user, lot=lot) or is_auditor(request.user)
+    report = pack_report(pack=pack, include_failed=sees_test_data)
+    context = {
+        "lot": lot,
+        "pack": pack,
+        "report": report,
+        "measurement": report.latest.measurement if report.latest else None,
+        "charts": measurement_charts(report.latest.measurement) if report.latest else None,
+    }
+    if sees_test_data:
+        records = list(test_record_list_for_pack(pack=pack))
+        context["records"] = records
+        context["polling"] = any(not r.is_settled for r in records)
+    return render(request, "marketplace/pack_detail.html", context)

@@ -1,0 +1,79 @@
+from decimal import Decimal
+
+import pytest
+
+from core.errors import ApplicationError
+from marketplace.services import lot_create, lot_submit
+from suppliers.choices import LotStatus
+from suppliers.models import Lot
+
+
+def create(user, supplier, pack_model, **overrides):
+    fields = {
+        "user": user,
+        "supplier": supplier,
+        "pack_model": pack_model,
+        "reference": "VFS-1",
+        "location": "Leeds",
+        "quantity": 4,
+        "claimed_soh_pct": Decimal("85"),
+        "price_per_kwh": Decimal("90"),
+        "packs": [{"serial": "A1"}, {"serial": "A2"}],
+    }
+    fields.update(overrides)
+    return lot_create(**fields)
+
+
+def test_alice_creates_a_draft_lot_with_packs(alice, volta, lfp_telecom_pack):
+    lot = create(alice, volta, lfp_telecom_pack)
+    assert lot.status == LotStatus.DRAFT
+    assert sorted(lot.packs.values_list("serial", flat=True)) == ["A1", "A2"]
+
+
+def test_alice_cannot_list_for_another_supplier(alice, recell, lfp_telecom_pack):
+    with pytest.raises(ApplicationError, match="your own supplier"):
+        create(alice, recell, lfp_telecom_pack)
+    assert not Lot.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("packs", "message"),
+    [
+        ([], "at least one pack"),
+        ([{"serial": "A"}, {"serial": "A"}], "its own serial"),
+        ([{"serial": str(i)} for i in range(5)], "quantity is 4"),
+    ],
+)
+def test_lot_create_refuses_bad_packs_and_stores_nothing(
+    alice, volta, lfp_telecom_pack, packs, message
+):
+    with pytest.raises(ApplicationError, match=message):
+        create(alice, volta, lfp_telecom_pack, packs=packs)
+    assert not Lot.objects.exists()
+
+
+def test_duplicate_reference_is_a_field_error(alice, volta, lfp_telecom_pack):
+    create(alice, volta, lfp_telecom_pack)
+    with pytest.raises(ApplicationError) as excinfo:
+        create(alice, volta, lfp_telecom_pack)
+    assert excinfo.value.field == "reference"
+    assert Lot.objects.count() == 1
+
+
+def test_submit_moves_draft_to_submitted_with_a_provisional_route(alice, volta, lfp_telecom_pack):
+    lot = create(alice, volta, lfp_telecom_pack, history=[])
+    lot = lot_submit(user=alice, lot=lot)
+    assert lot.status == LotStatus.SUBMITTED
+    # No recorded history: IEC 63338 holds the lot, provisionally, until it is documented.
+    assert lot.summary.route == "hold"
+    assert lot.summary.route_provisional is True
+    with pytest.raises(ApplicationError, match="Only a draft"):
+        lot_submit(user=alice, lot=lot)
+
+
+def test_rob_cannot_submit_alices_lot(alice, rob, volta, lfp_telecom_pack):
+    lot = create(alice, volta, lfp_telecom_pack)
+    with pytest.raises(ApplicationError):
+        lot_submit(user=rob, lot=lot)
+    lot.refresh_from_db()
+    assert lot.status == LotStatus.DRAFT
