@@ -84,3 +84,34 @@ def test_parallel_bulk_and_single_records_make_one_chain():
 
     assert in_threads(work) == []
     assert_one_chain(THREADS * PER_THREAD)
+
+
+def test_the_check_reads_one_snapshot_while_writers_append():
+    audit_record_many(
+        entries=[
+            AuditInput(actor=None, action="routing.decision", object_type="lot", object_id=n)
+            for n in range(4500)
+        ]
+    )
+    levels = []
+
+    def append_elsewhere() -> None:
+        try:
+            audit_record(actor=None, action="lot.create", object_type="lot", object_id=1)
+        finally:
+            connection.close()
+
+    def on_progress(checked: int, total: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW transaction_isolation")
+            levels.append(cursor.fetchone()[0])
+        if checked == 2000:
+            writer = threading.Thread(target=append_elsewhere)
+            writer.start()
+            writer.join(timeout=30)
+
+    report = audit_chain_verify(on_progress=on_progress)
+    assert report.ok, report
+    assert (report.checked, report.head_seq) == (4500, 4500)
+    assert levels[:2] == ["repeatable read", "repeatable read"]
+    assert audit_chain_verify().checked == 4501
