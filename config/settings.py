@@ -100,6 +100,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# `collectstatic` writes hashed, compressed copies and their manifest to STATIC_ROOT, which
+# WhiteNoise serves (production, see README). Until it has run, the default storage answers the
+# plain names and WhiteNoise serves them from the finders (static/ and the apps), so `runserver`
+# works right after `migrate`. The manifest is checked once, when the process starts.
+WHITENOISE_USE_FINDERS = not (Path(STATIC_ROOT) / "staticfiles.json").exists()
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
@@ -110,7 +115,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_STORAGE",
-            default="whitenoise.storage.CompressedManifestStaticFilesStorage",
+            default="config.storage.FallbackManifestStaticFilesStorage",
         )
     },
 }

@@ -4,17 +4,15 @@ import os
 import tempfile
 
 from .settings import *  # noqa: F403
-from .settings import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-STORAGES = {
-    **STORAGES,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = True
 # A real worker process started by a test reads uploads from the same folder.
 MEDIA_ROOT = os.environ.setdefault("TEST_MEDIA_ROOT", tempfile.mkdtemp(prefix="secondlife-media-"))
+# The default static storage with nothing collected (plain names, served from the finders),
+# whatever a local `staticfiles/` holds; tests that collect use a folder of their own.
+STATIC_ROOT = os.path.join(MEDIA_ROOT, "static-not-collected")
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 
 # Tests run tasks in-process; the real-worker test switches this off for itself.
 CELERY_TASK_ALWAYS_EAGER = True
