@@ -81,9 +81,9 @@ def bench_reroute(packs: int, packs_per_lot: int, chunk_size: int) -> None:
     call_command("migrate", verbosity=0)
     _seed(packs, packs_per_lot)
 
+    from marketplace.services import rule_set_publish
     from routing.domain import Thresholds
     from routing.models import RerouteJob
-    from marketplace.services import rule_set_publish
     from routing.selectors import rule_set_active
 
     os.environ["REROUTE_CHUNK_LOTS"] = str(chunk_size)

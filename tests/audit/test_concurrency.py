@@ -10,7 +10,7 @@ from audit.models import AuditEntry
 from audit.selectors import audit_chain_verify
 from audit.services import AuditInput, audit_record, audit_record_many
 
-pytestmark = [pytest.mark.usefixtures("require_postgres", "audit_cleared")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("require_postgres")]
 
 THREADS = 8
 PER_THREAD = 25

@@ -1,15 +1,18 @@
 """lot_transition: the one writer of a lot's status, with its audit entry, and a person's
 verdict that new data cannot undo."""
 
+import threading
+
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from audit.models import AuditEntry
+from audit.selectors import audit_chain_verify
 from core.errors import ApplicationError
 from marketplace import services
 from marketplace.domain.lifecycle import Action
 from marketplace.lifecycle import lot_scope, lot_transition
-from marketplace.services import lot_withdraw
+from marketplace.services import lot_submit, lot_withdraw
 from suppliers.choices import LotStatus
 from suppliers.models import Lot
 from tests.conftest import ROOT
@@ -164,3 +167,33 @@ def test_the_status_guard_catches_a_write_outside_the_lifecycle(volta):
     )
     namespace["tidy"](lot.pk)
     assert Lot.objects.get(pk=lot.pk).status == LotStatus.SUBMITTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submits_of_one_draft_make_one_transition(require_postgres, alice, volta):
+    """Eight requests to submit the same draft at once: one wins, the others are refused, and
+    the trail records one transition in one unbroken chain."""
+    lot = LotFactory(supplier=volta, status=LotStatus.DRAFT)
+    PackFactory(lot=lot)
+    start, outcomes = threading.Barrier(8), []
+
+    def submit() -> None:
+        try:
+            start.wait()
+            lot_submit(user=alice, lot=Lot.objects.get(pk=lot.pk))
+            outcomes.append("submitted")
+        except ApplicationError as error:
+            outcomes.append(error.message)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes.count("submitted") == 1, outcomes
+    assert all("draft" in o for o in outcomes if o != "submitted")
+    assert transitions(lot)[0][:2] == ("draft", "submitted")
+    assert sum(1 for t in transitions(lot) if t[0] == "draft") == 1
+    assert audit_chain_verify().ok
