@@ -57,9 +57,10 @@ def lot_transition(
         review_required=lot.review_required or carry_review_required, target=to, action=action
     )
     with transaction.atomic():
-        updated = Lot.objects.filter(pk=lot.pk, status=current).update(
-            status=to, review_required=review_required, updated_at=timezone.now()
-        )
+        # The flag is compared too: a stale copy must not clear a review a person asked for.
+        updated = Lot.objects.filter(
+            pk=lot.pk, status=current, review_required=lot.review_required
+        ).update(status=to, review_required=review_required, updated_at=timezone.now())
         if not updated:
             raise ApplicationError(
                 f"Lot {lot.reference} changed meanwhile; it is no longer {current}. Reload it."

@@ -20,7 +20,7 @@ from routing.facts import lot_routing_inputs
 from routing.models import RerouteJob, RoutingDecision, RuleSet
 from routing.selectors import lots_routable, rule_set_active
 from routing.services import lots_decide, routing_decision_record, routing_decisions_record_bulk
-from suppliers.models import Lot
+from suppliers.models import Lot, Pack
 from verification.choices import Verdict
 from verification.domain import TestDataError
 from verification.models import TestRecord, Verification
@@ -39,7 +39,7 @@ from verification.services import (
 from .domain.lifecycle import Action, PackEvidence, pipeline_target
 from .lifecycle import lot_scope, lot_transition
 from .models import LotSummary
-from .selectors import lot_summaries, pack_measure, pack_measures
+from .selectors import pack_measure, pack_measures
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,9 @@ def lot_refresh(*, lot_id: int, reason: str, new_discrepancy: bool = False) -> L
     lot to the auditors, and data never take it back out by themselves.
     """
     with transaction.atomic():
-        lot = Lot.objects.select_for_update().select_related("pack_model").get(pk=lot_id)
+        lot = (
+            Lot.objects.select_for_update(of=("self",)).select_related("pack_model").get(pk=lot_id)
+        )
         packs = list(lot.packs.all())
         latest = verification_latest_per_pack(lot=lot)
         verdicts = [run.verdict for run in latest.values()]
@@ -122,7 +124,7 @@ def lot_refresh(*, lot_id: int, reason: str, new_discrepancy: bool = False) -> L
     return lot
 
 
-def _result_audit(record: TestRecord, run: Verification) -> AuditInput:
+def _result_audit(record: TestRecord, run: Verification, lot_id: int) -> AuditInput:
     return AuditInput(
         actor=None,
         action="verification.result",
@@ -141,8 +143,34 @@ def _result_audit(record: TestRecord, run: Verification) -> AuditInput:
             "rule_set": run.rule_set_label,
             "error": run.error,
         },
-        scope=lot_scope(record.pack.lot_id),
+        scope=lot_scope(lot_id),
     )
+
+
+def lock_lot_of_pack(pack_id: int) -> Lot:
+    """Lock the lot a pack belongs to now (inside the caller's transaction).
+
+    A split may move the pack to a sub-lot while a worker measures it, so the pack's lot is
+    read again once its row is locked, until the two agree.
+    """
+    while True:
+        lot_id = Pack.objects.values_list("lot_id", flat=True).get(pk=pack_id)
+        lot = (
+            Lot.objects.select_for_update(of=("self",)).select_related("pack_model").get(pk=lot_id)
+        )
+        if Pack.objects.filter(pk=pack_id, lot_id=lot_id).exists():
+            return lot
+
+
+def _settle(record: TestRecord, run: Verification, *, reason: str, store) -> None:
+    """Store an outcome that measured nothing new, with its audit entry, and refresh the lot."""
+    with transaction.atomic():
+        lot = lock_lot_of_pack(record.pack_id)
+        store()
+        run.refresh_from_db()
+        record.refresh_from_db()
+        audit_record_many(entries=[_result_audit(record, run, lot.pk)])
+        lot_refresh(lot_id=lot.pk, reason=reason)
 
 
 def test_record_verify(*, test_record_id: int) -> Verification:
@@ -153,64 +181,83 @@ def test_record_verify(*, test_record_id: int) -> Verification:
         test_record_id=test_record_id, rule_set_ref=rule_set.pk, rule_set_label=str(rule_set)
     )
     record, run = claim.record, claim.run
-    lot_id = record.pack.lot_id
-    if claim.state is ClaimState.SETTLED:
-        with transaction.atomic():
-            Lot.objects.select_for_update().filter(pk=lot_id).first()
-            verification_settle_duplicate(record=record, run=run)
-            lot_refresh(lot_id=lot_id, reason=f"{record.original_name}: identical data")
-        return run
     if claim.state is ClaimState.BUSY:
+        return run
+    if claim.state is ClaimState.SETTLED:
+        if run.test_record_id != record.pk:
+            _settle(
+                record, run, reason=f"{record.original_name}: identical data verified earlier",
+                store=lambda: verification_settle_duplicate(record=record, run=run),
+            )  # fmt: skip
         return run
     try:
         figures = verification_measure(record=record)
     except TestDataError as exc:
-        with transaction.atomic():
-            Lot.objects.select_for_update().filter(pk=lot_id).first()
-            verification_store_failure(record=record, run=run, message=str(exc))
-            run.refresh_from_db()
-            audit_record_many(entries=[_result_audit(record, run)])
-            lot_refresh(lot_id=lot_id, reason=f"{record.original_name} could not be used")
+        message = str(exc)
+        try:
+            _settle(
+                record, run, reason=f"{record.original_name} could not be used",
+                store=lambda: verification_store_failure(record=record, run=run, message=message),
+            )  # fmt: skip
+        except Exception:
+            verification_release(run=run)
+            raise
         return run
     except Exception:
         verification_release(run=run)
         raise
-    with transaction.atomic():
-        lot = Lot.objects.select_for_update().select_related("pack_model").get(pk=lot_id)
-        run = verification_store(record=record, run=run, figures=figures)
-        entries = [_result_audit(record, run)]
-        if run.measured_soh_pct is not None:
-            measurement = run.measurement
-            pack = record.pack
-            pack.lot = lot
-            recorded = routing_decision_record(
-                lot=lot,
-                pack=pack,
-                rule_set=rule_set,
-                soh_pct=run.measured_soh_pct,
-                verified=True,
-                resistance_ratio=measurement.resistance_ratio,
-                weakest_cell_soh_pct=measurement.weakest_cell_soh_pct,
-                force=True,
-            )
-            entries.append(_decision_audit(recorded.decision, rule_set))
-        audit_record_many(entries=entries)
-        lot_refresh(
-            lot_id=lot_id,
-            reason=f"{record.original_name} verified for pack {record.pack.serial}",
-            new_discrepancy=run.verdict == Verdict.DISCREPANCY,
+    try:
+        return _store_measured(record=record, run=run, figures=figures)
+    except Exception:
+        # Transient trouble while storing (a dropped connection, a deadlock): give the run
+        # back, so the task's retry claims it instead of finding it busy.
+        verification_release(run=run)
+        raise
+
+
+@transaction.atomic
+def _store_measured(*, record: TestRecord, run: Verification, figures) -> Verification:
+    lot = lock_lot_of_pack(record.pack_id)
+    # A rule set published while the file was read decides the route.
+    rule_set = rule_set_active()
+    run = verification_store(record=record, run=run, figures=figures)
+    pack = record.pack
+    pack.lot = lot
+    entries = [_result_audit(record, run, lot.pk)]
+    if run.measured_soh_pct is not None:
+        measurement = run.measurement
+        recorded = routing_decision_record(
+            lot=lot,
+            pack=pack,
+            rule_set=rule_set,
+            soh_pct=run.measured_soh_pct,
+            verified=True,
+            resistance_ratio=measurement.resistance_ratio,
+            weakest_cell_soh_pct=measurement.weakest_cell_soh_pct,
+            force=True,
         )
+        entries.append(_decision_audit(recorded.decision, rule_set))
+    audit_record_many(entries=entries)
+    lot_refresh(
+        lot_id=lot.pk,
+        reason=f"{record.original_name} verified for pack {pack.serial}",
+        new_discrepancy=run.verdict == Verdict.DISCREPANCY,
+    )
     return run
 
 
 def test_record_give_up(*, test_record_id: int, message: str) -> None:
     """A record that cannot be verified now (repeated outages, an internal error) fails with a
     message, so neither the upload nor its lot waits forever."""
+    record = TestRecord.objects.select_related("pack").get(pk=test_record_id)
     with transaction.atomic():
-        record = TestRecord.objects.select_related("pack").get(pk=test_record_id)
-        Lot.objects.select_for_update().filter(pk=record.pack.lot_id).first()
+        lot = lock_lot_of_pack(record.pack_id)
         test_record_fail(test_record_id=test_record_id, message=message)
-        lot_refresh(lot_id=record.pack.lot_id, reason=f"{record.original_name}: {message}")
+        record.refresh_from_db()
+        run = record.verifications.order_by("-pk").first()
+        if run is not None:
+            audit_record_many(entries=[_result_audit(record, run, lot.pk)])
+        lot_refresh(lot_id=lot.pk, reason=f"{record.original_name}: {message}")
 
 
 @transaction.atomic
@@ -226,32 +273,52 @@ def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
         lot_ids=ids, thresholds=rule_set.as_thresholds(), measured=pack_measures(lot_ids=ids)
     )
     rows = routing_decisions_record_bulk(outcomes=outcomes, rule_set=rule_set)
-    summaries = lot_summaries(lot_ids=ids)
+    current = {
+        lot_id: (route, provisional)
+        for lot_id, route, provisional in LotSummary.objects.filter(lot_id__in=ids).values_list(
+            "lot_id", "route", "route_provisional"
+        )
+    }
     changed, missing = 0, []
+    # Few distinct outcomes per chunk: one UPDATE for each, rather than a CASE per row.
+    groups: dict[tuple[str, bool], list[int]] = {}
     for outcome in outcomes:
         decision = outcome.lot_decision
-        summary = summaries.get(outcome.lot.pk)
-        if summary is None:
+        new = (decision.route, decision.provisional)
+        if outcome.lot.pk not in current:
             missing.append(outcome.lot.pk)
             continue
-        changed += (summary.route, summary.route_provisional) != (
-            decision.route,
-            decision.provisional,
+        changed += current[outcome.lot.pk] != new
+        groups.setdefault(new, []).append(outcome.lot.pk)
+    now = timezone.now()
+    for (route, provisional), group in groups.items():
+        LotSummary.objects.filter(lot_id__in=group).update(
+            route=route, route_provisional=provisional, rule_set=rule_set, updated_at=now
         )
-        summary.route, summary.route_provisional = decision.route, decision.provisional
-        summary.rule_set = rule_set
-        summary.updated_at = timezone.now()
-    LotSummary.objects.bulk_update(
-        list(summaries.values()),
-        ["route", "route_provisional", "rule_set", "updated_at"],
-        batch_size=1000,
-    )
     for lot_id in missing:
         # A lot that never had a summary gets its whole read model, not only a route.
         lot_refresh(lot_id=lot_id, reason=f"re-routed under {rule_set}")
         changed += 1
-    audit_record_many(entries=[_decision_audit(row, rule_set) for row in rows])
+    audit_record_many(entries=_chunk_audit(rows, rule_set))
     return changed
+
+
+def _chunk_audit(rows: list[RoutingDecision], rule_set: RuleSet) -> list[AuditInput]:
+    """One entry per lot for a bulk re-route: the lot's decision, with its packs' decisions
+    inside it, so a chunk of 1,000 lots writes 1,000 entries, not one per pack."""
+    packs: dict[int, list[dict]] = {}
+    entries = []
+    for row in rows:
+        if row.pack_id is not None:
+            packs.setdefault(row.lot_id, []).append(
+                {"pack": row.pack_id, "decision": row.pk, "route": row.route,
+                 "soh_pct_used": row.soh_pct_used}
+            )  # fmt: skip
+            continue
+        entry = _decision_audit(row, rule_set)
+        entry.after["packs"] = packs.pop(row.lot_id, [])
+        entries.append(entry)
+    return entries
 
 
 def reroute_job_run(*, job_id: int, chunk_size: int = 1000) -> RerouteJob:

@@ -87,8 +87,10 @@ def lot_report(*, lot: Lot) -> LotReport:
     """Everything the lot page shows: per-pack figures and routes, and the lot's own route."""
     latest = verification_latest_per_pack(lot=lot)
     decisions: dict[int, RoutingDecision] = {}
-    for decision in RoutingDecision.objects.filter(lot=lot, pack__isnull=False).order_by(
-        "pack_id", "-created_at", "-pk"
+    for decision in (
+        RoutingDecision.objects.filter(lot=lot, pack__isnull=False)
+        .select_related("rule_set")
+        .order_by("pack_id", "-created_at", "-pk")
     ):
         decisions.setdefault(decision.pack_id, decision)
     rows = [
@@ -111,7 +113,12 @@ def pack_report(*, pack: Pack, include_failed: bool) -> PackReport:
     latest = next(
         (run for run in history if run.measured_soh_pct is not None and run.measurement), None
     )
-    decision = RoutingDecision.objects.filter(pack=pack).order_by("-created_at", "-pk").first()
+    decision = (
+        RoutingDecision.objects.filter(pack=pack)
+        .select_related("rule_set")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
     return PackReport(pack=pack, latest=latest, decision=decision, history=history)
 
 

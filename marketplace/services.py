@@ -25,7 +25,7 @@ from verification.services import test_record_create, test_record_rerun_reset
 
 from .domain.lifecycle import Action
 from .lifecycle import lot_scope, lot_transition
-from .pipeline import lot_refresh
+from .pipeline import lock_lot_of_pack, lot_refresh
 from .tasks import reroute_lots, verify_test_record
 
 
@@ -111,10 +111,11 @@ def test_data_upload(
     data_format: str = TestDataFormat.CANONICAL_CSV,
 ) -> TestRecord:
     """Store an upload, show the lot as verifying, and queue the verification on commit."""
+    # The lot as it is now (not withdrawn meanwhile, the pack not split off), held until commit.
+    pack.lot = lock_lot_of_pack(pack.pk)
     record = test_record_create(
         user=user, pack=pack, uploaded_file=uploaded_file, data_format=data_format
     )
-    Lot.objects.select_for_update().filter(pk=pack.lot_id).first()
     audit_record(
         actor=user,
         action="test_record.upload",
@@ -139,8 +140,8 @@ def test_record_rerun(*, user: AbstractBaseUser, test_record_id: int) -> TestRec
     """An auditor sends a failed upload back to the workers (see verification's reset)."""
     if not is_auditor(user):
         raise ApplicationError("Only auditors re-run verification.")
-    lot_id = TestRecord.objects.values_list("pack__lot_id", flat=True).get(pk=test_record_id)
-    Lot.objects.select_for_update().filter(pk=lot_id).first()
+    pack_id = TestRecord.objects.values_list("pack_id", flat=True).get(pk=test_record_id)
+    lot_id = lock_lot_of_pack(pack_id).pk
     record = test_record_rerun_reset(
         user=user, test_record_id=test_record_id, rule_set_ref=rule_set_active().pk
     )

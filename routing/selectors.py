@@ -38,6 +38,7 @@ def rule_set_list() -> QuerySet[RuleSet]:
 def decision_latest(*, lot_id: int, pack_id: int | None = None) -> RoutingDecision | None:
     return (
         RoutingDecision.objects.filter(lot_id=lot_id, pack_id=pack_id)
+        .select_related("rule_set")
         .order_by("-created_at", "-pk")
         .first()
     )

@@ -118,10 +118,12 @@ def pipeline_target(*, current: str, review_required: bool, evidence: PackEviden
         return current
     if current == Status.DISCREPANCY:
         return current
+    # A contradicted claim goes to the auditors at once, even with other uploads still waiting:
+    # otherwise a later, agreeing file could clear it before anyone looked.
+    if evidence.any_discrepancy or evidence.new_discrepancy:
+        return Status.DISCREPANCY
     if evidence.unsettled:
         return Status.VERIFYING
-    if evidence.any_discrepancy:
-        return Status.DISCREPANCY
     if evidence.all_confirmed:
         return Status.VERIFIED
     return Status.SUBMITTED

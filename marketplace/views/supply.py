@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from core.errors import ApplicationError
 from suppliers.forms import LotForm, PackFormSet
 from suppliers.models import Lot
-from suppliers.selectors import is_supplier, lot_can_manage, lot_list_owned
+from suppliers.selectors import is_supplier, lot_can_manage, lot_list_owned, lot_list_visible
 from suppliers.services import lot_service_history
 from verification.forms import TestRecordUploadForm
 from verification.views import upload_too_large
@@ -143,7 +143,7 @@ def _test_record_upload(request, lot: Lot):
 @login_required
 @require_POST
 def lot_split(request, pk: int):
-    lot = get_object_or_404(Lot, pk=pk)
+    lot = get_object_or_404(lot_list_visible(user=request.user), pk=pk)
     try:
         sub_lots = lot_split_by_route(user=request.user, lot=lot)
     except ApplicationError as exc:

@@ -79,7 +79,14 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
     supplier.click("#upload-button")
     expect(supplier.locator("#lot-status")).to_have_text("Verified", timeout=30_000)
     expect(supplier.locator("#measured-soh")).to_contain_text("78.")
-    supplier.screenshot(path=str(tmp_path / "supplier-lot.png"), full_page=True)
+    # The trail shows each step, the last one the pipeline's move to verified.
+    trail = supplier.locator("#audit-trail")
+    expect(trail).to_contain_text("lot.create")
+    expect(trail).to_contain_text("verification.result")
+    expect(trail.locator("tr.audit-lottransition").last).to_contain_text("verified")
+    supplier.screenshot(
+        path=os.environ.get("E2E_SCREENSHOT") or str(tmp_path / "supplier-lot.png"), full_page=True
+    )
 
     buyer = browser.new_context().new_page()
     sign_in(buyer, live_server.url, "bianca")
@@ -100,6 +107,7 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
     expect(buyer.locator("#routing")).to_contain_text("capacity-band")
     expect(buyer.locator("#packs")).to_contain_text("Claim confirmed")
     expect(buyer.locator("#supplier-tools")).to_have_count(0)
+    expect(buyer.locator("#audit-trail")).to_have_count(0)
     buyer.screenshot(path=str(tmp_path / "buyer-lot.png"), full_page=True)
     expect(buyer.locator("#charts svg")).to_have_count(2)
     buyer.click("#packs >> text=E2E-P1")

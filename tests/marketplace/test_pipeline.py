@@ -2,12 +2,16 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
 
+from audit.models import AuditEntry
 from core.errors import ApplicationError
 from marketplace import pipeline, services
+from marketplace.lifecycle import lot_scope
 from routing.models import RoutingDecision
 from suppliers.choices import LotStatus
-from tests.factories import LotFactory, PackFactory, capacity_test_upload
+from suppliers.models import Lot
+from tests.factories import LotFactory, PackFactory, capacity_test_upload, measured_lot
 from verification.choices import TestRecordStatus, Verdict, VerificationStatus
 from verification.models import TestRecord, Verification
 
@@ -267,3 +271,59 @@ def test_nmc_resistance_is_measured_and_routes_the_pack(
     decision = RoutingDecision.objects.filter(lot=lot, pack=None).order_by("-pk").first()
     rule = next(r for r in decision.rules if "resistance" in str(r).lower())
     assert f"{measurement.resistance_ratio:.2f}" in str(rule["value"])
+
+
+def test_a_transient_error_while_storing_gives_the_run_back(
+    alice, pack, lfp_telecom_pack, monkeypatch
+):
+    """A dropped connection after the file was read: the retry must find the run claimable,
+    not busy, or the upload would wait for the stale-run sweep."""
+    monkeypatch.setattr(services.verify_test_record, "delay", lambda *args: None)
+    record = services.test_data_upload(
+        user=alice,
+        pack=pack,
+        uploaded_file=capacity_test_upload(soh_pct=84.0, pack_model=lfp_telecom_pack),
+    )
+
+    def connection_lost(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(pipeline, "lot_refresh", connection_lost)
+    with pytest.raises(OperationalError):
+        pipeline.test_record_verify(test_record_id=record.pk)
+    run = Verification.objects.get(test_record=record)
+    assert (run.status, run.measurement_id) == (VerificationStatus.PENDING, None)
+    monkeypatch.undo()
+    pipeline.test_record_verify(test_record_id=record.pk)
+    run.refresh_from_db()
+    assert run.status == VerificationStatus.DONE
+
+
+def test_a_pack_split_off_while_it_is_measured_reports_to_its_new_lot(
+    alice, volta, lfp_telecom_pack, monkeypatch, django_capture_on_commit_callbacks
+):
+    lot = measured_lot(
+        supplier=volta, pack_model=lfp_telecom_pack, soh_values=[85.0, 82.0, 45.0],
+        uploader=alice, callbacks=django_capture_on_commit_callbacks, reference="MIX",
+    )  # fmt: skip
+    weak = lot.packs.get(serial="MIX-3")
+    measure = pipeline.verification_measure
+
+    def measure_while_splitting(*, record):
+        figures = measure(record=record)
+        services.lot_split_by_route(user=alice, lot=Lot.objects.get(pk=lot.pk))
+        return figures
+
+    monkeypatch.setattr(pipeline, "verification_measure", measure_while_splitting)
+    upload(
+        alice,
+        weak,
+        capacity_test_upload(soh_pct=44.0, pack_model=lfp_telecom_pack, seed=9),
+        django_capture_on_commit_callbacks,
+    )
+    sub_lot = Lot.objects.get(reference="MIX-SMALL")
+    assert weak.decisions.latest("created_at").lot_id == sub_lot.pk
+    latest = AuditEntry.objects.filter(action="verification.result").last()
+    assert latest.scope == lot_scope(sub_lot.pk)
+    assert sub_lot.status == LotStatus.VERIFIED
+    assert float(sub_lot.summary.measured_soh_pct) == pytest.approx(44.0, abs=0.6)

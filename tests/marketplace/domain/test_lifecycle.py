@@ -104,7 +104,8 @@ def evidence(**overrides) -> PackEvidence:
     ("fields", "expected"),
     [
         ({"unsettled": True}, S.VERIFYING),
-        ({"unsettled": True, "any_discrepancy": True}, S.VERIFYING),
+        ({"unsettled": True, "any_discrepancy": True}, S.DISCREPANCY),
+        ({"unsettled": True, "new_discrepancy": True}, S.DISCREPANCY),
         ({"any_discrepancy": True}, S.DISCREPANCY),
         ({"any_discrepancy": True, "all_confirmed": True}, S.DISCREPANCY),
         ({"all_confirmed": True}, S.VERIFIED),
