@@ -1,0 +1,70 @@
+"""The pipeline's locks on PostgreSQL: writers on different lots never deadlock."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from marketplace import pipeline, services
+from suppliers.models import Lot
+from tests.factories import LotFactory, PackFactory, capacity_test_upload
+
+
+def run_together(*work) -> list[str]:
+    errors: list[str] = []
+
+    def wrap(job):
+        def run():
+            try:
+                job()
+            except Exception as error:  # reported by the test
+                errors.append(repr(error)[:300])
+            finally:
+                connection.close()
+
+        return run
+
+    threads = [threading.Thread(target=wrap(job)) for job in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submit_and_a_verification_of_the_same_pack_model_do_not_deadlock(
+    require_postgres, alice, volta, lfp_telecom_pack, monkeypatch
+):
+    """The verification holds its lot and waits for the audit head; the submit of another lot
+    of the same pack model holds the head: neither may wait for a row the other holds (the
+    pack model's row once was, through select_related under FOR UPDATE)."""
+    monkeypatch.setattr(services.verify_test_record, "delay", lambda *args: None)
+    measured = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=90)
+    record = services.test_data_upload(
+        user=alice,
+        pack=PackFactory(lot=measured),
+        uploaded_file=capacity_test_upload(soh_pct=90, pack_model=lfp_telecom_pack),
+    )
+    draft = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, status="draft")
+    PackFactory(lot=draft)
+    store, storing = pipeline.verification_store, threading.Event()
+
+    def slow_store(**kwargs):
+        storing.set()
+        time.sleep(1.0)
+        return store(**kwargs)
+
+    monkeypatch.setattr(pipeline, "verification_store", slow_store)
+
+    def submit():
+        storing.wait(20)
+        time.sleep(0.2)
+        services.lot_submit(user=alice, lot=Lot.objects.get(pk=draft.pk))
+
+    errors = run_together(lambda: pipeline.test_record_verify(test_record_id=record.pk), submit)
+    assert errors == []
+    assert Lot.objects.get(pk=draft.pk).status == "submitted"
+    assert Lot.objects.get(pk=measured.pk).status == "verified"
