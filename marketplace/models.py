@@ -1,17 +1,10 @@
 from django.db import models
 from django.db.models import Q
 
+from core.constraints import percent_or_null
 from routing.choices import RouteChoice
 
 ROUTE_VALUES = [value for value, _ in RouteChoice.choices]
-
-
-def _soh_range(name: str) -> models.CheckConstraint:
-    return models.CheckConstraint(
-        condition=Q(**{f"{name}__isnull": True})
-        | (Q(**{f"{name}__gte": 0}) & Q(**{f"{name}__lte": 100})),
-        name=f"lotsummary_{name}_range",
-    )
 
 
 class LotSummary(models.Model):
@@ -45,8 +38,8 @@ class LotSummary(models.Model):
             models.CheckConstraint(
                 condition=Q(route="") | Q(route__in=ROUTE_VALUES), name="lotsummary_route_valid"
             ),
-            _soh_range("measured_soh_pct"),
-            _soh_range("lowest_pack_soh_pct"),
+            percent_or_null("measured_soh_pct", name="lotsummary_measured_soh_pct_range"),
+            percent_or_null("lowest_pack_soh_pct", name="lotsummary_lowest_pack_soh_pct_range"),
             models.CheckConstraint(
                 condition=Q(lowest_pack_soh_pct__isnull=True)
                 | Q(lowest_pack_soh_pct__lte=models.F("measured_soh_pct")),

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from core.constraints import percent_or_null
+
 from .choices import RerouteJobStatus, RouteChoice
 from .domain import Thresholds
 
@@ -64,11 +66,7 @@ class RoutingDecision(models.Model):
             models.CheckConstraint(
                 condition=Q(route__in=ROUTE_VALUES), name="routingdecision_route_valid"
             ),
-            models.CheckConstraint(
-                condition=Q(soh_pct_used__isnull=True)
-                | (Q(soh_pct_used__gte=0) & Q(soh_pct_used__lte=100)),
-                name="routingdecision_soh_range",
-            ),
+            percent_or_null("soh_pct_used", name="routingdecision_soh_range"),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from core.constraints import percent_or_null
+
 from .choices import Chemistry, HistoryEventKind, LotStatus, MembershipRole, OrganisationKind
 
 SOH_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
@@ -175,11 +177,7 @@ class Pack(models.Model):
         ordering = ["serial"]
         constraints = [
             models.UniqueConstraint(fields=["lot", "serial"], name="pack_serial_unique_in_lot"),
-            models.CheckConstraint(
-                condition=Q(claimed_soh_pct__isnull=True)
-                | (Q(claimed_soh_pct__gte=0) & Q(claimed_soh_pct__lte=100)),
-                name="pack_claimed_soh_range",
-            ),
+            percent_or_null("claimed_soh_pct", name="pack_claimed_soh_range"),
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.constraints import percent_or_null
+
 from .choices import SohDefinition, TestDataFormat, TestRecordStatus, Verdict, VerificationStatus
 
 VERDICT_VALUES = [value for value, _ in Verdict.choices]
@@ -92,11 +94,7 @@ class Measurement(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=Q(**{f"{name}__isnull": True})
-                | (Q(**{f"{name}__gte": 0}) & Q(**{f"{name}__lte": 100})),
-                name=f"measurement_{name}_range",
-            )
+            percent_or_null(name, name=f"measurement_{name}_range")
             for name in ("soh_pct", "weakest_cell_soh_pct")
         ]
 
@@ -156,11 +154,7 @@ class Verification(models.Model):
             models.UniqueConstraint(
                 fields=["pack", "sha256", "rule_set_ref"], name="verification_run_unique"
             ),
-            models.CheckConstraint(
-                condition=Q(measured_soh_pct__isnull=True)
-                | (Q(measured_soh_pct__gte=0) & Q(measured_soh_pct__lte=100)),
-                name="verification_measured_soh_range",
-            ),
+            percent_or_null("measured_soh_pct", name="verification_measured_soh_range"),
             models.CheckConstraint(
                 condition=Q(verdict__in=["", *VERDICT_VALUES]), name="verification_verdict_valid"
             ),

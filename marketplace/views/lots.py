@@ -13,14 +13,10 @@ from verification.charts import measurement_charts
 from verification.forms import TestRecordUploadForm
 from verification.selectors import test_record_list_for_lot, test_record_list_for_pack
 
+from ..api.serializers import AuditEntrySerializer
 from ..charts import lot_charts
 from ..filters import LotFilter
 from ..selectors import lot_audit_trail, lot_list_browsable, lot_report, pack_report
-
-AUDIT_CSV_COLUMNS = [
-    "seq", "created_at", "actor_name", "action", "object_type", "object_id", "before", "after",
-    "reason", "prev_hash", "hash",
-]  # fmt: skip
 
 
 @login_required
@@ -77,28 +73,15 @@ def lot_audit_csv(request, pk: int):
         raise PermissionDenied("A lot's audit trail is for its supplier and the auditors.")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="lot-{lot.reference}-audit.csv"'
+    columns = AuditEntrySerializer.Meta.fields
     writer = csv.writer(response)
-    writer.writerow(AUDIT_CSV_COLUMNS)
+    writer.writerow(columns)
     for entry in lot_audit_trail(lot=lot).iterator(chunk_size=2000):
-        row = entry_row(entry)
-        writer.writerow([row[c] for c in AUDIT_CSV_COLUMNS])
+        row = AuditEntrySerializer(entry).data
+        for field in ("before", "after"):
+            row[field] = "" if row[field] is None else json.dumps(row[field], sort_keys=True)
+        writer.writerow([row[c] for c in columns])
     return response
-
-
-def entry_row(entry) -> dict:
-    return {
-        "seq": entry.seq,
-        "created_at": entry.created_at.isoformat(),
-        "actor_name": entry.actor_name,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "before": json.dumps(entry.before, sort_keys=True) if entry.before is not None else "",
-        "after": json.dumps(entry.after, sort_keys=True) if entry.after is not None else "",
-        "reason": entry.reason,
-        "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
-    }
 
 
 @login_required
