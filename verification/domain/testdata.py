@@ -9,6 +9,11 @@ silently), warnings, and the samples as a stream of column batches in canonical 
 - `voltage_v` float64, volts (pack or cell terminal voltage)
 - `cycle` int64, `step` int64 (as the instrument numbered them; the engine may re-derive cycles)
 - optional `temperature_c` float64 (NaN where missing)
+- optional `capacity_counter_ah` float64: the cycler's own capacity counter (Maccor `Amp-hr`,
+  Arbin `Charge_/Discharge_Capacity`, Neware `Capacity`, BioLogic `Q charge/discharge`) as a
+  magnitude in Ah, scaled by the unit its header states and never repaired: it exists to catch
+  a current column whose unit label is wrong. It may reset at step or cycle starts; NaN where
+  the file has none. `TestData.columns["capacity_counter"]` names the column(s) it came from.
 - optional `cell_1_v` ... `cell_n_v` float64, per-cell voltages
 
 Batches keep memory bounded: a reader yields a few hundred thousand rows at a time and never holds
@@ -25,7 +30,7 @@ import numpy as np
 Batch = dict[str, np.ndarray]
 
 REQUIRED_COLUMNS = ("time_s", "current_a", "voltage_v", "cycle", "step")
-OPTIONAL_COLUMNS = ("temperature_c",)
+OPTIONAL_COLUMNS = ("temperature_c", "capacity_counter_ah")
 CELL_COLUMN_PREFIX = "cell_"  # cell_1_v, cell_2_v, ...
 
 
@@ -53,3 +58,6 @@ class TestData:
     warnings: list[str] = field(default_factory=list)
     snapshot: BmsSnapshot | None = None
     metadata: dict[str, str] = field(default_factory=dict)  # e.g. instrument, channel, start time
+    # canonical name -> the file's own header(s), for messages: {"current": "Amps",
+    # "voltage": "Volts", "capacity_counter": "Amp-hr"}
+    columns: dict[str, str] = field(default_factory=dict)
