@@ -19,6 +19,19 @@ def aged_resistance_mohm(baseline_mohm, soh_pct: float) -> float | None:
     return float(baseline_mohm) * (1 + (100 - soh_pct) / 100)
 
 
+def sample_soh_pct(measured_soh_pct: tuple[float, ...], count: int) -> tuple[float, ...]:
+    """`count` packs' SOH values spread around the lot's listed ones, so a demo lot meets its
+    sampling plan with distinct measurements (a few tenths apart, never crossing a route)."""
+    if not measured_soh_pct:
+        return ()
+    width = len(measured_soh_pct)
+    return tuple(round(measured_soh_pct[i % width] - 0.15 * (i // width), 2) for i in range(count))
+
+
+# What the demo auditor checked the demo pack models' ratings against.
+APPROVAL_NOTE = "Ratings checked against the maker's published datasheet (demo data)."
+
+
 @dataclass(frozen=True)
 class DemoOrg:
     slug: str

@@ -11,10 +11,17 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import ApplicationError
-from suppliers.models import Lot
+from suppliers.models import Lot, Pack
 from suppliers.selectors import is_auditor, lot_can_manage
 
-from .domain.lifecycle import AUDITOR_ACTIONS, Action, is_allowed, refusal, review_required_after
+from .domain.lifecycle import (
+    AUDITOR_ACTIONS,
+    Action,
+    Status,
+    is_allowed,
+    refusal,
+    review_required_after,
+)
 
 SUPPLIER_ACTIONS = frozenset({Action.SUBMIT, Action.WITHDRAW})
 
@@ -65,6 +72,9 @@ def lot_transition(
             raise ApplicationError(
                 f"Lot {lot.reference} changed meanwhile; it is no longer {current}. Reload it."
             )
+        if to == Status.WITHDRAWN:
+            # A withdrawn lot's serials are free to be listed again (by a custody transfer).
+            Pack.objects.filter(lot_id=lot.pk).update(live=False)
         audit_record(
             actor=actor,
             action="lot.transition",

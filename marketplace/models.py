@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
-from core.constraints import percent_or_null
+from core.constraints import MEASURED_SOH_MAX_PCT, percent_or_null
 from routing.choices import RouteChoice
 
 ROUTE_VALUES = [value for value, _ in RouteChoice.choices]
@@ -29,7 +29,18 @@ class LotSummary(models.Model):
     )
     measured_soh_pct = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     lowest_pack_soh_pct = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
-    packs_measured = models.PositiveIntegerField(default=0)
+    lowest_pack_serial = models.CharField(
+        max_length=100, blank=True, help_text="The pack the lowest measured SOH comes from"
+    )
+    highest_pack_soh_pct = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    packs_measured = models.PositiveIntegerField(
+        default=0, help_text="Distinct packs with a complete, consistent measurement"
+    )
+    sample_size_required = models.PositiveIntegerField(
+        default=0, help_text="Packs the rule set's sampling plan needs measured for this lot"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -38,8 +49,10 @@ class LotSummary(models.Model):
             models.CheckConstraint(
                 condition=Q(route="") | Q(route__in=ROUTE_VALUES), name="lotsummary_route_valid"
             ),
-            percent_or_null("measured_soh_pct", name="lotsummary_measured_soh_pct_range"),
-            percent_or_null("lowest_pack_soh_pct", name="lotsummary_lowest_pack_soh_pct_range"),
+            *(
+                percent_or_null(name, name=f"lotsummary_{name}_range", upper=MEASURED_SOH_MAX_PCT)
+                for name in ("measured_soh_pct", "lowest_pack_soh_pct", "highest_pack_soh_pct")
+            ),
             models.CheckConstraint(
                 condition=Q(lowest_pack_soh_pct__isnull=True)
                 | Q(lowest_pack_soh_pct__lte=models.F("measured_soh_pct")),
@@ -50,3 +63,7 @@ class LotSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lot_id}: {self.route or 'not routed'}"
+
+    @property
+    def packs_still_needed(self) -> int:
+        return max(self.sample_size_required - self.packs_measured, 0)

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Iterable
 from statistics import fmean
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -21,7 +21,7 @@ from routing.models import RerouteJob, RoutingDecision, RuleSet
 from routing.selectors import lots_routable, rule_set_active
 from routing.services import lots_decide, routing_decision_record, routing_decisions_record_bulk
 from suppliers.models import Lot, Pack
-from verification.choices import Verdict
+from verification.choices import AUDIT_VERDICTS, MEASURED_VERDICTS, STANDING_VERDICTS
 from verification.domain import TestDataError
 from verification.models import TestRecord, Verification
 from verification.selectors import test_record_unsettled_exists, verification_latest_per_pack
@@ -29,11 +29,14 @@ from verification.services import (
     ClaimState,
     test_record_fail,
     verification_claim,
+    verification_duplicates_find,
+    verification_judge,
     verification_measure,
     verification_release,
     verification_settle_duplicate,
     verification_store,
     verification_store_failure,
+    verifications_mark_duplicate,
 )
 
 from .domain.lifecycle import Action, PackEvidence, pipeline_target
@@ -62,14 +65,22 @@ def _decision_audit(decision: RoutingDecision, rule_set: RuleSet) -> AuditInput:
     )
 
 
-def _summary_fields(*, measured: list[float], decision: RoutingDecision) -> dict:
+def _summary_fields(
+    *, measured: dict[str, float], decision: RoutingDecision, sample_size: int
+) -> dict:
+    """`measured`: pack serial -> measured SOH, for packs with a complete, consistent test."""
+    lowest = min(measured, key=measured.__getitem__) if measured else ""
+    values = list(measured.values())
     return {
         "route": decision.route,
         "route_provisional": decision.provisional,
         "rule_set_id": decision.rule_set_id,
-        "measured_soh_pct": round(fmean(measured), 2) if measured else None,
-        "lowest_pack_soh_pct": round(min(measured), 2) if measured else None,
-        "packs_measured": len(measured),
+        "measured_soh_pct": round(fmean(values), 2) if values else None,
+        "lowest_pack_soh_pct": round(measured[lowest], 2) if values else None,
+        "lowest_pack_serial": lowest,
+        "highest_pack_soh_pct": round(max(values), 2) if values else None,
+        "packs_measured": len(values),
+        "sample_size_required": sample_size,
     }
 
 
@@ -78,9 +89,12 @@ def lot_refresh(*, lot_id: int, reason: str, new_discrepancy: bool = False) -> L
 
     The lot is routed on its weakest pack: a buyer takes every pack of the lot, so the lot can
     only be promised at the grade of its lowest measured (or, where unmeasured, claimed) SOH.
-    The route is provisional until every pack has been measured. The status follows the
-    lifecycle's rule for data (`pipeline_target`): a claim the measurements contradict sends the
-    lot to the auditors, and data never take it back out by themselves.
+    The lot counts as measured, and its route stops being provisional, once the rule set's
+    sampling plan is met: enough distinct packs (of the lot's quantity) carry a complete,
+    consistent measurement and every one confirms its claim. The status follows the
+    lifecycle's rule for data (`pipeline_target`): a claim the measurements contradict, or
+    evidence offered for two packs, sends the lot to the auditors, and data never take it back
+    out by themselves.
     """
     with transaction.atomic():
         lot = (
@@ -89,30 +103,43 @@ def lot_refresh(*, lot_id: int, reason: str, new_discrepancy: bool = False) -> L
         packs = list(lot.packs.all())
         latest = verification_latest_per_pack(lot=lot)
         verdicts = [run.verdict for run in latest.values()]
+        rule_set = rule_set_active()
+        sample_size = rule_set.sample_size_for(lot.quantity)
+        inputs = lot_routing_inputs(
+            lot=lot,
+            packs=packs,
+            measured={pk: pack_measure(run) for pk, run in latest.items()},
+            sample_size=sample_size,
+        )
         evidence = PackEvidence(
             unsettled=test_record_unsettled_exists(lot=lot),
-            any_discrepancy=Verdict.DISCREPANCY in verdicts,
-            all_confirmed=bool(packs)
-            and len(latest) == len(packs)
-            and all(v == Verdict.CONFIRMED for v in verdicts),
+            any_discrepancy=any(v in AUDIT_VERDICTS for v in verdicts),
+            sample_confirmed=inputs.verified,
             new_discrepancy=new_discrepancy,
-        )
-        rule_set = rule_set_active()
-        inputs = lot_routing_inputs(
-            lot=lot, packs=packs, measured={pk: pack_measure(run) for pk, run in latest.items()}
+            any_measured=any(v in MEASURED_VERDICTS for v in verdicts),
         )
         recorded = routing_decision_record(
             lot=lot,
             pack=None,
             rule_set=rule_set,
             soh_pct=inputs.soh_pct,
-            verified=inputs.all_measured,
+            verified=inputs.sample_measured,
             resistance_ratio=inputs.resistance_ratio,
             weakest_cell_soh_pct=inputs.weakest_cell_soh_pct,
+            soh_source=inputs.soh_source,
+            weakest_cell_source=inputs.weakest_cell_source,
         )
-        measured = [run.measured_soh_pct for run in latest.values()]
+        serials = {p.pk: p.serial for p in packs}
+        measured = {
+            serials[run.pack_id]: run.measured_soh_pct
+            for run in latest.values()
+            if run.verdict in MEASURED_VERDICTS
+        }
         LotSummary.objects.update_or_create(
-            lot=lot, defaults=_summary_fields(measured=measured, decision=recorded.decision)
+            lot=lot,
+            defaults=_summary_fields(
+                measured=measured, decision=recorded.decision, sample_size=sample_size
+            ),
         )
         if recorded.created:
             audit_record_many(entries=[_decision_audit(recorded.decision, rule_set)])
@@ -137,6 +164,8 @@ def _result_audit(record: TestRecord, run: Verification, lot_id: int) -> AuditIn
             "sha256": record.sha256,
             "status": run.status,
             "verdict": run.verdict,
+            "verdict_reason": run.verdict_reason,
+            "duplicate_of": run.duplicate_of_id,
             "claimed_soh_pct": run.claimed_soh_pct,
             "measured_soh_pct": run.measured_soh_pct,
             "tolerance_pct_points": run.tolerance_pct_points,
@@ -215,15 +244,53 @@ def test_record_verify(*, test_record_id: int) -> Verification:
         raise
 
 
+def _lock_evidence(*keys: str) -> None:
+    """Serialise the duplicate check of runs carrying the same file or measurement: two
+    workers storing the same evidence for two packs at once would each miss the other."""
+    if connection.vendor != "postgresql":
+        return  # SQLite runs one writing transaction at a time anyway
+    with connection.cursor() as cursor:
+        for key in sorted(k for k in keys if k):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+
+def _duplicate_audit(run: Verification, of_run: Verification) -> AuditInput:
+    return AuditInput(
+        actor=None,
+        action="verification.duplicate",
+        object_type="verification",
+        object_id=run.pk,
+        before={"verdict": "confirmed or earlier verdict"},
+        after={"verdict": run.verdict, "duplicate_of": of_run.pk, "pack": run.pack.serial},
+        reason=run.verdict_reason,
+        scope=lot_scope(run.pack.lot_id),
+    )
+
+
 @transaction.atomic
 def _store_measured(*, record: TestRecord, run: Verification, figures) -> Verification:
     lot = lock_lot_of_pack(record.pack_id)
+    _lock_evidence(f"sha256:{record.sha256}", f"fingerprint:{figures.fingerprint or ''}")
+    found = verification_duplicates_find(record=record, fingerprint=figures.fingerprint)
+    other_lot_ids = sorted({other.pack.lot_id for other in found.others} - {lot.pk})
+    for other_lot_id in other_lot_ids:
+        Lot.objects.select_for_update(of=("self",)).get(pk=other_lot_id)
     # A rule set published while the file was read decides the route.
     rule_set = rule_set_active()
-    run = verification_store(record=record, run=run, figures=figures)
+    judgement = verification_judge(record=record, figures=figures, duplicate_reason=found.reason)
+    run = verification_store(
+        record=record,
+        run=run,
+        figures=figures,
+        judgement=judgement,
+        duplicate_of=found.others[0] if found.others else None,
+    )
     pack = record.pack
     pack.lot = lot
     entries = [_result_audit(record, run, lot.pk)]
+    if found.others:
+        verifications_mark_duplicate(runs=found.others, of_run=run)
+        entries.extend(_duplicate_audit(other, run) for other in found.others)
     if run.measured_soh_pct is not None:
         measurement = run.measurement
         recorded = routing_decision_record(
@@ -231,7 +298,9 @@ def _store_measured(*, record: TestRecord, run: Verification, figures) -> Verifi
             pack=pack,
             rule_set=rule_set,
             soh_pct=run.measured_soh_pct,
-            verified=True,
+            # Provisional when the figure is not this pack's own evidence against an approved
+            # model (a duplicate, an unapproved model): shown, but not promised.
+            verified=run.verdict in STANDING_VERDICTS,
             resistance_ratio=measurement.resistance_ratio,
             weakest_cell_soh_pct=measurement.weakest_cell_soh_pct,
             force=True,
@@ -241,8 +310,14 @@ def _store_measured(*, record: TestRecord, run: Verification, figures) -> Verifi
     lot_refresh(
         lot_id=lot.pk,
         reason=f"{record.original_name} verified for pack {pack.serial}",
-        new_discrepancy=run.verdict == Verdict.DISCREPANCY,
+        new_discrepancy=run.verdict in AUDIT_VERDICTS,
     )
+    for other_lot_id in other_lot_ids:
+        lot_refresh(
+            lot_id=other_lot_id,
+            reason="evidence of one of its packs was also offered for another pack",
+            new_discrepancy=True,
+        )
     return run
 
 
@@ -270,7 +345,10 @@ def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
         .values_list("pk", flat=True)
     )
     outcomes = lots_decide(
-        lot_ids=ids, thresholds=rule_set.as_thresholds(), measured=pack_measures(lot_ids=ids)
+        lot_ids=ids,
+        thresholds=rule_set.as_thresholds(),
+        measured=pack_measures(lot_ids=ids),
+        sample_plan=rule_set.sample_plan,
     )
     rows = routing_decisions_record_bulk(outcomes=outcomes, rule_set=rule_set)
     current = {
@@ -281,7 +359,7 @@ def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
     }
     changed, missing = 0, []
     # Few distinct outcomes per chunk: one UPDATE for each, rather than a CASE per row.
-    groups: dict[tuple[str, bool], list[int]] = {}
+    groups: dict[tuple[str, bool, int], list[int]] = {}
     for outcome in outcomes:
         decision = outcome.lot_decision
         new = (decision.route, decision.provisional)
@@ -289,11 +367,17 @@ def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
             missing.append(outcome.lot.pk)
             continue
         changed += current[outcome.lot.pk] != new
-        groups.setdefault(new, []).append(outcome.lot.pk)
+        groups.setdefault((*new, outcome.sample_size), []).append(outcome.lot.pk)
     now = timezone.now()
-    for (route, provisional), group in groups.items():
+    for (route, provisional, sample_size), group in groups.items():
+        # A new sampling plan changes what buyers are shown at once (they see only lots that
+        # meet it); the status follows at the lot's next refresh.
         LotSummary.objects.filter(lot_id__in=group).update(
-            route=route, route_provisional=provisional, rule_set=rule_set, updated_at=now
+            route=route,
+            route_provisional=provisional,
+            rule_set=rule_set,
+            sample_size_required=sample_size,
+            updated_at=now,
         )
     for lot_id in missing:
         # A lot that never had a summary gets its whole read model, not only a route.

@@ -1,19 +1,20 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from audit.models import AuditEntry
 from audit.selectors import audit_entries_for_scope
 from routing.domain import Thresholds
+from routing.domain.sampling import DEFAULT_SAMPLE_PLAN
 from routing.facts import PackMeasure
 from routing.models import RoutingDecision
 from routing.selectors import decision_latest, lots_routable
 from routing.services import lots_decide
 from suppliers.choices import BROWSABLE_LOT_STATUSES
 from suppliers.models import Lot, Pack
-from verification.choices import VerificationStatus
-from verification.models import Verification
+from verification.choices import STANDING_VERDICTS, TestRecordStatus, Verdict, VerificationStatus
+from verification.models import TestRecord, Verification
 from verification.selectors import verification_history_for_pack, verification_latest_per_pack
 
 from .lifecycle import lot_scope
@@ -21,10 +22,14 @@ from .models import LotSummary
 
 
 def lot_list_browsable() -> QuerySet[Lot]:
-    """What buyers browse: only lots whose figures were measured and confirmed."""
-    return Lot.objects.filter(status__in=BROWSABLE_LOT_STATUSES).select_related(
-        "supplier", "pack_model", "summary"
-    )
+    """What buyers browse: only lots whose figures were measured and confirmed, on at least
+    the sampling plan's number of packs (the status says so; the count is checked again so a
+    buyer never sees a lot below the plan, whatever set its status)."""
+    return Lot.objects.filter(
+        status__in=BROWSABLE_LOT_STATUSES,
+        summary__sample_size_required__gt=0,
+        summary__packs_measured__gte=F("summary__sample_size_required"),
+    ).select_related("supplier", "pack_model", "summary")
 
 
 def pack_measure(run: Verification) -> PackMeasure:
@@ -34,6 +39,8 @@ def pack_measure(run: Verification) -> PackMeasure:
         soh_pct=run.measured_soh_pct,
         resistance_ratio=measurement.resistance_ratio if measurement else None,
         weakest_cell_soh_pct=measurement.weakest_cell_soh_pct if measurement else None,
+        confirms=run.verdict == Verdict.CONFIRMED,
+        stands=run.verdict in STANDING_VERDICTS,
     )
 
 
@@ -51,12 +58,19 @@ def pack_measures(*, lot_ids: list[int]) -> dict[int, PackMeasure]:
             "measured_soh_pct",
             "measurement__resistance_ratio",
             "measurement__weakest_cell_soh_pct",
+            "verdict",
         )
     )
     latest: dict[int, PackMeasure] = {}
-    for pack_id, *values in runs:
+    for pack_id, soh, ratio, weakest, verdict in runs:
         if pack_id not in latest:
-            latest[pack_id] = PackMeasure(*values)
+            latest[pack_id] = PackMeasure(
+                soh,
+                ratio,
+                weakest,
+                confirms=verdict == Verdict.CONFIRMED,
+                stands=verdict in STANDING_VERDICTS,
+            )
     return latest
 
 
@@ -67,8 +81,14 @@ def lot_summaries(*, lot_ids: list[int]) -> dict[int, LotSummary]:
 @dataclass(frozen=True)
 class PackRow:
     pack: Pack
-    verification: Verification | None
+    verification: Verification | None  # the latest run that measured this pack's SOH
     decision: RoutingDecision | None
+    # The latest finished run of any verdict, when it is not `verification`: an inconclusive,
+    # rejected, duplicate or cell-level test the page must name rather than hide.
+    latest_other: Verification | None = None
+    uploads: int = 0
+    failed_uploads: int = 0
+    last_error: str = ""  # the newest failed upload's reason
 
 
 @dataclass(frozen=True)
@@ -93,10 +113,36 @@ def lot_report(*, lot: Lot) -> LotReport:
         .order_by("pack_id", "-created_at", "-pk")
     ):
         decisions.setdefault(decision.pack_id, decision)
-    rows = [
-        PackRow(pack=p, verification=latest.get(p.pk), decision=decisions.get(p.pk))
-        for p in lot.packs.all()
-    ]
+    newest: dict[int, Verification] = {}
+    for run in (
+        Verification.objects.filter(pack__lot=lot, status=VerificationStatus.DONE)
+        .select_related("measurement", "test_record")
+        .order_by("pack_id", "-finished_at", "-pk")
+    ):
+        newest.setdefault(run.pack_id, run)
+    uploads: dict[int, list[tuple[str, str]]] = {}
+    for pack_id, status, error in (
+        TestRecord.objects.filter(pack__lot=lot)
+        .order_by("-uploaded_at", "-pk")
+        .values_list("pack_id", "status", "error")
+    ):
+        uploads.setdefault(pack_id, []).append((status, error))
+    rows = []
+    for p in lot.packs.all():
+        records = uploads.get(p.pk, [])
+        failed = [error for status, error in records if status == TestRecordStatus.FAILED]
+        measured, other = latest.get(p.pk), newest.get(p.pk)
+        rows.append(
+            PackRow(
+                pack=p,
+                verification=measured,
+                decision=decisions.get(p.pk),
+                latest_other=None if other is None or other == measured else other,
+                uploads=len(records),
+                failed_uploads=len(failed),
+                last_error=failed[0] if failed else "",
+            )
+        )
     return LotReport(lot=lot, decision=decision_latest(lot_id=lot.pk), packs=rows)
 
 
@@ -146,7 +192,11 @@ class RoutePreview:
 
 
 def rule_set_preview(
-    *, thresholds: Thresholds, chunk_size: int = 500, listed: int = 200
+    *,
+    thresholds: Thresholds,
+    sample_plan=DEFAULT_SAMPLE_PLAN,
+    chunk_size: int = 500,
+    listed: int = 200,
 ) -> RoutePreview:
     """Decide every routable lot under new thresholds without writing anything."""
     preview = RoutePreview()
@@ -155,7 +205,10 @@ def rule_set_preview(
         chunk = ids[start : start + chunk_size]
         summaries = lot_summaries(lot_ids=chunk)
         outcomes = lots_decide(
-            lot_ids=chunk, thresholds=thresholds, measured=pack_measures(lot_ids=chunk)
+            lot_ids=chunk,
+            thresholds=thresholds,
+            measured=pack_measures(lot_ids=chunk),
+            sample_plan=sample_plan,
         )
         for outcome in outcomes:
             preview.lots_checked += 1

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from audit.services import audit_record
+from audit.services import AuditInput, audit_record, audit_record_many
 from core.errors import ApplicationError
 from routing.domain import Thresholds
 from routing.models import RerouteJob
@@ -17,11 +17,15 @@ from routing.selectors import lots_routable, pack_routes_latest, rule_set_active
 from routing.services import routing_decisions_move, rule_set_create_version
 from suppliers.models import HistoryEvent, Lot, Organisation, PackModel
 from suppliers.selectors import is_auditor, lot_can_manage
-from suppliers.services import HistoryInput, PackInput, packs_move
+from suppliers.services import HistoryInput, PackInput, pack_model_approve_rows, packs_move
 from suppliers.services import lot_create as lot_rows_create
-from verification.choices import TestDataFormat
+from verification.choices import TestDataFormat, TestLevel, Verdict
 from verification.models import TestRecord
-from verification.services import test_record_create, test_record_rerun_reset
+from verification.services import (
+    test_record_create,
+    test_record_rerun_reset,
+    verifications_rejudge_for_model,
+)
 
 from .domain.lifecycle import Action
 from .lifecycle import lot_scope, lot_transition
@@ -109,12 +113,17 @@ def test_data_upload(
     pack,
     uploaded_file: UploadedFile,
     data_format: str = TestDataFormat.CANONICAL_CSV,
+    test_level: str = TestLevel.PACK,
 ) -> TestRecord:
     """Store an upload, show the lot as verifying, and queue the verification on commit."""
     # The lot as it is now (not withdrawn meanwhile, the pack not split off), held until commit.
     pack.lot = lock_lot_of_pack(pack.pk)
     record = test_record_create(
-        user=user, pack=pack, uploaded_file=uploaded_file, data_format=data_format
+        user=user,
+        pack=pack,
+        uploaded_file=uploaded_file,
+        data_format=data_format,
+        test_level=test_level,
     )
     audit_record(
         actor=user,
@@ -127,6 +136,7 @@ def test_data_upload(
             "sha256": record.sha256,
             "size_bytes": record.size_bytes,
             "format": record.format,
+            "test_level": record.test_level,
         },
         scope=lot_scope(pack.lot_id),
     )
@@ -161,10 +171,17 @@ def test_record_rerun(*, user: AbstractBaseUser, test_record_id: int) -> TestRec
 
 @transaction.atomic
 def rule_set_publish(
-    *, user: AbstractBaseUser | None, name: str, thresholds: Thresholds, notes: str = ""
+    *,
+    user: AbstractBaseUser | None,
+    name: str,
+    thresholds: Thresholds,
+    notes: str = "",
+    sample_plan: list[list[int]] | None = None,
 ) -> RerouteJob:
     """Save thresholds as the next version, make it the active rule set, queue the re-route."""
-    rule_set = rule_set_create_version(user=user, name=name, thresholds=thresholds, notes=notes)
+    rule_set = rule_set_create_version(
+        user=user, name=name, thresholds=thresholds, notes=notes, sample_plan=sample_plan
+    )
     job = RerouteJob.objects.create(
         rule_set=rule_set, created_by=user, total_lots=lots_routable().count()
     )
@@ -177,6 +194,7 @@ def rule_set_publish(
             "name": rule_set.name,
             "version": rule_set.version,
             "thresholds": rule_set.thresholds,
+            "sample_plan": rule_set.sample_plan,
             "reroute_job": job.pk,
         },
         reason=notes,
@@ -286,3 +304,53 @@ def lot_split_by_route(*, user: AbstractBaseUser, lot: Lot) -> list[Lot]:
     for sub_lot in sub_lots:
         sub_lot.refresh_from_db()
     return sub_lots
+
+
+@transaction.atomic
+def pack_model_approve(*, user: AbstractBaseUser, pack_model: PackModel, note: str) -> PackModel:
+    """An auditor approves a pack model's ratings; the measurements held back for it are then
+    compared with their claims, and the lots on it follow their data."""
+    pack_model = pack_model_approve_rows(user=user, pack_model=pack_model, note=note)
+    audit_record(
+        actor=user,
+        action="pack_model.approve",
+        object_type="pack_model",
+        object_id=pack_model.pk,
+        after={
+            "pack_model": str(pack_model),
+            "nominal_capacity_ah": str(pack_model.nominal_capacity_ah),
+            "nominal_voltage_v": str(pack_model.nominal_voltage_v),
+            "cells": f"{pack_model.cells_series}s{pack_model.cells_parallel}p",
+        },
+        reason=note,
+        scope=f"pack_model:{pack_model.pk}",
+    )
+    lot_ids = sorted(Lot.objects.filter(pack_model=pack_model).values_list("pk", flat=True))
+    for lot_id in lot_ids:
+        Lot.objects.select_for_update(of=("self",)).get(pk=lot_id)
+    runs = verifications_rejudge_for_model(pack_model_id=pack_model.pk)
+    by_lot: dict[int, list] = {}
+    for run in runs:
+        by_lot.setdefault(run.pack.lot_id, []).append(run)
+    for lot_id, lot_runs in by_lot.items():
+        audit_record_many(
+            entries=[
+                AuditInput(
+                    actor=user,
+                    action="verification.rejudged",
+                    object_type="verification",
+                    object_id=run.pk,
+                    before={"verdict": Verdict.UNAPPROVED_MODEL.value},
+                    after={"verdict": run.verdict, "measured_soh_pct": run.measured_soh_pct},
+                    reason=run.verdict_reason,
+                    scope=lot_scope(lot_id),
+                )
+                for run in lot_runs
+            ]
+        )
+        lot_refresh(
+            lot_id=lot_id,
+            reason=f"pack model {pack_model} approved",
+            new_discrepancy=any(run.verdict == Verdict.DISCREPANCY for run in lot_runs),
+        )
+    return pack_model

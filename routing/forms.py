@@ -3,6 +3,7 @@ from dataclasses import fields
 from django import forms
 
 from .domain import Thresholds
+from .domain.sampling import DEFAULT_SAMPLE_PLAN, SamplePlanError, sample_plan_validated
 
 LABELS = {
     "reuse_ess_min_soh_pct": "reuse-ESS from SOH (%)",
@@ -32,8 +33,24 @@ class RuleSetForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}), label="Why this change", max_length=2000
     )
 
-    def __init__(self, *args, initial_thresholds: Thresholds | None = None, **kwargs):
+    sample_plan = forms.CharField(
+        max_length=1000,
+        label="Sampling plan (largest lot size: packs to measure, ...)",
+        help_text="A lot is verified once this many of its packs carry a complete, consistent "
+        "measurement; lots above the last size take its sample. Default: ISO 2859-1 level II.",
+    )
+
+    def __init__(
+        self,
+        *args,
+        initial_thresholds: Thresholds | None = None,
+        initial_sample_plan=None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        self.fields["sample_plan"].initial = plan_as_text(
+            initial_sample_plan or DEFAULT_SAMPLE_PLAN
+        )
         current = (initial_thresholds or Thresholds()).to_dict()
         for f in fields(Thresholds):
             label = LABELS.get(f.name, f.name.replace("_", " "))
@@ -46,6 +63,24 @@ class RuleSetForm(forms.Form):
                 field = forms.FloatField(min_value=0, max_value=top, label=label)
             field.initial = current[f.name]
             self.fields[f.name] = field
+
+    def clean_sample_plan(self) -> list[list[int]]:
+        text = self.cleaned_data["sample_plan"]
+        rows = []
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            lot_size, colon, sample = part.partition(":")
+            if not colon:
+                raise forms.ValidationError(f"{part!r}: missing ':' between the two numbers")
+            try:
+                rows.append([int(lot_size), int(sample)])
+            except ValueError:
+                raise forms.ValidationError(
+                    f"{part!r}: write each row as largest lot size: packs to measure, e.g. 8: 2"
+                ) from None
+        try:
+            return [list(row) for row in sample_plan_validated(rows)]
+        except SamplePlanError as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
     def clean(self):
         cleaned = super().clean()
@@ -67,3 +102,7 @@ class RuleSetForm(forms.Form):
 
     def threshold_fields(self):
         return [self[f.name] for f in fields(Thresholds)]
+
+
+def plan_as_text(plan) -> str:
+    return ", ".join(f"{lot_size}: {sample}" for lot_size, sample in plan)

@@ -2,12 +2,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from core.constraints import percent_or_null
+from core.constraints import MEASURED_SOH_MAX_PCT, percent_or_null
 
 from .choices import RerouteJobStatus, RouteChoice
 from .domain import Thresholds
+from .domain.sampling import DEFAULT_SAMPLE_PLAN, sample_size_required
 
 ROUTE_VALUES = [value for value, _ in RouteChoice.choices]
+
+
+def default_sample_plan() -> list[list[int]]:
+    return [list(row) for row in DEFAULT_SAMPLE_PLAN]
 
 
 class RuleSet(models.Model):
@@ -16,6 +21,10 @@ class RuleSet(models.Model):
     name = models.CharField(max_length=80)
     version = models.PositiveIntegerField()
     thresholds = models.JSONField(default=dict)
+    sample_plan = models.JSONField(
+        default=default_sample_plan,
+        help_text="[largest lot size, packs to measure] rows; default ISO 2859-1 level II",
+    )
     is_active = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -37,6 +46,9 @@ class RuleSet(models.Model):
 
     def as_thresholds(self) -> Thresholds:
         return Thresholds.from_dict(self.thresholds)
+
+    def sample_size_for(self, lot_size: int) -> int:
+        return sample_size_required(lot_size, self.sample_plan)
 
 
 class RoutingDecision(models.Model):
@@ -66,7 +78,9 @@ class RoutingDecision(models.Model):
             models.CheckConstraint(
                 condition=Q(route__in=ROUTE_VALUES), name="routingdecision_route_valid"
             ),
-            percent_or_null("soh_pct_used", name="routingdecision_soh_range"),
+            percent_or_null(
+                "soh_pct_used", name="routingdecision_soh_range", upper=MEASURED_SOH_MAX_PCT
+            ),
         ]
 
     def __str__(self) -> str:

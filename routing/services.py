@@ -14,9 +14,16 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from suppliers.models import HistoryEvent, Lot, Pack
 
 from .domain import Decision, Thresholds, decide
+from .domain.sampling import (
+    DEFAULT_SAMPLE_PLAN,
+    SamplePlanError,
+    sample_plan_validated,
+    sample_size_required,
+)
 from .facts import PackMeasure, lot_facts, lot_routing_inputs
 from .models import RoutingDecision, RuleSet
 from .selectors import decision_latest
@@ -60,6 +67,8 @@ def routing_decision_record(
     verified: bool,
     resistance_ratio: float | None = None,
     weakest_cell_soh_pct: float | None = None,
+    soh_source: str = "",
+    weakest_cell_source: str = "",
     force: bool = False,
 ) -> Recorded:
     """Decide one route and append it to the history, unless it repeats the latest decision.
@@ -75,6 +84,8 @@ def routing_decision_record(
         verified=verified,
         resistance_ratio=resistance_ratio,
         weakest_cell_soh_pct=weakest_cell_soh_pct,
+        soh_source=soh_source,
+        weakest_cell_source=weakest_cell_source,
     )
     row = _decision_row(
         lot=lot,
@@ -102,10 +113,15 @@ class LotOutcome:
     lot_decision: Decision
     lot_soh_pct: float
     pack_rows: list[tuple[Pack, PackMeasure, Decision]]
+    sample_size: int
 
 
 def lots_decide(
-    *, lot_ids: Iterable[int], thresholds: Thresholds, measured: dict[int, PackMeasure]
+    *,
+    lot_ids: Iterable[int],
+    thresholds: Thresholds,
+    measured: dict[int, PackMeasure],
+    sample_plan: Sequence[Sequence[int]],
 ) -> list[LotOutcome]:
     """Decide every lot of a chunk and its measured packs, in a fixed number of queries.
 
@@ -128,24 +144,30 @@ def lots_decide(
         for pack in lot_packs:
             pack.lot = lot  # effective_claimed_soh_pct reads the lot's claim without a query
         lot_measured = {p.pk: measured[p.pk] for p in lot_packs if p.pk in measured}
-        inputs = lot_routing_inputs(lot=lot, packs=lot_packs, measured=lot_measured)
+        sample_size = sample_size_required(lot.quantity, sample_plan)
+        inputs = lot_routing_inputs(
+            lot=lot, packs=lot_packs, measured=lot_measured, sample_size=sample_size
+        )
         pack_rows = []
         for pack in lot_packs:
             if pack.pk not in lot_measured:
                 continue
             m = lot_measured[pack.pk]
             facts = lot_facts(
-                lot=lot, events=lot_events, pack_id=pack.pk, soh_pct=m.soh_pct, verified=True,
+                lot=lot, events=lot_events, pack_id=pack.pk, soh_pct=m.soh_pct, verified=m.stands,
                 resistance_ratio=m.resistance_ratio, weakest_cell_soh_pct=m.weakest_cell_soh_pct,
                 today=today,
             )  # fmt: skip
             pack_rows.append((pack, m, decide(facts, thresholds)))
         facts = lot_facts(
             lot=lot, events=lot_events, pack_id=None, soh_pct=inputs.soh_pct,
-            verified=inputs.all_measured, resistance_ratio=inputs.resistance_ratio,
+            verified=inputs.sample_measured, resistance_ratio=inputs.resistance_ratio,
             weakest_cell_soh_pct=inputs.weakest_cell_soh_pct, today=today,
+            soh_source=inputs.soh_source, weakest_cell_source=inputs.weakest_cell_source,
         )  # fmt: skip
-        outcomes.append(LotOutcome(lot, decide(facts, thresholds), inputs.soh_pct, pack_rows))
+        outcomes.append(
+            LotOutcome(lot, decide(facts, thresholds), inputs.soh_pct, pack_rows, sample_size)
+        )
     return outcomes
 
 
@@ -173,15 +195,26 @@ def routing_decisions_record_bulk(
 
 @transaction.atomic
 def rule_set_create_version(
-    *, user: AbstractBaseUser | None, name: str, thresholds: Thresholds, notes: str = ""
+    *,
+    user: AbstractBaseUser | None,
+    name: str,
+    thresholds: Thresholds,
+    notes: str = "",
+    sample_plan: Sequence[Sequence[int]] | None = None,
 ) -> RuleSet:
-    """Save thresholds as the next version of `name` and make it the one active rule set."""
+    """Save thresholds (and the sampling plan) as the next version of `name` and make it the
+    one active rule set."""
+    try:
+        plan = sample_plan_validated(DEFAULT_SAMPLE_PLAN if sample_plan is None else sample_plan)
+    except SamplePlanError as exc:
+        raise ApplicationError(f"Sampling plan: {exc}.", field="sample_plan") from exc
     RuleSet.objects.select_for_update().filter(is_active=True).update(is_active=False)
     version = (RuleSet.objects.filter(name=name).aggregate(v=Max("version"))["v"] or 0) + 1
     return RuleSet.objects.create(
         name=name,
         version=version,
         thresholds=thresholds.to_dict(),
+        sample_plan=[list(row) for row in plan],
         is_active=True,
         notes=notes,
         created_by=user,

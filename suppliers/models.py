@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 
 from core.constraints import percent_or_null
@@ -77,6 +78,15 @@ class PackModel(models.Model):
     calendar_life_years = models.PositiveIntegerField(
         null=True, blank=True, help_text="Maker's calendar-life expiry, years from manufacture"
     )
+    # SOH is measured Ah over this model's nominal Ah, and any supplier may register a model:
+    # until an auditor has checked its ratings (against the maker's), it confirms no claim.
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approval_note = models.TextField(
+        blank=True, help_text="What the auditor checked the ratings against"
+    )
 
     class Meta:
         ordering = ["manufacturer", "model"]
@@ -96,6 +106,10 @@ class PackModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.manufacturer} {self.model} ({self.chemistry})"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
 
 
 class Lot(models.Model):
@@ -172,11 +186,17 @@ class Pack(models.Model):
         help_text="Blank: the lot's claim applies",
     )
     cycle_count = models.PositiveIntegerField(null=True, blank=True)
+    # False once its lot is withdrawn: a serial names one pack among the live ones on the
+    # platform, whoever lists it.
+    live = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["serial"]
         constraints = [
             models.UniqueConstraint(fields=["lot", "serial"], name="pack_serial_unique_in_lot"),
+            models.UniqueConstraint(
+                Upper("serial"), condition=Q(live=True), name="pack_serial_unique_live"
+            ),
             percent_or_null("claimed_soh_pct", name="pack_claimed_soh_range"),
         ]
 

@@ -5,12 +5,14 @@ from typing import TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Upper
+from django.utils import timezone
 
 from core.errors import ApplicationError
 
 from .choices import HistoryEventKind
 from .models import HistoryEvent, Lot, Organisation, Pack, PackModel
-from .selectors import supplier_organisations
+from .selectors import is_auditor, supplier_organisations
 
 
 class PackInput(TypedDict, total=False):
@@ -58,13 +60,14 @@ def lot_create(
             f"The lot lists {len(packs)} packs but its quantity is {quantity}.", field="packs"
         )
     serials = [p["serial"].strip() for p in packs]
-    if len(set(serials)) != len(serials):
+    if len({serial.upper() for serial in serials}) != len(serials):
         raise ApplicationError("Each pack in a lot needs its own serial.", field="packs")
     if Lot.objects.filter(supplier=supplier, reference=reference).exists():
         raise ApplicationError(
             f"Your organisation already has a lot with reference {reference!r}.",
             field="reference",
         )
+    _check_serials_free(serials=serials, supplier=supplier)
     lot = Lot.objects.create(
         supplier=supplier,
         reference=reference,
@@ -75,17 +78,57 @@ def lot_create(
         price_per_kwh=price_per_kwh,
         created_by=user,
     )
-    Pack.objects.bulk_create(
-        Pack(
-            lot=lot,
-            serial=serial,
-            claimed_soh_pct=p.get("claimed_soh_pct"),
-            cycle_count=p.get("cycle_count"),
-        )
-        for serial, p in zip(serials, packs, strict=True)
-    )
+    try:
+        with transaction.atomic():
+            Pack.objects.bulk_create(
+                Pack(
+                    lot=lot,
+                    serial=serial,
+                    claimed_soh_pct=p.get("claimed_soh_pct"),
+                    cycle_count=p.get("cycle_count"),
+                )
+                for serial, p in zip(serials, packs, strict=True)
+            )
+    except IntegrityError as exc:
+        # Another lot took one of the serials between the check and the insert.
+        raise ApplicationError(
+            "One of these serials was just listed in another lot; reload and check the serials.",
+            field="packs",
+        ) from exc
     HistoryEvent.objects.bulk_create(HistoryEvent(lot=lot, **event) for event in history)
     return lot
+
+
+SERIALS_NAMED = 5
+
+
+def _check_serials_free(*, serials: list[str], supplier: Organisation) -> None:
+    """A serial (or passport id) names one live pack on the platform. Whose lot holds it is
+    said only to its own supplier; another's is "already listed by another organisation"."""
+    wanted = {serial.upper() for serial in serials}
+    taken = (
+        Pack.objects.filter(live=True)
+        .annotate(serial_upper=Upper("serial"))
+        .filter(serial_upper__in=wanted)
+        .values_list("serial", "lot__supplier_id", "lot__reference")
+    )
+    own, others = [], []
+    for serial, supplier_id, reference in taken:
+        (own if supplier_id == supplier.pk else others).append((serial, reference))
+    if others:
+        names = ", ".join(serial for serial, _ in others[:SERIALS_NAMED])
+        raise ApplicationError(
+            f"Pack serial(s) {names} are already listed by another organisation. A pack changes "
+            "hands by a custody transfer, not by listing it again.",
+            field="packs",
+        )
+    if own:
+        names = ", ".join(f"{serial} (lot {ref})" for serial, ref in own[:SERIALS_NAMED])
+        raise ApplicationError(
+            f"Pack serial(s) already listed in your other lots: {names}. Withdraw that lot or "
+            "move the packs before listing them again.",
+            field="packs",
+        )
 
 
 def lot_service_history(
@@ -105,6 +148,26 @@ def lot_service_history(
             }
         )
     return events
+
+
+def pack_model_approve_rows(
+    *, user: AbstractBaseUser, pack_model: PackModel, note: str
+) -> PackModel:
+    """An auditor confirms a pack model's ratings (against the maker's published data): from
+    then on measurements against its nominal can confirm claims."""
+    if not is_auditor(user):
+        raise ApplicationError("Only auditors approve pack models.")
+    if not note.strip():
+        raise ApplicationError(
+            "Say what the ratings were checked against (the maker's datasheet, say).", field="note"
+        )
+    updated = PackModel.objects.filter(pk=pack_model.pk, approved_at__isnull=True).update(
+        approved_at=timezone.now(), approved_by=user, approval_note=note.strip()
+    )
+    if not updated:
+        raise ApplicationError(f"{pack_model} is already approved.")
+    pack_model.refresh_from_db()
+    return pack_model
 
 
 def pack_model_create(**fields) -> PackModel:

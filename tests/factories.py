@@ -4,10 +4,17 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from marketplace.models import LotSummary
 from marketplace.services import test_data_upload
-from suppliers.choices import Chemistry, HistoryEventKind, LotStatus, OrganisationKind
+from suppliers.choices import (
+    BROWSABLE_LOT_STATUSES,
+    Chemistry,
+    HistoryEventKind,
+    LotStatus,
+    OrganisationKind,
+)
 from suppliers.models import HistoryEvent, Lot, Membership, Organisation, Pack, PackModel
 from verification.domain import synthetic_cycling_csv
 
@@ -63,6 +70,10 @@ class PackModelFactory(factory.django.DjangoModelFactory):
     cells_parallel = 1
     baseline_resistance_mohm = Decimal("28")
     calendar_life_years = 15
+    # Approved by an auditor, as every model a claim can be confirmed against; pass
+    # approved_at=None for one a supplier has only registered.
+    approved_at = factory.LazyFunction(timezone.now)
+    approval_note = "Ratings checked against the maker's datasheet"
 
 
 class LotSummaryFactory(factory.django.DjangoModelFactory):
@@ -72,6 +83,11 @@ class LotSummaryFactory(factory.django.DjangoModelFactory):
         model = LotSummary
 
     lot = None
+    # A lot shown to buyers has met its sampling plan (10 packs: 3); others have not.
+    sample_size_required = 3
+    packs_measured = factory.LazyAttribute(
+        lambda o: 3 if o.lot is not None and o.lot.status in BROWSABLE_LOT_STATUSES else 0
+    )
 
 
 class LotFactory(factory.django.DjangoModelFactory):

@@ -2,9 +2,16 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from core.constraints import percent_or_null
+from core.constraints import MEASURED_SOH_MAX_PCT, percent_or_null
 
-from .choices import SohDefinition, TestDataFormat, TestRecordStatus, Verdict, VerificationStatus
+from .choices import (
+    SohDefinition,
+    TestDataFormat,
+    TestLevel,
+    TestRecordStatus,
+    Verdict,
+    VerificationStatus,
+)
 
 VERDICT_VALUES = [value for value, _ in Verdict.choices]
 
@@ -24,6 +31,12 @@ class TestRecord(models.Model):
         choices=TestDataFormat.choices,
         default=TestDataFormat.AUTO,
         help_text="As declared by the uploader; the format read is on the measurement",
+    )
+    test_level = models.CharField(
+        max_length=8,
+        choices=TestLevel.choices,
+        default=TestLevel.PACK,
+        help_text="A cell or module test is cell evidence: it never confirms a pack's claim",
     )
     sha256 = models.CharField(max_length=64, db_index=True)
     size_bytes = models.PositiveBigIntegerField()
@@ -90,11 +103,17 @@ class Measurement(models.Model):
     bms_soh_pct = models.FloatField(null=True, help_text="Reported by the BMS, not measured")
     units = models.JSONField(default=dict)
     warnings = models.JSONField(default=list)
+    fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="Hash of the per-cycle Ah and Wh: the same measurement in another file",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            percent_or_null(name, name=f"measurement_{name}_range")
+            percent_or_null(name, name=f"measurement_{name}_range", upper=MEASURED_SOH_MAX_PCT)
             for name in ("soh_pct", "weakest_cell_soh_pct")
         ]
 
@@ -142,7 +161,16 @@ class Verification(models.Model):
     measured_soh_pct = models.FloatField(null=True)
     difference_pct_points = models.FloatField(null=True)
     tolerance_pct_points = models.FloatField(null=True)
-    verdict = models.CharField(max_length=12, choices=Verdict.choices, blank=True)
+    verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True)
+    verdict_reason = models.TextField(blank=True, help_text="Why the verdict is what it is")
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The other pack's verification that carries the same evidence",
+    )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -154,7 +182,11 @@ class Verification(models.Model):
             models.UniqueConstraint(
                 fields=["pack", "sha256", "rule_set_ref"], name="verification_run_unique"
             ),
-            percent_or_null("measured_soh_pct", name="verification_measured_soh_range"),
+            percent_or_null(
+                "measured_soh_pct",
+                name="verification_measured_soh_range",
+                upper=MEASURED_SOH_MAX_PCT,
+            ),
             models.CheckConstraint(
                 condition=Q(verdict__in=["", *VERDICT_VALUES]), name="verification_verdict_valid"
             ),
@@ -164,9 +196,13 @@ class Verification(models.Model):
     def __str__(self) -> str:
         return f"Verification #{self.pk} of {self.pack} ({self.status})"
 
+    @property
+    def confirms(self) -> bool:
+        return self.verdict == Verdict.CONFIRMED
+
 
 class DiscrepancyClaim(Verification):
-    """The auditors' queue: claims whose measured SOH disagrees with the supplier's."""
+    """The auditors' queue: claims the measurement contradicts, and duplicate evidence."""
 
     class Meta:
         proxy = True

@@ -1,18 +1,19 @@
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from suppliers.models import Lot, Pack
 
-from .choices import TestRecordStatus, Verdict, VerificationStatus
+from .choices import AUDIT_VERDICTS, TestRecordStatus, VerificationStatus
 from .models import TestRecord, Verification
 
 
 def verification_latest_per_pack(*, lot: Lot) -> dict[int, Verification]:
-    """Each pack's most recent verification that measured an SOH (earlier ones stay history).
+    """Each pack's most recent verification that measured its SOH (earlier ones stay history).
 
-    A BMS snapshot adds cell figures but measures no capacity, so it never stands in here.
+    Only a complete capacity test that fits the pack carries a measured SOH: an inconclusive,
+    rejected or cell-level test, or a BMS snapshot, never stands in here.
     """
     runs = (
         Verification.objects.filter(
@@ -33,12 +34,23 @@ def test_record_unsettled_exists(*, lot: Lot) -> bool:
     ).exists()
 
 
+def _with_runs(records: QuerySet[TestRecord]) -> QuerySet[TestRecord]:
+    """Each record's runs, newest first (`record.runs`), for its verdict in the uploads table."""
+    return records.select_related("pack", "measurement").prefetch_related(
+        Prefetch(
+            "verifications",
+            queryset=Verification.objects.filter(status=VerificationStatus.DONE).order_by("-pk"),
+            to_attr="runs",
+        )
+    )
+
+
 def test_record_list_for_lot(*, lot: Lot) -> QuerySet[TestRecord]:
-    return TestRecord.objects.filter(pack__lot=lot).select_related("pack", "measurement")
+    return _with_runs(TestRecord.objects.filter(pack__lot=lot))
 
 
 def test_record_list_for_pack(*, pack: Pack) -> QuerySet[TestRecord]:
-    return TestRecord.objects.filter(pack=pack).select_related("pack", "measurement")
+    return _with_runs(TestRecord.objects.filter(pack=pack))
 
 
 def verification_history_for_pack(*, pack: Pack, include_failed: bool) -> QuerySet[Verification]:
@@ -58,8 +70,9 @@ def verification_history_for_pack(*, pack: Pack, include_failed: bool) -> QueryS
 
 
 def verification_discrepancies() -> QuerySet[Verification]:
+    """The auditors' queue of evidence: contradicted claims and duplicate evidence."""
     return Verification.objects.filter(
-        verdict=Verdict.DISCREPANCY, status=VerificationStatus.DONE
+        verdict__in=AUDIT_VERDICTS, status=VerificationStatus.DONE
     ).select_related("pack__lot__supplier", "measurement")
 
 

@@ -12,16 +12,19 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.constraints import MEASURED_SOH_MAX_PCT
 from core.errors import ApplicationError
 from suppliers.choices import UPLOADABLE_LOT_STATUSES
 from suppliers.models import Pack
 from suppliers.selectors import is_auditor, lot_can_manage
 
-from .choices import TestDataFormat, TestRecordStatus, VerificationStatus
-from .domain import TestDataError, check_claim
+from .choices import TestDataFormat, TestLevel, TestRecordStatus, Verdict, VerificationStatus
+from .domain import check_claim
+from .domain.evidence import PackSpec, pack_fit
 from .domain.figures import Figures
 from .domain.measure import headline_resistance, measure
 from .domain.progress import ProgressReader
+from .domain.verdict import Judgement, judge
 from .models import Measurement, TestRecord, Verification
 
 logger = logging.getLogger(__name__)
@@ -45,8 +48,12 @@ def test_record_create(
     pack: Pack,
     uploaded_file: UploadedFile,
     data_format: str = TestDataFormat.CANONICAL_CSV,
+    test_level: str = TestLevel.PACK,
 ) -> TestRecord:
-    """Store an upload, checked at the edge; the lot pipeline queues its verification."""
+    """Store an upload, checked at the edge; the lot pipeline queues its verification.
+
+    The same file twice for the same pack adds nothing: it is refused as already uploaded.
+    """
     lot = pack.lot
     if not lot_can_manage(user=user, lot=lot):
         raise ApplicationError("Only the supplier of this lot can upload its test data.")
@@ -58,11 +65,25 @@ def test_record_create(
             f"The file is {uploaded_file.size / 1024 / 1024:.1f} MB; the limit is {limit_mb} MB.",
             field="file",
         )
+    if test_level not in TestLevel.values:
+        raise ApplicationError(
+            f"Unknown test level {test_level!r}: use pack, module or cell.", field="test_level"
+        )
+    sha256 = _sha256(uploaded_file)
+    earlier = TestRecord.objects.filter(pack=pack, sha256=sha256).order_by("pk").first()
+    if earlier is not None:
+        raise ApplicationError(
+            f"This file was already uploaded for pack {pack.serial} "
+            f"({earlier.original_name}, {earlier.uploaded_at:%Y-%m-%d %H:%M}); "
+            f"it is {earlier.get_status_display().lower()} and adds nothing new.",
+            field="file",
+        )
     record = TestRecord(
         pack=pack,
         original_name=(uploaded_file.name or "upload")[:255],
         format=data_format,
-        sha256=_sha256(uploaded_file),
+        test_level=test_level,
+        sha256=sha256,
         size_bytes=uploaded_file.size,
         uploaded_by=user,
     )
@@ -136,14 +157,41 @@ def verification_measure(*, record: TestRecord) -> Figures:
 
     Raises TestDataError for data that cannot be used, with the reason for the supplier.
     """
-    figures = _figures_for(record)
-    if figures.soh_pct is not None and figures.soh_pct > 100:
-        raise TestDataError(
-            f"The measured discharge is {figures.soh_pct:.1f} % of the pack model's nominal "
-            f"{figures.soh_definition}: above 100 % the file does not fit this pack (check the "
-            "pack model and the file's current and capacity units)."
-        )
-    return figures
+    return _figures_for(record)
+
+
+def _pack_spec(pack_model) -> PackSpec:
+    return PackSpec(
+        chemistry=pack_model.chemistry,
+        cells_series=pack_model.cells_series,
+        cells_parallel=pack_model.cells_parallel,
+        nominal_capacity_ah=float(pack_model.nominal_capacity_ah),
+        nominal_voltage_v=float(pack_model.nominal_voltage_v),
+    )
+
+
+def verification_judge(*, record: TestRecord, figures: Figures, duplicate_reason: str) -> Judgement:
+    """What the figures prove about this pack's claim (no writes)."""
+    pack = record.pack
+    pack_model = pack.lot.pack_model
+    is_snapshot = figures.format == TestDataFormat.BMS_SNAPSHOT
+    fit = (
+        None
+        if is_snapshot
+        else pack_fit(figures, _pack_spec(pack_model), test_level=record.test_level)
+    )
+    capacity_test = figures.capacity_test or {}
+    return judge(
+        soh_pct=figures.soh_pct,
+        no_soh_reason=capacity_test.get("reason", ""),
+        is_snapshot=is_snapshot,
+        test_level=record.test_level,
+        misfit_reasons=() if fit is None or fit.fits else tuple(fit.reasons),
+        duplicate_reason=duplicate_reason,
+        model_approved=pack_model.is_approved,
+        claimed_soh_pct=float(pack.effective_claimed_soh_pct),
+        tolerance_pct_points=settings.SOH_TOLERANCE_PCT_POINTS,
+    )
 
 
 def _figures_for(record: TestRecord) -> Figures:
@@ -160,8 +208,26 @@ def _figures_for(record: TestRecord) -> Figures:
             nominal_capacity_ah=float(pack_model.nominal_capacity_ah),
             nominal_energy_wh=float(pack_model.nominal_energy_kwh) * 1000,
             baseline_resistance_mohm=float(baseline) if baseline else None,
+            cells_series=_cells_series(record),
+            chemistry=pack_model.chemistry,
             on_batch=stream.poll,
         )
+
+
+def _cells_series(record: TestRecord) -> int | None:
+    """Cells in series behind the voltage the file records: the pack's for a pack test, one for
+    a cell test; unknown for a module (the cutoff then comes from the data alone)."""
+    if record.test_level == TestLevel.CELL:
+        return 1
+    if record.test_level == TestLevel.MODULE:
+        return None
+    return record.pack.lot.pack_model.cells_series
+
+
+def _stored_percent(value: float | None) -> float | None:
+    """A figure above the plausible ceiling is not stored as this pack's SOH; the file's own
+    figure stays in `figures` with the reason it was not taken."""
+    return value if value is not None and value <= MEASURED_SOH_MAX_PCT else None
 
 
 def _measurement_fields(figures: Figures, *, nominal_ah: float) -> dict:
@@ -181,7 +247,7 @@ def _measurement_fields(figures: Figures, *, nominal_ah: float) -> dict:
         "figures": figures.to_dict(),
         "discharge_capacity_ah": figures.discharge_capacity_ah,
         "nominal_capacity_ah": nominal_ah,
-        "soh_pct": figures.soh_pct,
+        "soh_pct": _stored_percent(figures.soh_pct),
         "soh_definition": figures.soh_definition,
         "cycle_used": figures.cycle_used,
         "cycles": list(figures.to_dict()["cycles"]),
@@ -192,36 +258,39 @@ def _measurement_fields(figures: Figures, *, nominal_ah: float) -> dict:
         "resistance_pulse_s": pulse_s,
         "resistance_ratio": baseline_ratio,
         "cell_spread_mv": figures.cell_spread_mv,
-        "weakest_cell_soh_pct": weakest.get("soh_pct"),
+        "weakest_cell_soh_pct": _stored_percent(weakest.get("soh_pct")),
         "bms_soh_pct": figures.bms_soh_pct,
         "units": figures.units,
         "warnings": list(figures.warnings),
+        "fingerprint": figures.fingerprint or "",
     }
 
 
-def verification_store(*, record: TestRecord, run: Verification, figures: Figures) -> Verification:
-    """Store the measurement and the claim check of a claimed run (in the caller's transaction)."""
+def verification_store(
+    *,
+    record: TestRecord,
+    run: Verification,
+    figures: Figures,
+    judgement: Judgement,
+    duplicate_of: Verification | None = None,
+) -> Verification:
+    """Store the measurement and the verdict of a claimed run (in the caller's transaction)."""
     pack = record.pack
     nominal_ah = float(pack.lot.pack_model.nominal_capacity_ah)
-    claimed = float(pack.effective_claimed_soh_pct)
-    check = None
-    if figures.soh_pct is not None:
-        check = check_claim(
-            claimed_soh_pct=claimed,
-            measured_soh_pct=figures.soh_pct,
-            tolerance_pct_points=settings.SOH_TOLERANCE_PCT_POINTS,
-        )
+    check = judgement.check
     with transaction.atomic():
         measurement = Measurement.objects.create(
             test_record=record, **_measurement_fields(figures, nominal_ah=nominal_ah)
         )
         run.measurement = measurement
-        run.claimed_soh_pct = claimed
+        run.claimed_soh_pct = float(pack.effective_claimed_soh_pct)
+        run.measured_soh_pct = judgement.measured_soh_pct
+        run.verdict = judgement.verdict
+        run.verdict_reason = judgement.reason
+        run.duplicate_of = duplicate_of
         if check is not None:
-            run.measured_soh_pct = check.measured_soh_pct
             run.difference_pct_points = check.difference_pct_points
             run.tolerance_pct_points = check.tolerance_pct_points
-            run.verdict = check.verdict
         run.status = VerificationStatus.DONE
         run.finished_at = timezone.now()
         run.save()
@@ -291,3 +360,98 @@ def test_record_fail(*, test_record_id: int, message: str) -> TestRecord:
     ).update(status=VerificationStatus.FAILED, error=message, finished_at=timezone.now())
     TestRecord.objects.filter(pk=record.pk).update(status=TestRecordStatus.FAILED, error=message)
     return record
+
+
+def _duplicate_reason(*, same_file: bool, other: Verification, pack: Pack) -> str:
+    """Said to the supplier of `pack`: another supplier's pack is not named to them (the
+    auditors see the link)."""
+    what = "the same file" if same_file else "the same measurement (identical per-cycle Ah and Wh)"
+    other_pack = other.pack
+    if other_pack.lot.supplier_id == pack.lot.supplier_id:
+        where = f"pack {other_pack.serial} (lot {other_pack.lot.reference})"
+    else:
+        where = "a pack listed by another organisation"
+    return (
+        f"{what} was also offered as evidence for {where}: one test proves one pack, so "
+        "neither confirms anything until an auditor has looked"
+    )
+
+
+@dataclass(frozen=True)
+class DuplicateFinding:
+    others: list[Verification]  # the other packs' runs carrying the same evidence
+    reason: str  # for this pack's verdict; "" when there is none
+
+
+def verification_duplicates_find(
+    *, record: TestRecord, fingerprint: str | None
+) -> DuplicateFinding:
+    """Other packs' finished runs on the same file (sha256) or the same measurement
+    (fingerprint), on any lot of any supplier: each pack's latest such run."""
+    same = Q(sha256=record.sha256)
+    if fingerprint:
+        same |= Q(measurement__fingerprint=fingerprint)
+    runs = (
+        Verification.objects.filter(same, status=VerificationStatus.DONE)
+        .exclude(pack_id=record.pack_id)
+        .exclude(verdict=Verdict.NOT_MEASURED)
+        .select_related("pack__lot", "measurement")
+        .order_by("pack_id", "-finished_at", "-pk")
+    )
+    others: dict[int, Verification] = {}
+    for run in runs:
+        others.setdefault(run.pack_id, run)
+    found = list(others.values())
+    if not found:
+        return DuplicateFinding([], "")
+    first = found[0]
+    reason = _duplicate_reason(
+        same_file=first.sha256 == record.sha256, other=first, pack=record.pack
+    )
+    return DuplicateFinding(found, reason)
+
+
+def verifications_mark_duplicate(*, runs: list[Verification], of_run: Verification) -> None:
+    """The earlier packs' runs that carried the same evidence lose what they confirmed."""
+    for run in runs:
+        reason = _duplicate_reason(
+            same_file=run.sha256 == of_run.sha256, other=of_run, pack=run.pack
+        )
+        Verification.objects.filter(pk=run.pk).update(
+            verdict=Verdict.DUPLICATE, verdict_reason=reason, duplicate_of=of_run
+        )
+        run.refresh_from_db()
+
+
+def verifications_rejudge_for_model(*, pack_model_id: int) -> list[Verification]:
+    """Once an auditor approved a pack model, the measurements held back for it are compared
+    with their claims, as they would have been. Returns the runs rejudged."""
+    runs = list(
+        Verification.objects.select_for_update()
+        .filter(
+            verdict=Verdict.UNAPPROVED_MODEL,
+            status=VerificationStatus.DONE,
+            pack__lot__pack_model_id=pack_model_id,
+            measured_soh_pct__isnull=False,
+        )
+        .select_related("pack__lot")
+    )
+    for run in runs:
+        check = check_claim(
+            claimed_soh_pct=run.claimed_soh_pct,
+            measured_soh_pct=run.measured_soh_pct,
+            tolerance_pct_points=settings.SOH_TOLERANCE_PCT_POINTS,
+        )
+        run.verdict = check.verdict
+        run.difference_pct_points = check.difference_pct_points
+        run.tolerance_pct_points = check.tolerance_pct_points
+        run.verdict_reason = (
+            f"pack model approved: measured {check.measured_soh_pct:.1f} % against a claim of "
+            f"{check.claimed_soh_pct:.1f} % (±{check.tolerance_pct_points:g} points)"
+        )
+        run.save(
+            update_fields=[
+                "verdict", "difference_pct_points", "tolerance_pct_points", "verdict_reason"
+            ]
+        )  # fmt: skip
+    return runs

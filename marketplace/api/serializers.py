@@ -35,6 +35,32 @@ class LotSerializer(serializers.ModelSerializer):
         allow_null=True,
         default=None,
     )
+    lowest_pack_serial = serializers.CharField(
+        source="summary.lowest_pack_serial",
+        read_only=True,
+        default="",
+        help_text="The pack the lowest measured SOH comes from",
+    )
+    highest_pack_soh_pct = serializers.DecimalField(
+        source="summary.highest_pack_soh_pct",
+        max_digits=5,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        default=None,
+    )
+    packs_measured = serializers.IntegerField(
+        source="summary.packs_measured",
+        read_only=True,
+        default=0,
+        help_text="Distinct packs with a complete, consistent measurement",
+    )
+    sample_size_required = serializers.IntegerField(
+        source="summary.sample_size_required",
+        read_only=True,
+        default=0,
+        help_text="Packs the rule set's sampling plan needs measured for a lot of this quantity",
+    )
 
     class Meta:
         model = Lot
@@ -54,6 +80,10 @@ class LotSerializer(serializers.ModelSerializer):
             "route_provisional",
             "measured_soh_pct",
             "lowest_pack_soh_pct",
+            "lowest_pack_serial",
+            "highest_pack_soh_pct",
+            "packs_measured",
+            "sample_size_required",
             "parent",
             "created_at",
         ]

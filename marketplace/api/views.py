@@ -144,5 +144,6 @@ class PackTestRecordListCreate(generics.ListCreateAPIView):
             pack=pack,
             uploaded_file=upload.validated_data["file"],
             data_format=upload.validated_data["format"],
+            test_level=upload.validated_data["test_level"],
         )
         return Response(TestRecordSerializer(record).data, status=status.HTTP_201_CREATED)

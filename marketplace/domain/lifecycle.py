@@ -99,9 +99,10 @@ class PackEvidence:
     """What the lot's packs say, for the pipeline's status: plain facts."""
 
     unsettled: bool  # some upload is still waiting or being verified
-    any_discrepancy: bool  # some pack's latest measurement contradicts its claim
-    all_confirmed: bool  # every pack measured, every claim confirmed
+    any_discrepancy: bool  # a pack's latest measurement contradicts its claim, or is a duplicate
+    sample_confirmed: bool  # enough packs measured (the plan's sample), every claim confirmed
     new_discrepancy: bool = False  # the verification that just finished contradicts its claim
+    any_measured: bool = False  # some pack already carries a measurement, short of the sample
 
 
 def pipeline_target(*, current: str, review_required: bool, evidence: PackEvidence) -> str:
@@ -124,6 +125,10 @@ def pipeline_target(*, current: str, review_required: bool, evidence: PackEviden
         return Status.DISCREPANCY
     if evidence.unsettled:
         return Status.VERIFYING
-    if evidence.all_confirmed:
+    if evidence.sample_confirmed:
         return Status.VERIFIED
+    # Measured packs short of the sampling plan (or on a model awaiting approval): the lot is
+    # still verifying, and its page says how many more packs need a test.
+    if evidence.any_measured:
+        return Status.VERIFYING
     return Status.SUBMITTED

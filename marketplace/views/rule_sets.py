@@ -42,6 +42,7 @@ def rule_set_edit(request):
         request.POST or None,
         initial={"name": active.name},
         initial_thresholds=active.as_thresholds(),
+        initial_sample_plan=active.sample_plan,
     )
     preview = None
     if request.method == "POST" and form.is_valid():
@@ -51,10 +52,13 @@ def rule_set_edit(request):
                 name=form.cleaned_data["name"],
                 thresholds=form.cleaned_thresholds,
                 notes=form.cleaned_data["notes"],
+                sample_plan=form.cleaned_data["sample_plan"],
             )
             messages.success(request, f"Published {job.rule_set}; re-routing every lot.")
             return redirect("reroute-job", pk=job.pk)
-        preview = rule_set_preview(thresholds=form.cleaned_thresholds)
+        preview = rule_set_preview(
+            thresholds=form.cleaned_thresholds, sample_plan=form.cleaned_data["sample_plan"]
+        )
     status = 400 if request.method == "POST" and not form.is_valid() else 200
     return render(
         request,

@@ -129,12 +129,16 @@ def _test_record_upload(request, lot: Lot):
                 pack=form.cleaned_data["pack"],
                 uploaded_file=form.cleaned_data["file"],
                 data_format=form.cleaned_data["data_format"],
+                test_level=form.cleaned_data["test_level"],
             )
         except ApplicationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(
-                request, f"{record.original_name} uploaded for pack {record.pack.serial}."
+            # Received, not verified: the verdict (or the failure) shows in the uploads table.
+            messages.info(
+                request,
+                f"{record.original_name} received for pack {record.pack.serial}; it is being "
+                "read and verified, and its result appears under Uploads.",
             )
             return redirect(lot)
     return render_lot_page(request, lot, upload_form=form, status=400)

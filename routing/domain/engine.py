@@ -361,7 +361,7 @@ def decide(facts: PackFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Dec
         calendar_check = rules.calendar_expired_off
 
     head = (chemistry_check, rules.safety_passed, rules.deep_passed, history_check, calendar_check)
-    source = "measured" if facts.verified else "claimed"
+    source = facts.soh_source or ("measured" if facts.verified else "claimed")
 
     # Rule 3, the floor. The pack figure is the first one any rule needs, so "no figure" holds
     # here, unless the weakest cell alone already proves the pack must be recycled.
@@ -371,6 +371,8 @@ def decide(facts: PackFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Dec
     weakest_missing = _missing(weakest)
     soh_text = "no figure" if soh_missing else _soh(soh)
     weakest_text = "not measured" if weakest_missing else _soh(weakest)
+    if not weakest_missing and facts.weakest_cell_source:
+        weakest_text = f"{weakest_text} ({facts.weakest_cell_source})"
     if soh_missing:
         floor_value = f"weakest cell {weakest_text}, no pack SOH figure"
     else:

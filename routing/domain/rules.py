@@ -65,6 +65,10 @@ class PackFacts:
     has_history: bool = True
     calendar_expired: bool = False
     verified: bool = False
+    # Where soh_pct comes from, in words ("measured on pack P-3", "claimed for pack P-7");
+    # empty: "measured" when verified, else "claimed".
+    soh_source: str = ""
+    weakest_cell_source: str = ""  # e.g. "pack P-3": a lot's weakest cell is in one pack
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from verification.models import TestRecord, Verification
 
 @pytest.fixture
 def lot(volta, lfp_telecom_pack):
-    return LotFactory(supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=85)
+    # One pack: the sampling plan asks for that one (a larger lot's sample is tested apart).
+    return LotFactory(supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=85, quantity=1)
 
 
 @pytest.fixture
@@ -118,22 +119,23 @@ def test_running_twice_does_the_work_once(
     assert RoutingDecision.objects.filter(pack=pack).count() == 1
 
 
-def test_identical_file_uploaded_again_reuses_the_result(
+def test_the_same_file_again_for_the_same_pack_is_refused_as_already_uploaded(
     alice, pack, lfp_telecom_pack, django_capture_on_commit_callbacks
 ):
-    upload(
+    first = upload(
         alice,
         pack,
         capacity_test_upload(soh_pct=84.0, pack_model=lfp_telecom_pack),
         django_capture_on_commit_callbacks,
     )
-    second = upload(
-        alice,
-        pack,
-        capacity_test_upload(soh_pct=84.0, pack_model=lfp_telecom_pack),
-        django_capture_on_commit_callbacks,
-    )
-    assert second.status == TestRecordStatus.DONE
+    with pytest.raises(ApplicationError, match="already uploaded for pack P-1"):
+        upload(
+            alice,
+            pack,
+            capacity_test_upload(soh_pct=84.0, pack_model=lfp_telecom_pack),
+            django_capture_on_commit_callbacks,
+        )
+    assert list(TestRecord.objects.values_list("pk", flat=True)) == [first.pk]
     assert Verification.objects.count() == 1
 
 
@@ -218,9 +220,11 @@ def test_upload_limit_is_enforced(alice, pack, settings):
         )
 
 
-def test_route_stays_provisional_until_every_pack_is_measured(
+def test_route_stays_provisional_until_the_sample_is_measured(
     alice, lot, pack, lfp_telecom_pack, django_capture_on_commit_callbacks
 ):
+    lot.quantity = 2  # the plan asks for both packs of a lot of 2
+    lot.save()
     second = PackFactory(lot=lot, serial="P-2")
     upload(
         alice,
@@ -229,7 +233,8 @@ def test_route_stays_provisional_until_every_pack_is_measured(
         django_capture_on_commit_callbacks,
     )
     lot.refresh_from_db()
-    assert lot.status == LotStatus.SUBMITTED
+    assert lot.status == LotStatus.VERIFYING  # measured, but 1 of the 2 the plan asks for
+    assert (lot.summary.packs_measured, lot.summary.sample_size_required) == (1, 2)
     assert lot.summary.route_provisional is True
     upload(
         alice,
@@ -241,6 +246,7 @@ def test_route_stays_provisional_until_every_pack_is_measured(
     # Routed on its weakest pack: 45 % is small-application even though the other is at 84 %.
     assert (lot.summary.route, lot.summary.route_provisional) == ("small-application", False)
     assert float(lot.summary.lowest_pack_soh_pct) == pytest.approx(45.0, abs=0.5)
+    assert lot.summary.lowest_pack_serial == "P-2"
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from marketplace.pipeline import lots_reroute_chunk, reroute_job_run
 from marketplace.selectors import pack_measures, rule_set_preview
 from marketplace.services import rule_set_publish
 from routing.domain import Thresholds
+from routing.domain.sampling import DEFAULT_SAMPLE_PLAN
 from routing.models import RerouteJob, RoutingDecision, RuleSet
 from routing.selectors import rule_set_active
 from routing.services import lots_decide
@@ -33,7 +34,10 @@ def lots(alice, volta, lfp_telecom_pack, django_capture_on_commit_callbacks):
 def test_bulk_decisions_match_the_one_at_a_time_path(lots):
     ids = [lot.pk for lot in lots.values()]
     outcomes = lots_decide(
-        lot_ids=ids, thresholds=Thresholds(), measured=pack_measures(lot_ids=ids)
+        lot_ids=ids,
+        thresholds=Thresholds(),
+        measured=pack_measures(lot_ids=ids),
+        sample_plan=DEFAULT_SAMPLE_PLAN,
     )
     assert len(outcomes) == 3
     for outcome in outcomes:

@@ -19,6 +19,8 @@ def form(**overrides):
         "warranty_lfp_reuse_ess": "2 years or 1,000 cycles to 70 % residual capacity",
         "warranty_nmc_reuse_ess": "1 year or 500 cycles to 70 % residual capacity",
         "warranty_small_application": "1 year or 500 cycles to 70 % residual capacity",
+        "sample_plan": "8: 2, 15: 3, 25: 5, 50: 8, 90: 13, 150: 20, 280: 32, 500: 50, "
+        "1200: 80, 3200: 125, 10000: 200",
     }
     data.update(overrides)
     return data
@@ -68,6 +70,35 @@ def test_band_order_is_checked(client, audrey, mid_lot):
     )
     assert response.status_code == 400
     assert b"must start below" in response.content
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        ("8: 2, 15", b"missing &#x27;:&#x27;"),
+        ("8: two", b"write each row as largest lot size"),
+        ("15: 3, 8: 2", b"lot sizes must increase"),
+    ],
+)
+def test_a_bad_sampling_plan_is_a_400_naming_the_row(client, audrey, mid_lot, plan, message):
+    client.force_login(audrey)
+    response = client.post("/routing/rule-sets/edit/", form(action="publish", sample_plan=plan))
+    assert response.status_code == 400
+    assert message in response.content
+    assert RuleSet.objects.count() == 1
+
+
+def test_a_published_sampling_plan_is_stored_with_the_rule_set(
+    client, audrey, mid_lot, django_capture_on_commit_callbacks
+):
+    client.force_login(audrey)
+    with django_capture_on_commit_callbacks(execute=True):
+        published = client.post(
+            "/routing/rule-sets/edit/", form(action="publish", sample_plan="5: 1, 100: 4")
+        )
+    assert published.status_code == 302
+    assert rule_set_active().sample_plan == [[5, 1], [100, 4]]
+    assert rule_set_active().sample_size_for(40) == 4
 
 
 @pytest.mark.parametrize("persona", ["alice", "bianca"])

@@ -21,6 +21,7 @@ def test_upload_form_verifies_and_redirects(
             {
                 "pack": pack.pk,
                 "data_format": "canonical_csv",
+                "test_level": "pack",
                 "file": capacity_test_upload(soh_pct=86, pack_model=lfp_telecom_pack),
             },
         )

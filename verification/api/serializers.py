@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from verification.choices import TestDataFormat
+from verification.choices import TestDataFormat, TestLevel
 from verification.models import Measurement, TestRecord, Verification
 
 
@@ -42,6 +42,7 @@ class MeasurementSerializer(serializers.ModelSerializer):
             "bms_soh_pct",
             "units",
             "warnings",
+            "fingerprint",
             "figures",
         ]
 
@@ -56,6 +57,8 @@ class VerificationSummarySerializer(serializers.ModelSerializer):
             "id",
             "status",
             "verdict",
+            "verdict_reason",
+            "duplicate_of",
             "claimed_soh_pct",
             "measured_soh_pct",
             "difference_pct_points",
@@ -79,6 +82,7 @@ class TestRecordSerializer(serializers.ModelSerializer):
             "pack",
             "original_name",
             "format",
+            "test_level",
             "sha256",
             "size_bytes",
             "uploaded_at",
@@ -91,3 +95,8 @@ class TestRecordSerializer(serializers.ModelSerializer):
 class TestRecordUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     format = serializers.ChoiceField(choices=TestDataFormat.choices, default=TestDataFormat.AUTO)
+    test_level = serializers.ChoiceField(
+        choices=TestLevel.choices,
+        default=TestLevel.PACK,
+        help_text="cell or module: shown as cell evidence, never confirms the pack's claim",
+    )

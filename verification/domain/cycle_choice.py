@@ -49,12 +49,36 @@ LOPSIDED_SHARE = 0.2
 SAME_RATE_FACTOR = 1.25
 
 
+def complete_cycles(cycles: dict[int, CycleTotals]) -> dict[int, CycleTotals]:
+    """The cycles whose discharge ended at the lower cutoff (all, when none was judged)."""
+    return {n: t for n, t in cycles.items() if t.end is None or t.end.complete}
+
+
 def choose_cycle(
     file_format: str, cycles: dict[int, CycleTotals], saw_negative: bool, warnings: list[str]
-) -> int:
+) -> int | None:
     """The last full discharge (FULL_CYCLE_SHARE of the largest) at the lowest rate that gave
-    one: a capacity check-up at C/10 between 1C ageing cycles, or the C/10 step of a rate test,
-    is the capacity figure; a faster discharge delivers less and would understate SOH."""
+    one, among the complete ones: a capacity check-up at C/10 between 1C ageing cycles, or the
+    C/10 step of a rate test, is the capacity figure; a faster discharge delivers less and would
+    understate SOH. None when the file has discharges but none ended at the lower cutoff."""
+    _require_discharge(file_format, cycles, saw_negative)
+    largest = max(t.discharge_ah for t in cycles.values())
+    charged = max(t.charge_ah for t in cycles.values())
+    if largest < LOPSIDED_SHARE * charged:
+        warnings.append(
+            f"the largest discharge ({largest:.4g} Ah) is under {LOPSIDED_SHARE:.0%} of the "
+            f"largest charge ({charged:.4g} Ah): this may not be a capacity test, or the current's "
+            "sign may be reversed (declare the format or check the export's sign convention)"
+        )
+    complete = complete_cycles(cycles)
+    if not any(t.discharge_ah > 0 for t in complete.values()):
+        return None
+    return _choose(complete, warnings)
+
+
+def _require_discharge(
+    file_format: str, cycles: dict[int, CycleTotals], saw_negative: bool
+) -> None:
     largest = max(t.discharge_ah for t in cycles.values())
     if not largest > 0:
         if saw_negative:
@@ -67,13 +91,10 @@ def choose_cycle(
             f"no discharge found: {where} record discharge current as negative; "
             "this file has no negative current"
         )
-    charged = max(t.charge_ah for t in cycles.values())
-    if largest < LOPSIDED_SHARE * charged:
-        warnings.append(
-            f"the largest discharge ({largest:.4g} Ah) is under {LOPSIDED_SHARE:.0%} of the "
-            f"largest charge ({charged:.4g} Ah): this may not be a capacity test, or the current's "
-            "sign may be reversed (declare the format or check the export's sign convention)"
-        )
+
+
+def _choose(cycles: dict[int, CycleTotals], warnings: list[str]) -> int:
+    largest = max(t.discharge_ah for t in cycles.values())
     numbers = list(cycles)
     full = full_by_rate(cycles)
     slowest = full[0]
@@ -149,14 +170,17 @@ def cycle_row(number: int, t: CycleTotals, nominal_ah: float) -> dict:
 def fade(cycles: dict[int, CycleTotals]) -> float | None:
     """Percent of the first full cycle's capacity lost per 100 cycles (least squares), over the
     test rate with the most full cycles: mixing rates would read a rate test as fade."""
-    groups = full_by_rate(cycles)
+    complete = complete_cycles(cycles)
+    if not any(t.discharge_ah > 0 for t in complete.values()):
+        return None
+    groups = full_by_rate(complete)
     if not groups:
         return None
     group = max(groups, key=len)  # max keeps the first, slowest, of equal lengths
     if len(group) < 3:
         return None
     x = np.array(group, dtype=np.float64)
-    y = np.array([cycles[n].discharge_ah for n in group])
+    y = np.array([complete[n].discharge_ah for n in group])
     dx = x - x.mean()
     if not (dx @ dx) > 0:
         return None

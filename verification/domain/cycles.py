@@ -11,12 +11,22 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .curves import Decimator
+from .discharge_end import DischargeEnd
 from .metrics import FULL_CYCLE_SHARE
+
+# How a discharge ended, told from its own curve (discharge_end.judge with the pack's cutoff
+# bound in): (Ah so far, V, |I|, discharge seconds, discharge sample pairs, ran to the end of
+# the file, voltage limits of earlier complete discharges) -> DischargeEnd.
+EndJudge = Callable[
+    [np.ndarray, np.ndarray, np.ndarray, float, int, bool, tuple[tuple[float, int], ...]],
+    DischargeEnd,
+]
 
 
 class Window:
@@ -59,6 +69,8 @@ class CycleTotals:
     min_voltage_v: float = np.inf
     max_temperature_c: float = np.nan
     discharges: int = 0  # discharge segments separated by charging: a stalled cycle counter
+    discharge_pairs: int = 0
+    end: DischargeEnd | None = None  # how its discharge ended; None without a discharge
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,7 @@ class Candidate:
 
     cycle: int
     curve: Decimator  # Ah so far and V; no longer fed once the cycle has ended
+    amps: Decimator  # Ah so far and |I| at the same points
     end_cells: np.ndarray | None  # cell voltages at the last discharge sample
 
 
@@ -85,22 +98,28 @@ def rate_band(current_a: float) -> int:
 class CycleBook:
     """Totals per cycle under one numbering (the instrument's, or re-derived from direction).
 
-    Why one candidate curve per rate band is enough: SOH is read on the last full discharge
-    (at least FULL_CYCLE_SHARE of the largest) among those at the lowest rate (cycle_choice.py).
-    Within a band, that cycle is the last one that passed the share test against the largest
-    seen *so far* when it ended; every cycle after the largest one is judged against the final
-    largest already. So memory stays O(cycles + one curve per band of rates).
+    Each cycle's discharge is judged when the cycle ends (complete: it ended at the lower
+    cutoff; discharge_end.py), and only complete discharges count for SOH.
+
+    Why one candidate curve per rate band is enough: SOH is read on the last full complete
+    discharge (at least FULL_CYCLE_SHARE of the largest complete one) among those at the lowest
+    rate (cycle_choice.py). Within a band, that cycle is the last one that passed the share test
+    against the largest seen *so far* when it ended; every cycle after the largest one is judged
+    against the final largest already. So memory stays O(cycles + one curve per band of rates).
     """
 
-    def __init__(self, curve_points: int = 500) -> None:
+    def __init__(self, curve_points: int = 500, judge_end: EndJudge | None = None) -> None:
         self.cycles: dict[int, CycleTotals] = {}
         self.candidates: dict[int, Candidate] = {}  # rate band -> its last full discharge
         self.reopened: set[int] = set()  # cycle numbers that came back after another cycle
         self._curve_points = curve_points
         self._open: int | None = None
+        self._judge_end = judge_end
         self._curve = Decimator(curve_points)
+        self._amps = Decimator(curve_points)
         self._end_cells: np.ndarray | None = None
-        self._largest = 0.0
+        self._largest = 0.0  # of complete discharges
+        self._limits: list[tuple[float, int]] = []  # voltage limits complete discharges ended at
         self._last_direction = 0  # of the last charge or discharge pair, and its cycle
         self._last_direction_cycle = 0
         self._last_pair_discharge = False
@@ -121,6 +140,7 @@ class CycleBook:
                 np.where(chg, w.wh, 0.0),
                 np.where(dis, w.wh, 0.0),
                 np.where(dis, w.dt, 0.0),
+                dis.astype(np.int64),
             )
         ]
         segments = self._segment_starts(dis, chg, cycle)
@@ -143,6 +163,7 @@ class CycleBook:
             t.charge_wh += totals[2][run]
             t.discharge_wh += totals[3][run]
             t.discharge_s += totals[4][run]
+            t.discharge_pairs += int(totals[5][run])
             t.discharges += int(segment_counts[run])
             t.min_voltage_v = min(t.min_voltage_v, float(lowest[run]))
             if hottest is not None and not np.isnan(hottest[run]):
@@ -180,8 +201,12 @@ class CycleBook:
         keys = np.concatenate((2 * firsts, 2 * ends + 1))
         ah = np.concatenate((after[firsts] - dis_ah[start:end][firsts], after[ends]))
         volts = np.concatenate((w.voltage[start:end][firsts], w.voltage[start + 1 : end + 1][ends]))
+        amps = np.abs(
+            np.concatenate((w.current[start:end][firsts], w.current[start + 1 : end + 1][ends]))
+        )
         order = np.argsort(keys, kind="stable")
         self._curve.add(ah[order], volts[order])
+        self._amps.add(ah[order], amps[order])
         if w.cells is not None:
             self._end_cells = w.cells[start + ends[-1]].copy()
 
@@ -193,17 +218,45 @@ class CycleBook:
             self.cycles[number] = CycleTotals()
         self._open = number
         self._curve = Decimator(self._curve_points)
+        self._amps = Decimator(self._curve_points)
         self._end_cells = None
 
-    def _close(self) -> None:
+    def _close(self, at_eof: bool = False) -> None:
         if self._open is None:
             return
         totals = self.cycles[self._open]
         capacity = totals.discharge_ah
+        if not capacity > 0:
+            return
+        totals.end = self._judged(totals, at_eof)
+        if totals.end is not None and not totals.end.complete:
+            return
         self._largest = max(self._largest, capacity)
-        if capacity > 0 and capacity >= FULL_CYCLE_SHARE * self._largest:
+        if capacity >= FULL_CYCLE_SHARE * self._largest:
             band = rate_band(mean_discharge_current_a(totals))
-            self.candidates[band] = Candidate(self._open, self._curve, self._end_cells)
+            self.candidates[band] = Candidate(self._open, self._curve, self._amps, self._end_cells)
+
+    def _judged(self, totals: CycleTotals, at_eof: bool) -> DischargeEnd | None:
+        """How the open cycle's discharge ended; None when no judge was given (every discharge
+        then counts, as in metrics.py)."""
+        if self._judge_end is None:
+            return None
+        ah, volts = self._curve.points()
+        _, amps = self._amps.points()
+        end = self._judge_end(
+            ah,
+            volts,
+            amps,
+            totals.discharge_s,
+            totals.discharge_pairs,
+            at_eof,
+            tuple(self._limits),
+        )
+        known = any(abs(v - end.end_voltage_v) <= 1e-9 for v, _ in self._limits)
+        # A handful of limits at most (one per schedule step end); keep the first cycle seen.
+        if end.complete and not known and len(self._limits) < 16:
+            self._limits.append((end.end_voltage_v, self._open or 0))
+        return end
 
     def curve_of(self, number: int) -> Candidate | None:
         """The kept discharge curve of cycle `number`, if it was the last full one of its band
@@ -213,7 +266,8 @@ class CycleBook:
         return next((c for c in self.candidates.values() if c.cycle == number), None)
 
     def finish(self) -> None:
-        self._close()
+        # The file's last discharge ran to its end when its last sample pair was a discharge.
+        self._close(at_eof=self._last_pair_discharge)
         self._open = None
 
     def relabelled(self, shift: int) -> CycleBook:

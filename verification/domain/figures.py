@@ -5,10 +5,14 @@ only per-cycle totals, one candidate discharge curve per test rate, the DCIR ste
 rest are kept.
 
 Conventions a reader of the figures needs:
-- SOH is measured on the *full capacity discharge*: the last cycle whose discharge is at least
-  80 % of the largest, among those at the lowest discharge rate in the file (cycle_choice.py), so
-  a truncated final cycle is skipped and a faster rate-test discharge is not read as lost capacity
-  (both with a warning).
+- SOH comes only from a *complete capacity test*: a discharge that ended at the lower cutoff
+  (discharge_end.py), not at the end of the file, a manual stop or a time limit. Among complete
+  discharges it is the last one of at least 80 % of the largest, at the lowest rate in the file
+  (cycle_choice.py), so a faster rate-test discharge is not read as lost capacity (warned). A
+  file without one keeps its per-cycle figures and has no SOH; `capacity_test` says why.
+- No figure depends on the nominal or the claim: the rest threshold comes from the data (a
+  thousandth of the first batch's peak current, at most 1 mA); the nominal only turns Ah into
+  SOH and C-rate.
 - Mean discharge current and C-rate are magnitudes (positive), as in metrics.py.
 - capacity_fade_pct_per_100_cycles and self_discharge_mv_per_day are *losses*: positive when
   capacity or voltage falls. Fade is fitted over the full cycles (the 80 % rule) and needs three.
@@ -25,18 +29,25 @@ from statistics import median
 
 import numpy as np
 
+from .capacity_test import capacity_test, end_judge
 from .cells import spread_and_weakest
+from .counter import counter_warnings
 from .curves import as_pairs
 from .cycle_choice import choose_cycle, choose_numbering, cycle_row, fade
 from .errors import TestDataError
+from .fingerprint import fingerprint
 from .onepass import OnePass
-from .testdata import TestData
+from .testdata import Batch, TestData
 
 # Below the rest threshold a sample is neither charge nor discharge: 1 mA (metrics.py's default)
-# for packs and cells, C/1000 for coin cells whose whole test runs at a fraction of a milliamp.
+# for packs and cells, a thousandth of the test's own current for coin cells whose whole test
+# runs at a fraction of a milliamp.
 REST_CURRENT_A = 1e-3
-REST_C_RATE = 1e-3
+REST_SHARE_OF_PEAK = 1e-3
 CURVE_POINTS = 500
+# A measured capacity this far above nominal is not a healthy pack: the nominal is wrong, or a
+# column's unit is (core.constraints.MEASURED_SOH_MAX_PCT stores nothing above it either).
+SOH_PLAUSIBLE_MAX_PCT = 110.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,15 @@ class Figures:
     sample_count: int
     curves: dict
     warnings: tuple[str, ...]
+    # {"complete", "reason", "cycle", "end_voltage_v", "ended_by"}: whether the file holds a
+    # discharge that ended at the lower cutoff, the one SOH is read on (or the best one that did
+    # not, and why not). None for a BMS snapshot.
+    capacity_test: dict | None = None
+    counter_check: dict | None = None  # integrated current vs the cycler's own counter
+    fingerprint: str | None = None  # the measurement itself, to find it offered twice
+    voltage_range_v: tuple[float, float] | None = None  # while current flows
+    peak_discharge_current_a: float | None = None
+    rest_threshold_a: float | None = None
 
     def to_dict(self) -> dict:
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
@@ -87,10 +107,13 @@ def compute_figures(
     soh_definition: str = "capacity",
     dcir_durations_s: tuple[float, ...] = (1.0, 10.0),
     on_batch: Callable[[], None] | None = None,
+    cells_series: int | None = None,
+    chemistry: str | None = None,
 ) -> Figures:
     """All figures from one pass over data.batches(); TestDataError for data that cannot give
     them (no discharge, too few samples), ValueError for bad arguments. `on_batch` is called
-    after each batch, on this thread (progress reports)."""
+    after each batch, on this thread (progress reports). cells_series and chemistry, when
+    known, give the pack's lower cutoff, one way to tell a complete capacity test."""
     nominal_capacity_ah = _positive("nominal_capacity_ah", nominal_capacity_ah)
     nominal_energy_wh = _positive("nominal_energy_wh", nominal_energy_wh, optional=True)
     baseline_resistance_mohm = _positive(
@@ -106,16 +129,33 @@ def compute_figures(
     durations = tuple(float(d) for d in dcir_durations_s)
     if not all(math.isfinite(d) and d > 0 for d in durations):
         raise ValueError("dcir_durations_s must be positive numbers of seconds")
+    if cells_series is not None and not (isinstance(cells_series, int) and cells_series > 0):
+        raise ValueError("cells_series must be a positive whole number")
     if data.snapshot is not None:
         return _snapshot_figures(data, soh_definition, durations)
-    rest_threshold_a = min(REST_CURRENT_A, nominal_capacity_ah * REST_C_RATE)
-    one_pass = OnePass(durations, rest_threshold_a, CURVE_POINTS)
+    judge_end, cutoff_v = end_judge(cells_series=cells_series, chemistry=chemistry)
+    one_pass: OnePass | None = None
+    waiting: list[Batch] = []  # batches before the first one with current set the threshold
     batches = data.batches()
     try:
         for batch in batches:
-            one_pass.add(batch)
+            if one_pass is None:
+                waiting.append(batch)
+                threshold = _rest_threshold_a(batch)
+                if threshold is None:
+                    continue
+                one_pass = OnePass(durations, threshold, CURVE_POINTS, judge_end)
+                for held in waiting:
+                    one_pass.add(held)
+                waiting = []
+            else:
+                one_pass.add(batch)
             if on_batch is not None:
                 on_batch()
+        if one_pass is None:
+            one_pass = OnePass(durations, REST_CURRENT_A, CURVE_POINTS, judge_end)
+            for held in waiting:
+                one_pass.add(held)
     finally:
         # A reader may hold a thread or a file open until its generator is closed; an error
         # raised here must not leave that to the garbage collector.
@@ -130,7 +170,19 @@ def compute_figures(
         nominal_energy_wh,
         soh_definition,
         baseline_resistance_mohm,
+        cutoff_v,
     )
+
+
+def _rest_threshold_a(batch: Batch) -> float | None:
+    """A thousandth of the batch's peak current, at most REST_CURRENT_A; None for a batch with
+    no current at all (the next one decides)."""
+    current = np.abs(np.asarray(batch["current_a"], dtype=np.float64))
+    current = current[np.isfinite(current)]
+    peak = float(current.max()) if current.size else 0.0
+    if not peak > 0:
+        return None
+    return min(REST_CURRENT_A, REST_SHARE_OF_PEAK * peak)
 
 
 def _positive(name: str, value: object, optional: bool = False) -> float | None:
@@ -153,8 +205,11 @@ def _assemble(
     nominal_wh: float | None,
     definition: str,
     baseline_mohm: float | None,
+    cutoff_v: float | None,
 ) -> Figures:
     warnings = list(data.warnings)
+    counter = p.counter.result()
+    warnings.extend(counter_warnings(counter, data.columns))
     book, derived = choose_numbering(p, warnings)
     cycles = book.cycles
     chosen = choose_cycle(data.format, cycles, p.saw_negative, warnings)
@@ -163,18 +218,35 @@ def _assemble(
     if not all(map(math.isfinite, numbers)):
         # Only absurd time stamps (gaps of ~1e300 s) get here; stored figures must stay finite.
         raise TestDataError("the capacity figures overflow; check time_s for absurd values")
-    row = next(r for r in rows if r["cycle"] == chosen)
-    totals = cycles[chosen]
-    by_definition = {
-        "capacity": totals.discharge_ah / nominal_ah * 100,
-        "energy": totals.discharge_wh / nominal_wh * 100 if nominal_wh else None,
-    }
-    measured = totals.discharge_wh if definition == "energy" else totals.discharge_ah
-    nominal = nominal_wh if definition == "energy" else nominal_ah
-    candidate = book.curve_of(chosen)
-    if candidate is None:
-        warnings.append(f"no voltage curve for cycle {chosen}: its number recurs in the file")
-        candidate = None
+    test = capacity_test(cycles, chosen, cutoff_v)
+    warnings.extend(test.warnings)
+    row = next((r for r in rows if r["cycle"] == chosen), None)
+    totals = None if chosen is None else cycles[chosen]
+    by_definition: dict[str, float | None] = {"capacity": None, "energy": None}
+    measured = nominal = None
+    candidate = None
+    if totals is not None:
+        by_definition = {
+            "capacity": totals.discharge_ah / nominal_ah * 100,
+            "energy": totals.discharge_wh / nominal_wh * 100 if nominal_wh else None,
+        }
+        measured = totals.discharge_wh if definition == "energy" else totals.discharge_ah
+        nominal = nominal_wh if definition == "energy" else nominal_ah
+        candidate = book.curve_of(chosen)
+        if candidate is None:
+            warnings.append(f"no voltage curve for cycle {chosen}: its number recurs in the file")
+    soh = by_definition[definition]
+    if soh is not None and soh > SOH_PLAUSIBLE_MAX_PCT:
+        warnings.append(
+            f"SOH not given: the measured {measured:.4g} {'Wh' if definition == 'energy' else 'Ah'}"
+            f" is {soh:.4g} % of the nominal {nominal:.4g}, above the {SOH_PLAUSIBLE_MAX_PCT:g} % "
+            "a used pack can deliver: the nominal is wrong for this pack, or a column's unit is"
+        )
+        by_definition = {
+            k: None if v is not None and v > SOH_PLAUSIBLE_MAX_PCT else v
+            for k, v in by_definition.items()
+        }
+        soh = None
     spread, weakest = spread_and_weakest(
         None if candidate is None else candidate.end_cells, by_definition["capacity"]
     )
@@ -197,19 +269,20 @@ def _assemble(
         values = [r.resistance_mohm for r in found if r.duration_s == duration]
         summary[f"{duration:g}"] = median(values) if values else None
     unit = "Wh" if definition == "energy" else "Ah"
+    loaded = (p.min_loaded_v, p.max_loaded_v) if math.isfinite(p.min_loaded_v) else None
     return Figures(
         format=data.format,
         units=dict(data.units),
         cycles=tuple(rows),
-        discharge_capacity_ah=totals.discharge_ah,
+        discharge_capacity_ah=None if totals is None else totals.discharge_ah,
         cycle_used=chosen,
-        soh_pct=by_definition[definition],
+        soh_pct=soh,
         soh_definition=definition,
         soh_basis={
-            "test_type": "full capacity discharge",
+            "test_type": "full capacity discharge" if totals else "no complete capacity test",
             "cycle_used": chosen,
-            "c_rate": row["c_rate"],
-            "max_temperature_c": row["max_temperature_c"],
+            "c_rate": None if row is None else row["c_rate"],
+            "max_temperature_c": None if row is None else row["max_temperature_c"],
             "measured": measured,
             "nominal": nominal,
             "unit": unit,
@@ -229,6 +302,14 @@ def _assemble(
             "voltage_vs_capacity": [] if candidate is None else as_pairs(*candidate.curve.points()),
         },
         warnings=tuple(warnings),
+        capacity_test=test.as_dict(),
+        counter_check=None
+        if counter is None
+        else counter.to_dict(data.columns.get("capacity_counter", "capacity counter")),
+        fingerprint=fingerprint(rows),
+        voltage_range_v=loaded,
+        peak_discharge_current_a=p.peak_discharge_a if p.peak_discharge_a > 0 else None,
+        rest_threshold_a=p.rest_threshold_a,
     )
 
 

@@ -22,6 +22,8 @@ def measure(
     baseline_resistance_mohm: float | None = None,
     soh_definition: str = "capacity",
     on_batch: Callable[[], None] | None = None,
+    cells_series: int | None = None,
+    chemistry: str | None = None,
 ) -> Figures:
     from .formats import read_test_data
 
@@ -33,6 +35,8 @@ def measure(
         baseline_resistance_mohm=baseline_resistance_mohm,
         soh_definition=soh_definition,
         on_batch=on_batch,
+        cells_series=cells_series,
+        chemistry=chemistry,
     )
 
 

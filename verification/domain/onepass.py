@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .cells import cell_keys, max_spread_v
-from .cycles import CycleBook, Window
+from .counter import CounterCheck
+from .cycles import CycleBook, EndJudge, Window
 from .dcir import DcirFinder
 from .errors import TestDataError
 from .rests import SelfDischarge
@@ -23,10 +24,14 @@ class OnePass:
     """Feed it every batch, then call finish(); what it holds grows with cycles, not rows."""
 
     def __init__(
-        self, durations: tuple[float, ...], rest_threshold_a: float, curve_points: int
+        self,
+        durations: tuple[float, ...],
+        rest_threshold_a: float,
+        curve_points: int,
+        judge_end: EndJudge | None = None,
     ) -> None:
         self.rest_threshold_a = rest_threshold_a
-        self.instrument = CycleBook(curve_points)
+        self.instrument = CycleBook(curve_points, judge_end)
         # The re-derived numbering's book, made only once it differs from the instrument's by
         # more than a constant: until then it would hold the same totals, so copying the
         # instrument book at that moment saves half the work on well-numbered files.
@@ -36,6 +41,12 @@ class OnePass:
         self.rests = SelfDischarge()
         self.count = 0
         self.peak_a = 0.0
+        self.peak_discharge_a = 0.0
+        # Terminal voltage while current flows: what the pack-fit check compares with the pack's
+        # window (an open-circuit glitch to 0 V is not the cell's working range).
+        self.min_loaded_v = np.inf
+        self.max_loaded_v = -np.inf
+        self.counter = CounterCheck()
         self.saw_negative = False
         self.max_spread_v: float | None = None
         self.cell_keys: list[str] | None = None
@@ -78,6 +89,14 @@ class OnePass:
             )
         derived = self._derive_cycles(w.direction[1:])
         self.peak_a = max(self.peak_a, float(np.abs(current).max()))
+        self.peak_discharge_a = max(self.peak_discharge_a, float(-current.min()))
+        loaded = voltage[np.abs(current) > self.rest_threshold_a]
+        if loaded.size:
+            self.min_loaded_v = min(self.min_loaded_v, float(loaded.min()))
+            self.max_loaded_v = max(self.max_loaded_v, float(loaded.max()))
+        counter = batch.get("capacity_counter_ah")
+        if counter is not None:
+            self.counter.add(w, np.asarray(counter, dtype=np.float64))
         self.saw_negative = self.saw_negative or bool((current < -self.rest_threshold_a).any())
         if self.derived is None:
             shift = derived - columns[4]

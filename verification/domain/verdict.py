@@ -41,3 +41,89 @@ def check_claim(
         difference_pct_points=difference,
         tolerance_pct_points=tolerance_pct_points,
     )
+
+
+VERDICT_INCONCLUSIVE = "inconclusive"
+VERDICT_REJECTED = "rejected"
+VERDICT_DUPLICATE = "duplicate"
+VERDICT_CELL_EVIDENCE = "cell_evidence"
+VERDICT_UNAPPROVED_MODEL = "unapproved_model"
+VERDICT_NOT_MEASURED = "not_measured"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What one measurement proves about one pack's claim."""
+
+    verdict: str
+    reason: str
+    # The SOH that stands as this pack's measurement: None unless the file holds a complete
+    # capacity test of this pack (a duplicate keeps it, so auditors compare the two packs).
+    measured_soh_pct: float | None
+    check: ClaimCheck | None
+
+
+def judge(
+    *,
+    soh_pct: float | None,
+    no_soh_reason: str,
+    is_snapshot: bool,
+    test_level: str,
+    misfit_reasons: tuple[str, ...],
+    duplicate_reason: str,
+    model_approved: bool,
+    claimed_soh_pct: float,
+    tolerance_pct_points: float,
+) -> Judgement:
+    """The verdict, strongest objection first: a snapshot measures nothing; a declared cell or
+    module test is cell evidence; evidence also offered for another pack is a duplicate; a file
+    that does not fit the pack is not its evidence; a file without a complete capacity test is
+    inconclusive; a pack model no auditor approved cannot confirm (its nominal is the seller's
+    word); only then is the measured SOH compared with the claim."""
+    if is_snapshot:
+        return Judgement(
+            VERDICT_NOT_MEASURED,
+            "BMS data read (not a measurement): a BMS snapshot has no discharge to measure",
+            None,
+            None,
+        )
+    if test_level != "pack":
+        if misfit_reasons:
+            return Judgement(VERDICT_REJECTED, " ".join(misfit_reasons), None, None)
+        return Judgement(
+            VERDICT_CELL_EVIDENCE,
+            f"declared as a {test_level} test: shown as {test_level} evidence; it never "
+            "confirms the pack's claim",
+            None,
+            None,
+        )
+    measured = soh_pct if not misfit_reasons else None
+    if duplicate_reason:
+        return Judgement(VERDICT_DUPLICATE, duplicate_reason, measured, None)
+    if misfit_reasons:
+        return Judgement(VERDICT_REJECTED, " ".join(misfit_reasons), None, None)
+    if soh_pct is None:
+        reason = no_soh_reason or "no complete capacity test in the file"
+        return Judgement(VERDICT_INCONCLUSIVE, reason, None, None)
+    check = check_claim(
+        claimed_soh_pct=claimed_soh_pct,
+        measured_soh_pct=soh_pct,
+        tolerance_pct_points=tolerance_pct_points,
+    )
+    if not model_approved:
+        return Judgement(
+            VERDICT_UNAPPROVED_MODEL,
+            "the pack model's ratings have not been approved by an auditor, so the measured "
+            "SOH (measured Ah over the model's nominal Ah) cannot confirm the claim yet",
+            soh_pct,
+            check,
+        )
+    reason = (
+        f"measured {soh_pct:.1f} % against a claim of {claimed_soh_pct:.1f} %, "
+        f"within ±{tolerance_pct_points:g} points"
+        if check.verdict == VERDICT_CONFIRMED
+        else f"measured {soh_pct:.1f} % against a claim of {claimed_soh_pct:.1f} %: "
+        f"{abs(check.difference_pct_points):.1f} points apart, more than ±"
+        f"{tolerance_pct_points:g}"
+    )
+    return Judgement(check.verdict, reason, soh_pct, check)

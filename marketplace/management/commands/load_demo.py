@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from marketplace import demo
-from marketplace.services import lot_create, lot_submit, test_data_upload
+from marketplace.services import lot_create, lot_submit, pack_model_approve, test_data_upload
+from routing.selectors import rule_set_active
 from suppliers.choices import HistoryEventKind, MembershipRole
 from suppliers.models import Lot, Membership, Organisation, PackModel
 from suppliers.services import lot_service_history
@@ -23,7 +24,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         users = self._users_and_organisations()
-        models = {pm.key: self._pack_model(pm) for pm in demo.PACK_MODELS}
+        auditor = get_user_model().objects.get(username="auditor")
+        models = {pm.key: self._pack_model(pm, auditor) for pm in demo.PACK_MODELS}
         created = 0
         for spec in tqdm(demo.LOTS, desc="demo lots", unit="lot", disable=options["verbosity"] < 1):
             supplier = Organisation.objects.get(slug=spec.supplier)
@@ -75,7 +77,7 @@ class Command(BaseCommand):
         return user
 
     @staticmethod
-    def _pack_model(spec: demo.DemoPackModel) -> PackModel:
+    def _pack_model(spec: demo.DemoPackModel, auditor) -> PackModel:
         model, _ = PackModel.objects.get_or_create(
             manufacturer=spec.manufacturer,
             model=spec.model,
@@ -90,10 +92,16 @@ class Command(BaseCommand):
                 "calendar_life_years": spec.calendar_life_years,
             },
         )
+        if model.approved_at is None:
+            # Measurements can confirm claims only against ratings an auditor approved.
+            model = pack_model_approve(user=auditor, pack_model=model, note=demo.APPROVAL_NOTE)
         return model
 
     def _lot(self, spec: demo.DemoLot, supplier, user, pack_model: PackModel) -> None:
-        pack_count = len(spec.measured_soh_pct) or 1
+        # Enough packs tested for the sampling plan, each with its own measurement.
+        sample = rule_set_active().sample_size_for(spec.quantity)
+        soh_values = demo.sample_soh_pct(spec.measured_soh_pct, sample)
+        pack_count = len(soh_values) or 1
         history = lot_service_history(
             manufactured_on=spec.manufactured_on, removed_on=spec.removed_on, actor=supplier.name
         )
@@ -119,7 +127,7 @@ class Command(BaseCommand):
         if spec.submit:
             lot_submit(user=user, lot=lot)
         for index, (pack, soh) in enumerate(
-            zip(lot.packs.order_by("serial"), spec.measured_soh_pct, strict=False)
+            zip(lot.packs.order_by("serial"), soh_values, strict=False)
         ):
             csv_text = synthetic_cycling_csv(
                 chemistry=pack_model.chemistry,

@@ -15,6 +15,7 @@ from marketplace.domain.lifecycle import (
     pipeline_target,
     review_required_after,
 )
+from routing.domain.sampling import sample_confirmed
 
 S = Status
 # Every allowed transition, by action; everything else is refused.
@@ -96,7 +97,7 @@ def test_review_flag_is_set_by_a_discrepancy_or_a_person_and_never_cleared(actio
 
 
 def evidence(**overrides) -> PackEvidence:
-    fields = {"unsettled": False, "any_discrepancy": False, "all_confirmed": False}
+    fields = {"unsettled": False, "any_discrepancy": False, "sample_confirmed": False}
     return PackEvidence(**{**fields, **overrides})
 
 
@@ -107,8 +108,12 @@ def evidence(**overrides) -> PackEvidence:
         ({"unsettled": True, "any_discrepancy": True}, S.DISCREPANCY),
         ({"unsettled": True, "new_discrepancy": True}, S.DISCREPANCY),
         ({"any_discrepancy": True}, S.DISCREPANCY),
-        ({"any_discrepancy": True, "all_confirmed": True}, S.DISCREPANCY),
-        ({"all_confirmed": True}, S.VERIFIED),
+        ({"any_discrepancy": True, "sample_confirmed": True}, S.DISCREPANCY),
+        ({"sample_confirmed": True}, S.VERIFIED),
+        ({"sample_confirmed": True, "any_measured": True}, S.VERIFIED),
+        # Measured packs short of the sampling plan: still verifying, never verified.
+        ({"any_measured": True}, S.VERIFYING),
+        ({"any_measured": True, "any_discrepancy": True}, S.DISCREPANCY),
         ({}, S.SUBMITTED),
     ],
 )
@@ -121,7 +126,7 @@ def test_the_pipeline_follows_the_data_while_no_one_has_judged(current, fields, 
 
 @pytest.mark.parametrize("current", [S.VERIFIED, S.DISCREPANCY, S.REJECTED, S.LISTED])
 def test_a_judged_lot_keeps_its_status_when_new_data_agree(current):
-    agreeing = evidence(all_confirmed=True)
+    agreeing = evidence(sample_confirmed=True)
     assert pipeline_target(current=current, review_required=True, evidence=agreeing) == current
 
 
@@ -143,3 +148,15 @@ def test_the_pipeline_leaves_lots_outside_its_statuses_alone(current):
                 current=current, review_required=review, evidence=evidence(**fields)
             )
             assert got == current
+
+
+@pytest.mark.parametrize("required", range(0, 6))
+@pytest.mark.parametrize("measured", range(0, 6))
+@pytest.mark.parametrize("confirmed", range(0, 6))
+def test_the_sample_is_met_only_by_enough_confirmed_packs_and_no_other_measured(
+    required, measured, confirmed
+):
+    if confirmed > measured:
+        return
+    met = sample_confirmed(measured=measured, confirmed=confirmed, required=required)
+    assert met == (required > 0 and confirmed >= required and confirmed == measured)

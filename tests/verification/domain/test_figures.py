@@ -43,6 +43,12 @@ KEYS = {
     "sample_count",
     "curves",
     "warnings",
+    "capacity_test",
+    "counter_check",
+    "fingerprint",
+    "voltage_range_v",
+    "peak_discharge_current_a",
+    "rest_threshold_a",
 }
 CYCLE_KEYS = {
     "cycle",
@@ -99,10 +105,13 @@ TINY = [
     (7200, -1.0, 3.0, 1, 3),
     (7200, 0.0, 3.1, 1, 4),
 ]
+# TINY is too short to show a knee; it ends at 3.0 V, below one NMC cell's cutoff (3.2 V), so
+# with the pack's cutoff known it is a complete capacity test.
+ONE_NMC_CELL = {"cells_series": 1, "chemistry": "NMC"}
 
 
 def test_hand_computed_trapezoid() -> None:
-    result = figures(csv_text(TINY), nominal_capacity_ah=2.0)
+    result = figures(csv_text(TINY), **ONE_NMC_CELL, nominal_capacity_ah=2.0)
     (cycle,) = result.cycles
     assert cycle["charge_capacity_ah"] == pytest.approx(1.0, rel=1e-12)
     assert cycle["charge_energy_wh"] == pytest.approx(3.4, rel=1e-12)
@@ -154,7 +163,11 @@ def test_agrees_with_metrics_py(chemistry: str, soh: float) -> None:
 
 def test_energy_soh_needs_the_nominal_energy() -> None:
     result = figures(
-        csv_text(TINY), nominal_capacity_ah=2.0, nominal_energy_wh=7.0, soh_definition="energy"
+        csv_text(TINY),
+        **ONE_NMC_CELL,
+        nominal_capacity_ah=2.0,
+        nominal_energy_wh=7.0,
+        soh_definition="energy",
     )
     assert result.soh_pct == pytest.approx(5.6 / 7.0 * 100, rel=1e-12)
     assert result.soh_definition == "energy" and result.soh_basis["unit"] == "Wh"
@@ -164,17 +177,19 @@ def test_energy_soh_needs_the_nominal_energy() -> None:
         "capacity": pytest.approx(1.75 / 2.0 * 100, rel=1e-12),
         "energy": pytest.approx(5.6 / 7.0 * 100, rel=1e-12),
     }
-    by_capacity = figures(csv_text(TINY), nominal_capacity_ah=2.0, nominal_energy_wh=7.0)
+    by_capacity = figures(
+        csv_text(TINY), **ONE_NMC_CELL, nominal_capacity_ah=2.0, nominal_energy_wh=7.0
+    )
     assert by_capacity.soh_pct == pytest.approx(87.5, rel=1e-12)
     assert by_capacity.soh_by_definition == result.soh_by_definition
-    no_energy = figures(csv_text(TINY), nominal_capacity_ah=2.0).soh_by_definition
+    no_energy = figures(csv_text(TINY), **ONE_NMC_CELL, nominal_capacity_ah=2.0).soh_by_definition
     assert no_energy["energy"] is None
     with pytest.raises(TestDataError, match="nominal energy"):
-        figures(csv_text(TINY), soh_definition="energy")
+        figures(csv_text(TINY), **ONE_NMC_CELL, soh_definition="energy")
     with pytest.raises(ValueError, match="soh_definition"):
-        figures(csv_text(TINY), soh_definition="power")
+        figures(csv_text(TINY), **ONE_NMC_CELL, soh_definition="power")
     with pytest.raises(ValueError, match="nominal_capacity_ah"):
-        figures(csv_text(TINY), nominal_capacity_ah=0.0)
+        figures(csv_text(TINY), **ONE_NMC_CELL, nominal_capacity_ah=0.0)
 
 
 def synthetic_lines(**kwargs: object) -> list[str]:
@@ -195,7 +210,11 @@ def test_a_truncated_final_cycle_is_skipped_with_a_warning() -> None:
     cut = last_discharge[len(last_discharge) // 2]
     result = figures("".join(lines[:cut]))
     assert result.cycle_used == 2
-    assert any(w.startswith("cycle 3 skipped: its discharge") for w in result.warnings)
+    assert any(
+        w.startswith("cycle 3's discharge (") and "still running at the file's last sample" in w
+        for w in result.warnings
+    )
+    assert result.capacity_test["complete"] and result.capacity_test["cycle"] == 2
 
 
 def test_a_stalled_cycle_counter_is_re_derived_from_the_current() -> None:
@@ -276,8 +295,10 @@ def hppc_csv() -> str:
     rows += rest_rows(301.5, 20, 1, 9)
     rows += pulse_rows(322, -1.0, 30, 0.5, 10)  # 1 % of the largest current: not a step
     rows += rest_rows(352.5, 20, 1, 11)
-    rows += pulse_rows(373, -50.0, 3600, 1, 12)  # then the capacity test: 50 Ah
-    return csv_text(rows)
+    capacity = pulse_rows(373, -50.0, 3600, 1, 12)  # then the capacity test: 50 Ah
+    for k, row in enumerate(capacity[-60:]):  # ending in a knee down to the cutoff
+        capacity[len(capacity) - 60 + k] = (*row[:2], row[2] - 0.1 * (k + 1), *row[3:])
+    return csv_text(rows + capacity)
 
 
 def test_dcir_by_hand() -> None:
@@ -343,20 +364,23 @@ def test_cell_spread_and_weakest_cell() -> None:
     rows = []
     for k in range(61):  # 1 h discharge at 10 A; cell 3 sags most
         sag = k / 60
-        cells = (3.60 - 0.2 * sag, 3.61 - 0.2 * sag, 3.59 - 0.35 * sag, 3.60 - 0.2 * sag)
+        cells = (3.00 - 0.2 * sag, 3.01 - 0.2 * sag, 2.99 - 0.35 * sag, 3.00 - 0.2 * sag)
         rows.append((k * 60.0, -10.0, sum(cells), 1, 1, *cells))
-    rows.append((3660.0, 0.0, 13.9, 1, 2, 3.47, 3.48, 3.45, float("nan")))
+    rows.append((3660.0, 0.0, 11.5, 1, 2, 2.87, 2.88, 2.85, float("nan")))
     text = csv_text(rows, extra=",cell_1_v,cell_2_v,cell_3_v,cell_4_v").replace("nan", "")
     for batch_rows in (250_000, 4):
-        result = figures(text, batch_rows=batch_rows, nominal_capacity_ah=12.5)
-        assert result.cell_spread_mv == pytest.approx((3.41 - 3.24) * 1000)
-        assert result.max_cell_spread_mv == pytest.approx((3.41 - 3.24) * 1000)
+        # Ends at 11.06 V, below four LFP cells' cutoff (2.8 V each): a complete test.
+        result = figures(
+            text, batch_rows=batch_rows, nominal_capacity_ah=12.5, cells_series=4, chemistry="LFP"
+        )
+        assert result.cell_spread_mv == pytest.approx((2.81 - 2.64) * 1000)
+        assert result.max_cell_spread_mv == pytest.approx((2.81 - 2.64) * 1000)
         assert result.weakest_cell == {
             "index": 3,
-            "voltage_v": pytest.approx(3.24),
+            "voltage_v": pytest.approx(2.64),
             "soh_pct": pytest.approx(80.0),
         }
-    assert figures(csv_text(TINY), nominal_capacity_ah=2).weakest_cell is None
+    assert figures(csv_text(TINY), **ONE_NMC_CELL, nominal_capacity_ah=2).weakest_cell is None
 
 
 def test_capacity_fade_on_a_multi_cycle_file() -> None:
@@ -443,7 +467,10 @@ def test_self_discharge_from_the_longest_rest_after_a_charge() -> None:
     for batch_rows in (250_000, 13):
         result = figures(csv_text(rows), batch_rows=batch_rows)
         assert result.self_discharge_mv_per_day == pytest.approx(12.0, abs=0.01)
-    assert figures(csv_text(TINY), nominal_capacity_ah=2).self_discharge_mv_per_day is None
+    assert (
+        figures(csv_text(TINY), **ONE_NMC_CELL, nominal_capacity_ah=2).self_discharge_mv_per_day
+        is None
+    )
 
 
 # ---- BMS snapshot ------------------------------------------------------------------------------
@@ -535,12 +562,15 @@ VALID = synthetic_cycling_csv(
 
 def outcome(data: bytes) -> dict | None:
     try:
-        result = figures(data, batch_rows=17, nominal_capacity_ah=20).to_dict()
+        result = figures(
+            data, batch_rows=17, nominal_capacity_ah=20, cells_series=4, chemistry="LFP"
+        ).to_dict()
     except TestDataError as err:
         assert str(err)
         return None
     json.dumps(result, allow_nan=False)
-    assert result["discharge_capacity_ah"] > 0
+    complete = result["capacity_test"]["complete"]
+    assert (result["discharge_capacity_ah"] or 0) > 0 if complete else result["soh_pct"] is None
     return result
 
 
@@ -569,6 +599,6 @@ def test_fuzz_corrupted(at: int, junk: bytes) -> None:
 def test_nominal_figures_may_be_decimals_from_the_database() -> None:
     from decimal import Decimal
 
-    result = figures(csv_text(TINY), nominal_capacity_ah=Decimal("2.0"))
+    result = figures(csv_text(TINY), **ONE_NMC_CELL, nominal_capacity_ah=Decimal("2.0"))
     assert result.soh_pct == pytest.approx(87.5, rel=1e-12)
     assert result.soh_basis["nominal"] == 2.0
