@@ -1,7 +1,7 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from audit.models import AuditEntry
 from audit.selectors import audit_entries_for_scope
@@ -13,6 +13,7 @@ from routing.selectors import decision_latest, lots_routable
 from routing.services import lots_decide
 from suppliers.choices import BROWSABLE_LOT_STATUSES
 from suppliers.models import Lot, Pack
+from suppliers.selectors import is_auditor, lot_list_visible
 from verification.choices import STANDING_VERDICTS, TestRecordStatus, Verdict, VerificationStatus
 from verification.models import TestRecord, Verification
 from verification.selectors import verification_history_for_pack, verification_latest_per_pack
@@ -21,15 +22,32 @@ from .lifecycle import lot_scope
 from .models import LotSummary
 
 
+def _meets_plan() -> Q:
+    return Q(
+        summary__sample_size_required__gt=0,
+        summary__packs_measured__gte=F("summary__sample_size_required"),
+    )
+
+
+def lots_visible(*, user) -> QuerySet[Lot]:
+    """Lots a user may open (suppliers.selectors.lot_list_visible), where a lot of another
+    organisation must also meet its sampling plan: a buyer never opens a lot below it, even
+    one whose status has not yet followed a new plan."""
+    lots = lot_list_visible(user=user)
+    if is_auditor(user) or not user.is_authenticated:
+        return lots
+    return lots.filter(_meets_plan() | Q(supplier__memberships__user=user)).distinct()
+
+
 def lot_list_browsable() -> QuerySet[Lot]:
     """What buyers browse: only lots whose figures were measured and confirmed, on at least
     the sampling plan's number of packs (the status says so; the count is checked again so a
     buyer never sees a lot below the plan, whatever set its status)."""
-    return Lot.objects.filter(
-        status__in=BROWSABLE_LOT_STATUSES,
-        summary__sample_size_required__gt=0,
-        summary__packs_measured__gte=F("summary__sample_size_required"),
-    ).select_related("supplier", "pack_model", "summary")
+    return (
+        Lot.objects.filter(status__in=BROWSABLE_LOT_STATUSES)
+        .filter(_meets_plan())
+        .select_related("supplier", "pack_model", "summary")
+    )
 
 
 def pack_measure(run: Verification) -> PackMeasure:

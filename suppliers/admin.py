@@ -33,9 +33,24 @@ class PackModelAdmin(admin.ModelAdmin):
         "nominal_capacity_ah",
         "nominal_energy_kwh",
         "baseline_resistance_mohm",
+        "approved",
     ]
-    list_filter = ["chemistry", "manufacturer"]
+    list_filter = [("approved_at", admin.EmptyFieldListFilter), "chemistry", "manufacturer"]
     search_fields = ["manufacturer", "model"]
+    # Approval goes through the auditors' service (POST /api/pack-models/{id}/approve/), which
+    # re-judges the measurements held back for the model and audits it.
+    readonly_fields = ["approved_at", "approved_by", "approval_note"]
+
+    @admin.display(boolean=True, description="Approved", ordering="approved_at")
+    def approved(self, obj: PackModel) -> bool:
+        return obj.is_approved
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_approved:
+            # Measurements were judged against these ratings: a different rating is a
+            # different pack model, not an edit.
+            return [f.name for f in PackModel._meta.fields]
+        return self.readonly_fields
 
 
 class PackInline(ReadOnlyInline):

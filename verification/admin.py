@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
 
-from .choices import Verdict, VerificationStatus
+from .choices import AUDIT_VERDICTS, Verdict, VerificationStatus
 from .models import DiscrepancyClaim, Measurement, Verification
 
 
@@ -24,6 +24,8 @@ class VerificationAdminBase(ReadOnlyAdmin):
         "measured_soh_pct",
         "difference_pct_points",
         "verdict",
+        "verdict_reason",
+        "duplicate_of",
         "status",
         "rule_set_label",
         "finished_at",
@@ -43,11 +45,17 @@ class VerificationAdmin(VerificationAdminBase):
 
 @admin.register(DiscrepancyClaim)
 class DiscrepancyClaimAdmin(VerificationAdminBase):
-    list_filter = ["rule_set_label", "pack__lot__supplier"]
+    """The auditors' queue: claims the measurements contradict, evidence offered for two
+    packs, and measurements waiting for their pack model's approval."""
+
+    list_filter = ["verdict", "rule_set_label", "pack__lot__supplier"]
 
     def get_queryset(self, request):
         return (
             super()
             .get_queryset(request)
-            .filter(verdict=Verdict.DISCREPANCY, status=VerificationStatus.DONE)
+            .filter(
+                verdict__in=[*AUDIT_VERDICTS, Verdict.UNAPPROVED_MODEL],
+                status=VerificationStatus.DONE,
+            )
         )

@@ -206,5 +206,5 @@ class DiscrepancyClaim(Verification):
 
     class Meta:
         proxy = True
-        verbose_name = "claim with a discrepancy"
-        verbose_name_plural = "claims with a discrepancy"
+        verbose_name = "claim for an auditor"
+        verbose_name_plural = "claims for an auditor"

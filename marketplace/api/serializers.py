@@ -138,3 +138,9 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
 class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PackModelApproveSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=2000, help_text="What the ratings were checked against (the maker's datasheet)"
+    )

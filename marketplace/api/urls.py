@@ -1,13 +1,16 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import LotViewSet, PackTestRecordListCreate
+from .views import LotViewSet, PackModelApprove, PackTestRecordListCreate
 
 router = SimpleRouter()
 router.register("lots", LotViewSet, basename="api-lot")
 
 urlpatterns = [
     *router.urls,
+    path(
+        "pack-models/<int:pk>/approve/", PackModelApprove.as_view(), name="api-pack-model-approve"
+    ),
     path(
         "packs/<int:pk>/test-records/",
         PackTestRecordListCreate.as_view(),

@@ -6,13 +6,13 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from suppliers.api.serializers import LotCreateSerializer
+from suppliers.api.serializers import LotCreateSerializer, PackModelSerializer
 from suppliers.models import Pack
 from suppliers.selectors import (
     is_auditor,
     lot_can_manage,
-    lot_list_visible,
     pack_list_manageable,
+    pack_model_list,
     supplier_organisations,
 )
 from verification.api.serializers import TestRecordSerializer, TestRecordUploadSerializer
@@ -20,12 +20,20 @@ from verification.models import TestRecord
 from verification.views import upload_too_large
 
 from ..filters import LotFilter
-from ..selectors import lot_audit_trail
-from ..services import lot_create, lot_split_by_route, lot_submit, lot_withdraw, test_data_upload
+from ..selectors import lot_audit_trail, lots_visible
+from ..services import (
+    lot_create,
+    lot_split_by_route,
+    lot_submit,
+    lot_withdraw,
+    pack_model_approve,
+    test_data_upload,
+)
 from .serializers import (
     AuditEntrySerializer,
     LotDetailSerializer,
     LotSerializer,
+    PackModelApproveSerializer,
     WithdrawSerializer,
 )
 
@@ -41,7 +49,7 @@ class LotViewSet(
     filterset_class = LotFilter
 
     def get_queryset(self):
-        return lot_list_visible(user=self.request.user).select_related("summary")
+        return lots_visible(user=self.request.user).select_related("summary")
 
     def get_serializer_class(self):
         if self.action == "create":
@@ -111,6 +119,26 @@ class LotViewSet(
             raise PermissionDenied("A lot's audit trail is for its supplier and the auditors.")
         page = self.paginate_queryset(lot_audit_trail(lot=lot))
         return self.get_paginated_response(AuditEntrySerializer(page, many=True).data)
+
+
+class PackModelApprove(generics.GenericAPIView):
+    """An auditor approves a pack model's ratings, saying what they were checked against; the
+    measurements held back for it are then compared with their claims."""
+
+    serializer_class = PackModelApproveSerializer
+    filter_backends = []
+
+    @extend_schema(responses={200: PackModelSerializer})
+    def post(self, request, pk: int):
+        if not is_auditor(request.user):
+            raise PermissionDenied("Only auditors approve pack models.")
+        pack_model = get_object_or_404(pack_model_list(), pk=pk)
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        pack_model = pack_model_approve(
+            user=request.user, pack_model=pack_model, note=body.validated_data["note"]
+        )
+        return Response(PackModelSerializer(pack_model).data)
 
 
 class PackTestRecordListCreate(generics.ListCreateAPIView):

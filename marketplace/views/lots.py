@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from suppliers.models import Pack
-from suppliers.selectors import is_auditor, lot_can_manage, lot_list_visible
+from suppliers.selectors import is_auditor, lot_can_manage
 from verification.charts import measurement_charts
 from verification.forms import TestRecordUploadForm
 from verification.selectors import test_record_list_for_lot, test_record_list_for_pack
@@ -16,7 +16,13 @@ from verification.selectors import test_record_list_for_lot, test_record_list_fo
 from ..api.serializers import AuditEntrySerializer
 from ..charts import lot_charts
 from ..filters import LotFilter
-from ..selectors import lot_audit_trail, lot_list_browsable, lot_report, pack_report
+from ..selectors import (
+    lot_audit_trail,
+    lot_list_browsable,
+    lot_report,
+    lots_visible,
+    pack_report,
+)
 
 
 @login_required
@@ -32,7 +38,7 @@ def lot_browse(request):
 
 @login_required
 def lot_detail(request, pk: int):
-    lot = get_object_or_404(lot_list_visible(user=request.user).select_related("summary"), pk=pk)
+    lot = get_object_or_404(lots_visible(user=request.user).select_related("summary"), pk=pk)
     return render_lot_page(request, lot)
 
 
@@ -68,7 +74,7 @@ def render_lot_page(request, lot, *, upload_form=None, upload_error: str = "", s
 @login_required
 def lot_audit_csv(request, pk: int):
     """The lot's audit trail as CSV, hashes included, for the supplier's and auditors' files."""
-    lot = get_object_or_404(lot_list_visible(user=request.user), pk=pk)
+    lot = get_object_or_404(lots_visible(user=request.user), pk=pk)
     if not sees_trail(request.user, lot):
         raise PermissionDenied("A lot's audit trail is for its supplier and the auditors.")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -88,7 +94,7 @@ def lot_audit_csv(request, pk: int):
 def pack_detail(request, pk: int):
     """One pack: its latest figures in full, how they were obtained, and every earlier result."""
     pack = get_object_or_404(Pack.objects.select_related("lot__pack_model"), pk=pk)
-    lot = get_object_or_404(lot_list_visible(user=request.user), pk=pack.lot_id)
+    lot = get_object_or_404(lots_visible(user=request.user), pk=pack.lot_id)
     sees_test_data = lot_can_manage(user=request.user, lot=lot) or is_auditor(request.user)
     report = pack_report(pack=pack, include_failed=sees_test_data)
     context = {

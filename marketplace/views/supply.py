@@ -11,11 +11,12 @@ from django.views.decorators.http import require_POST
 from core.errors import ApplicationError
 from suppliers.forms import LotForm, PackFormSet
 from suppliers.models import Lot
-from suppliers.selectors import is_supplier, lot_can_manage, lot_list_owned, lot_list_visible
+from suppliers.selectors import is_supplier, lot_can_manage, lot_list_owned
 from suppliers.services import lot_service_history
 from verification.forms import TestRecordUploadForm
 from verification.views import upload_too_large
 
+from ..selectors import lots_visible
 from ..services import lot_create, lot_split_by_route, lot_submit, lot_withdraw, test_data_upload
 from .lots import render_lot_page
 
@@ -147,7 +148,7 @@ def _test_record_upload(request, lot: Lot):
 @login_required
 @require_POST
 def lot_split(request, pk: int):
-    lot = get_object_or_404(lot_list_visible(user=request.user), pk=pk)
+    lot = get_object_or_404(lots_visible(user=request.user), pk=pk)
     try:
         sub_lots = lot_split_by_route(user=request.user, lot=lot)
     except ApplicationError as exc:

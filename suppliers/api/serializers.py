@@ -19,8 +19,18 @@ class PackModelSerializer(serializers.ModelSerializer):
             "cells_parallel",
             "baseline_resistance_mohm",
             "calendar_life_years",
+            "approved",
+            "approved_at",
+            "approval_note",
         ]
+        read_only_fields = ["approved_at", "approval_note"]
         validators = []  # the service reports duplicates as a 400 with a clear message
+
+    # Only measurements against an approved model's nominal can confirm a claim.
+    approved = serializers.SerializerMethodField()
+
+    def get_approved(self, obj: PackModel) -> bool:
+        return obj.approved_at is not None
 
 
 class HistoryEventSerializer(serializers.ModelSerializer):

@@ -63,7 +63,7 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
     supplier.fill("#id_reference", "E2E-LOT-1")
     supplier.select_option("#id_pack_model", str(lfp_telecom_pack.pk))
     supplier.fill("#id_location", "Leeds, GB")
-    supplier.fill("#id_quantity", "12")
+    supplier.fill("#id_quantity", "1")  # the sampling plan asks for its one pack
     supplier.fill("#id_claimed_soh_pct", "79")
     supplier.fill("#id_price_per_kwh", "88")
     supplier.fill("#id_manufactured_on", "2017-03-01")

@@ -130,8 +130,27 @@ def test_worker_verifies_and_routes_an_upload(worker, alice, volta, lfp_telecom_
     assert "row 2: voltage_v is not a number" in failed.error
 
     lot = Lot.objects.get(pk=created["id"])
-    assert lot.status == LotStatus.SUBMITTED  # one pack still lacks usable data
+    # Measured, but on 1 of the 2 packs the sampling plan asks for.
+    assert lot.status == LotStatus.VERIFYING
+    assert (lot.summary.packs_measured, lot.summary.sample_size_required) == (1, 2)
     assert lot.summary.measured_soh_pct is not None
+    listed = api.get(f"/api/lots/{created['id']}/").json()
+    assert (listed["packs_measured"], listed["sample_size_required"]) == (1, 2)
+
+    # The good pack's file offered again for the other pack confirms neither.
+    again = api.post(
+        f"/api/packs/{bad}/test-records/",
+        {"file": capacity_test_upload(soh_pct=82.0, pack_model=lfp_telecom_pack)},
+        format="multipart",
+    )
+    assert again.status_code == 201
+    wait_until_settled(again.json()["id"], worker)
+    for pack_id in (good, bad):
+        runs = api.get(f"/api/packs/{pack_id}/verifications/").json()
+        runs = runs.get("results", runs)
+        assert runs and not any(r["verdict"] == "confirmed" for r in runs), runs
+        assert runs[0]["verdict"] == "duplicate"
+    assert Lot.objects.get(pk=created["id"]).status == LotStatus.DISCREPANCY
 
 
 @pytest.mark.django_db(transaction=True)

@@ -42,7 +42,9 @@ def test_a_submit_and_a_verification_of_the_same_pack_model_do_not_deadlock(
     of the same pack model holds the head: neither may wait for a row the other holds (the
     pack model's row once was, through select_related under FOR UPDATE)."""
     monkeypatch.setattr(services.verify_test_record, "delay", lambda *args: None)
-    measured = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=90)
+    measured = LotFactory(
+        supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=90, quantity=1
+    )
     record = services.test_data_upload(
         user=alice,
         pack=PackFactory(lot=measured),

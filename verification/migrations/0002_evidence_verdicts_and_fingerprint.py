@@ -11,6 +11,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterModelOptions(
+            name="discrepancyclaim",
+            options={
+                "verbose_name": "claim for an auditor",
+                "verbose_name_plural": "claims for an auditor",
+            },
+        ),
         migrations.RemoveConstraint(
             model_name="measurement",
             name="measurement_soh_pct_range",

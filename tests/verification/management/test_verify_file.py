@@ -132,3 +132,64 @@ def test_human_readable_summary(cycler):
     call_command("verify_file", str(cycler.path("maccor_001.txt")), "--nominal-ah", "5", stdout=out)
     text = out.getvalue()
     assert "maccor_txt" in text and "SOH 90.9 %" in text and "warning:" in text
+
+
+def _cut_mid_discharge(tmp_path) -> Path:
+    """A one-cycle NMC cell test cut off halfway through its discharge (a manual stop)."""
+    lines = synthetic_cycling_csv(
+        chemistry="NMC", nominal_capacity_ah=2.0, cells_series=1, soh_pct=90, cycles=1
+    ).splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    discharging = [i for i, row in enumerate(rows) if float(row.split(",")[1]) < 0]
+    keep = rows[: discharging[len(discharging) // 2]]
+    path = tmp_path / "stopped.csv"
+    path.write_text(header + "".join(keep))
+    return path
+
+
+def test_no_complete_capacity_test_gives_a_null_soh_and_says_why(tmp_path):
+    path = _cut_mid_discharge(tmp_path)
+    result = verify(path, "--nominal-ah", "2", "--chemistry", "NMC", "--cells-series", "1")
+    assert result["soh_pct"] is None
+    assert result["discharge_capacity_ah"] is None
+    assert result["capacity_test"]["complete"] is False
+    assert any("SOH not measured: no complete capacity test" in w for w in result["warnings"])
+    # The partial discharge keeps its per-cycle figures.
+    assert result["cycles"][0]["discharge_capacity_ah"] == pytest.approx(0.9, rel=0.1)
+    out = StringIO()
+    call_command("verify_file", str(path), "--nominal-ah", "2", stdout=out)
+    assert "no SOH: no complete capacity test" in out.getvalue()
+
+
+@pytest.mark.parametrize("name", ["arbin_example.csv", "maccor_002.txt", "neware_uio.csv"])
+def test_the_nominal_changes_only_the_soh_not_the_measured_capacity(cycler, name):
+    """No threshold depends on the nominal: the same file gives the same Ah and cycles."""
+
+    def measured(result):
+        keys = ("cycle", "charge_capacity_ah", "discharge_capacity_ah", "discharge_energy_wh")
+        return [tuple(c[k] for k in keys) for c in result["cycles"]]
+
+    one = verify(cycler.path(name), "--nominal-ah", "1")
+    tiny = verify(cycler.path(name), "--nominal-ah", "0.000136")
+    assert measured(one) == measured(tiny)
+    assert one["cycles"]
+
+
+def test_a_single_cell_test_does_not_fit_a_16_cell_pack(cycler):
+    result = verify(
+        cycler.path("maccor_001.txt"),
+        "--nominal-ah", "100", "--chemistry", "LFP", "--cells-series", "16", "--nominal-v", "51.2",
+    )  # fmt: skip
+    assert result["pack_fit"]["fits"] is False
+    assert "this looks like a single-cell test" in result["pack_fit"]["reasons"][0]
+    assert "16-cell pack's" in result["pack_fit"]["reasons"][0]
+    as_cell = verify(
+        cycler.path("maccor_001.txt"),
+        "--nominal-ah", "5", "--chemistry", "NMC", "--cells-series", "16", "--test-level", "cell",
+    )  # fmt: skip
+    assert as_cell["pack_fit"] == {"fits": True, "reasons": []}
+
+
+def test_bad_pack_options_are_refused(cycler):
+    with pytest.raises(CommandError, match="--cells-series must be at least 1"):
+        verify(cycler.path("arbin_example.csv"), "--nominal-ah", "1.1", "--cells-series", "0")
