@@ -301,6 +301,7 @@ def _store_measured(*, record: TestRecord, run: Verification, figures) -> Verifi
             # Provisional when the figure is not this pack's own evidence against an approved
             # model (a duplicate, an unapproved model): shown, but not promised.
             verified=run.verdict in STANDING_VERDICTS,
+            soh_source=f"measured on pack {pack.serial}",
             resistance_ratio=measurement.resistance_ratio,
             weakest_cell_soh_pct=measurement.weakest_cell_soh_pct,
             force=True,

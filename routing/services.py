@@ -156,7 +156,7 @@ def lots_decide(
             facts = lot_facts(
                 lot=lot, events=lot_events, pack_id=pack.pk, soh_pct=m.soh_pct, verified=m.stands,
                 resistance_ratio=m.resistance_ratio, weakest_cell_soh_pct=m.weakest_cell_soh_pct,
-                today=today,
+                today=today, soh_source=f"measured on pack {pack.serial}",
             )  # fmt: skip
             pack_rows.append((pack, m, decide(facts, thresholds)))
         facts = lot_facts(

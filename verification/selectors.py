@@ -84,3 +84,12 @@ def test_record_ids_stale(*, older_than: timedelta = timedelta(minutes=15)) -> l
             uploaded_at__lt=cutoff,
         ).values_list("pk", flat=True)[:500]
     )
+
+
+def verification_latest_for_record(*, record: TestRecord) -> Verification | None:
+    """The newest finished run of one upload (what the file proved), or None."""
+    return (
+        Verification.objects.filter(test_record=record, status=VerificationStatus.DONE)
+        .order_by("-pk")
+        .first()
+    )

@@ -13,7 +13,9 @@ from suppliers.forms import LotForm, PackFormSet
 from suppliers.models import Lot
 from suppliers.selectors import is_supplier, lot_can_manage, lot_list_owned
 from suppliers.services import lot_service_history
+from verification.choices import TestRecordStatus
 from verification.forms import TestRecordUploadForm
+from verification.selectors import verification_latest_for_record
 from verification.views import upload_too_large
 
 from ..selectors import lots_visible
@@ -120,6 +122,25 @@ def test_record_upload(request, pk: int):
     return _test_record_upload(request, lot)
 
 
+def _upload_notice(request, record) -> None:
+    """Words that match the state: received is not verified, and a failure is a failure. A
+    worker usually has not finished yet; where it has (an eager setup), say what it found."""
+    record.refresh_from_db(fields=["status", "error"])
+    name, serial = record.original_name, record.pack.serial
+    if record.status == TestRecordStatus.FAILED:
+        messages.error(request, f"{name} for pack {serial} could not be read: {record.error}")
+        return
+    run = verification_latest_for_record(record=record)
+    if run is not None:
+        messages.info(request, f"{name} read for pack {serial}: {run.get_verdict_display()}.")
+        return
+    messages.info(
+        request,
+        f"{name} received for pack {serial}; it is being read and verified, and its result "
+        "appears under Uploads.",
+    )
+
+
 @csrf_protect
 def _test_record_upload(request, lot: Lot):
     form = TestRecordUploadForm(request.POST, request.FILES, lot=lot)
@@ -135,12 +156,7 @@ def _test_record_upload(request, lot: Lot):
         except ApplicationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            # Received, not verified: the verdict (or the failure) shows in the uploads table.
-            messages.info(
-                request,
-                f"{record.original_name} received for pack {record.pack.serial}; it is being "
-                "read and verified, and its result appears under Uploads.",
-            )
+            _upload_notice(request, record)
             return redirect(lot)
     return render_lot_page(request, lot, upload_form=form, status=400)
 

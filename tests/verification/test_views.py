@@ -11,23 +11,40 @@ def pack(volta, lfp_telecom_pack):
     return PackFactory(lot=LotFactory(supplier=volta, pack_model=lfp_telecom_pack), serial="P-9")
 
 
-def test_upload_form_verifies_and_redirects(
-    client, alice, pack, lfp_telecom_pack, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)
+def test_upload_form_verifies_and_redirects(client, alice, pack, lfp_telecom_pack):
+    """Committed for real: the eager worker has run by the time the notice is written."""
     client.force_login(alice)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            f"/lots/{pack.lot_id}/test-data/",
-            {
-                "pack": pack.pk,
-                "data_format": "canonical_csv",
-                "test_level": "pack",
-                "file": capacity_test_upload(soh_pct=86, pack_model=lfp_telecom_pack),
-            },
-        )
+    response = client.post(
+        f"/lots/{pack.lot_id}/test-data/",
+        {
+            "pack": pack.pk,
+            "data_format": "canonical_csv",
+            "test_level": "pack",
+            "file": capacity_test_upload(soh_pct=86, pack_model=lfp_telecom_pack),
+        },
+    )
     assert response.status_code == 302
     page = client.get(response["Location"])
     assert b"Claim confirmed" in page.content
+    notices = [(m.level_tag, m.message) for m in page.context["messages"]]
+    assert notices == [("info", "capacity-test.csv read for pack P-9: Claim confirmed.")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_upload_notice_is_an_error_with_the_reason(client, alice, pack):
+    client.force_login(alice)
+    junk = SimpleUploadedFile("junk.csv", b"time_s,current_a,voltage_v,cycle,step\n1,2,abc,1,1\n")
+    response = client.post(
+        f"/lots/{pack.lot_id}/test-data/",
+        {"pack": pack.pk, "data_format": "auto", "test_level": "pack", "file": junk},
+        follow=True,
+    )
+    notices = [(m.level_tag, m.message) for m in response.context["messages"]]
+    assert len(notices) == 1 and notices[0][0] == "error"
+    assert "junk.csv for pack P-9 could not be read" in notices[0][1]
+    assert "voltage_v is not a number" in notices[0][1]
+    assert b"Not read: nothing proven" in response.content
 
 
 def test_upload_without_a_file_is_400_with_the_form_error(client, alice, pack):
