@@ -23,6 +23,9 @@ DOCUMENTED_KEYS = {
     "dcir",
     "cell_spread_mv",
     "weakest_cell",
+    "capacity_test",
+    "counter_check",
+    "pack_fit",
     "warnings",
 }
 
