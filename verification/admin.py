@@ -2,6 +2,8 @@
 whose admin offers the auditors' re-run action (it re-runs the lot pipeline)."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdmin
 
@@ -25,13 +27,23 @@ class VerificationAdminBase(ReadOnlyAdmin):
         "difference_pct_points",
         "verdict",
         "verdict_reason",
-        "duplicate_of",
+        "duplicate_link",
         "status",
         "rule_set_label",
         "finished_at",
     ]
-    list_select_related = ["pack__lot"]
+    list_select_related = ["pack__lot", "duplicate_of__pack__lot"]
     search_fields = ["pack__serial", "pack__lot__reference", "pack__lot__supplier__name"]
+
+    @admin.display(description="Same evidence as")
+    def duplicate_link(self, obj) -> str:
+        other = obj.duplicate_of
+        if other is None:
+            return "—"
+        url = reverse("admin:verification_verification_change", args=[other.pk])
+        return format_html(
+            '<a href="{}">pack {} (lot {})</a>', url, other.pack.serial, other.pack.lot.reference
+        )
 
     @admin.display(description="Lot", ordering="pack__lot__reference")
     def lot_reference(self, obj) -> str:

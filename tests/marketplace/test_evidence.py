@@ -271,3 +271,39 @@ def test_buyers_only_see_lots_that_meet_the_plan(api, bianca, volta, lfp_telecom
     assert [lot["reference"] for lot in lots] == [met.reference]
     assert all(lot["packs_measured"] >= lot["sample_size_required"] > 0 for lot in lots)
     assert api.get(f"/api/lots/{short.pk}/").status_code == 404
+
+
+def test_through_the_api_a_single_cell_file_on_a_16_cell_pack_is_not_confirmed(
+    api, alice, lfp_telecom_pack, django_capture_on_commit_callbacks
+):
+    api.force_authenticate(alice)
+    created = api.post(
+        "/api/lots/",
+        {
+            "reference": "API-CELL",
+            "pack_model": lfp_telecom_pack.pk,
+            "location": "Leeds",
+            "quantity": 1,
+            "claimed_soh_pct": "90",
+            "price_per_kwh": "90",
+            "packs": [{"serial": "API-CELL-1"}],
+            "history": [{"kind": "manufactured", "occurred_on": "2018-01-01"}],
+        },
+        format="json",
+    ).json()
+    pack_id = created["packs"][0]["pack"]["id"]
+    cell = synthetic_cycling_csv(
+        chemistry="LFP", nominal_capacity_ah=100.0, cells_series=1, soh_pct=90, cycles=2,
+        sample_interval_s=30.0,
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            f"/api/packs/{pack_id}/test-records/",
+            {"file": SimpleUploadedFile("cell.csv", cell.encode())},
+            format="multipart",
+        )
+    assert response.status_code == 201, response.content
+    body = api.get(f"/api/packs/{pack_id}/verifications/").json()
+    runs = body.get("results", body)
+    assert [run["verdict"] for run in runs] == ["rejected"]
+    assert "this looks like a single-cell test" in runs[0]["verdict_reason"]
