@@ -602,3 +602,30 @@ def test_nominal_figures_may_be_decimals_from_the_database() -> None:
     result = figures(csv_text(TINY), **ONE_NMC_CELL, nominal_capacity_ah=Decimal("2.0"))
     assert result.soh_pct == pytest.approx(87.5, rel=1e-12)
     assert result.soh_basis["nominal"] == 2.0
+
+
+SMALL_PACK_CSV = synthetic_cycling_csv(
+    chemistry="LFP", nominal_capacity_ah=2.0, cells_series=4, soh_pct=88, cycles=3,
+    sample_interval_s=20.0, step_detail_s=12.0,
+)  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None)
+@given(nominal_ah=st.floats(min_value=1e-4, max_value=1e4, allow_nan=False))
+def test_no_measured_figure_depends_on_the_nominal(nominal_ah: float) -> None:
+    """The nominal only turns Ah into SOH: capacities, cycles, the cycle used and the capacity
+    test's verdict are the same whatever the nominal (or a claim) says."""
+    base = figures(SMALL_PACK_CSV, nominal_capacity_ah=2.0, cells_series=4, chemistry="LFP")
+    other = figures(SMALL_PACK_CSV, nominal_capacity_ah=nominal_ah, cells_series=4, chemistry="LFP")
+    keys = ("cycle", "charge_capacity_ah", "discharge_capacity_ah", "discharge_energy_wh")
+    assert [tuple(r[k] for k in keys) for r in other.cycles] == [
+        tuple(r[k] for k in keys) for r in base.cycles
+    ]
+    assert other.cycle_used == base.cycle_used
+    assert other.discharge_capacity_ah == base.discharge_capacity_ah
+    assert other.capacity_test == base.capacity_test
+    assert other.rest_threshold_a == base.rest_threshold_a
+    assert other.fingerprint == base.fingerprint
+    assert [d["resistance_mohm"] for d in other.dcir] == [d["resistance_mohm"] for d in base.dcir]
+    if other.soh_pct is not None:
+        assert other.soh_pct == pytest.approx(base.discharge_capacity_ah / nominal_ah * 100)
