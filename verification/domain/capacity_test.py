@@ -99,6 +99,9 @@ def capacity_test(
             end.ended_by,
             warnings,
         )
+    if not incomplete:
+        reason = "no complete capacity test: no discharge in the file could be judged"
+        return CapacityTest(False, reason, None, None, None, (f"SOH not measured: {reason}",))
     best = max(incomplete, key=lambda n: cycles[n].discharge_ah)
     end = ends[best]
     where = (
