@@ -21,7 +21,7 @@ from routing.models import RerouteJob, RoutingDecision, RuleSet
 from routing.selectors import lots_routable, rule_set_active
 from routing.services import lots_decide, routing_decision_record, routing_decisions_record_bulk
 from suppliers.models import Lot, Pack
-from verification.choices import AUDIT_VERDICTS, MEASURED_VERDICTS, STANDING_VERDICTS
+from verification.choices import AUDIT_VERDICTS, MEASURED_VERDICTS, STANDING_VERDICTS, Verdict
 from verification.domain import TestDataError
 from verification.models import TestRecord, Verification
 from verification.selectors import test_record_unsettled_exists, verification_latest_per_pack
@@ -130,10 +130,12 @@ def lot_refresh(*, lot_id: int, reason: str, new_discrepancy: bool = False) -> L
             weakest_cell_source=inputs.weakest_cell_source,
         )
         serials = {p.pk: p.serial for p in packs}
+        # Only the packs' own evidence against an approved model counts as measured (and
+        # towards the plan); a measurement waiting for its model's approval does not yet.
         measured = {
             serials[run.pack_id]: run.measured_soh_pct
             for run in latest.values()
-            if run.verdict in MEASURED_VERDICTS
+            if run.verdict in STANDING_VERDICTS
         }
         LotSummary.objects.update_or_create(
             lot=lot,
@@ -269,26 +271,38 @@ def _duplicate_audit(run: Verification, of_run: Verification) -> AuditInput:
 
 @transaction.atomic
 def _store_measured(*, record: TestRecord, run: Verification, figures) -> Verification:
-    lot = lock_lot_of_pack(record.pack_id)
-    _lock_evidence(f"sha256:{record.sha256}", f"fingerprint:{figures.fingerprint or ''}")
+    # Lock order, the same for every worker: the evidence keys first, then every lot involved
+    # (this pack's and those of the packs it duplicates) by primary key. Locking this lot first
+    # and the others after would deadlock two workers storing each other's evidence.
+    _lock_evidence(
+        record.sha256 and f"sha256:{record.sha256}",
+        figures.fingerprint and f"fingerprint:{figures.fingerprint}",
+    )
     found = verification_duplicates_find(record=record, fingerprint=figures.fingerprint)
+    own_lot_id = Pack.objects.values_list("lot_id", flat=True).get(pk=record.pack_id)
+    involved = {own_lot_id, *(other.pack.lot_id for other in found.others)}
+    list(Lot.objects.select_for_update(of=("self",)).filter(pk__in=involved).order_by("pk"))
+    lot = lock_lot_of_pack(record.pack_id)  # held already, unless a split moved the pack
     other_lot_ids = sorted({other.pack.lot_id for other in found.others} - {lot.pk})
-    for other_lot_id in other_lot_ids:
-        Lot.objects.select_for_update(of=("self",)).get(pk=other_lot_id)
     # A rule set published while the file was read decides the route.
     rule_set = rule_set_active()
     judgement = verification_judge(record=record, figures=figures, duplicate_reason=found.reason)
+    duplicate = judgement.verdict == Verdict.DUPLICATE
     run = verification_store(
         record=record,
         run=run,
         figures=figures,
         judgement=judgement,
-        duplicate_of=found.others[0] if found.others else None,
+        duplicate_of=found.others[0] if duplicate else None,
     )
     pack = record.pack
     pack.lot = lot
     entries = [_result_audit(record, run, lot.pk)]
-    if found.others:
+    if not duplicate:
+        # A file that is no evidence for this pack (a declared cell test, a misfit, a BMS
+        # snapshot) takes nothing from the pack it was first offered for.
+        other_lot_ids = []
+    else:
         verifications_mark_duplicate(runs=found.others, of_run=run)
         entries.extend(_duplicate_audit(other, run) for other in found.others)
     if run.measured_soh_pct is not None:
@@ -352,12 +366,14 @@ def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
         sample_plan=rule_set.sample_plan,
     )
     rows = routing_decisions_record_bulk(outcomes=outcomes, rule_set=rule_set)
-    current = {
-        lot_id: (route, provisional)
-        for lot_id, route, provisional in LotSummary.objects.filter(lot_id__in=ids).values_list(
-            "lot_id", "route", "route_provisional"
-        )
-    }
+    current, samples = {}, {}
+    for lot_id, route, provisional, sample in LotSummary.objects.filter(lot_id__in=ids).values_list(
+        "lot_id", "route", "route_provisional", "sample_size_required"
+    ):
+        current[lot_id], samples[lot_id] = (route, provisional), sample
+    replanned = [
+        o.lot.pk for o in outcomes if o.lot.pk in samples and samples[o.lot.pk] != o.sample_size
+    ]
     changed, missing = 0, []
     # Few distinct outcomes per chunk: one UPDATE for each, rather than a CASE per row.
     groups: dict[tuple[str, bool, int], list[int]] = {}
@@ -371,8 +387,6 @@ def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
         groups.setdefault((*new, outcome.sample_size), []).append(outcome.lot.pk)
     now = timezone.now()
     for (route, provisional, sample_size), group in groups.items():
-        # A new sampling plan changes what buyers are shown at once (they see only lots that
-        # meet it); the status follows at the lot's next refresh.
         LotSummary.objects.filter(lot_id__in=group).update(
             route=route,
             route_provisional=provisional,
@@ -385,6 +399,10 @@ def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
         lot_refresh(lot_id=lot_id, reason=f"re-routed under {rule_set}")
         changed += 1
     audit_record_many(entries=_chunk_audit(rows, rule_set))
+    for lot_id in replanned:
+        # A new sampling plan asks for more (or fewer) measured packs: the status follows now,
+        # through the lifecycle, not at some later upload.
+        lot_refresh(lot_id=lot_id, reason=f"sampling plan of {rule_set}")
     return changed
 
 

@@ -2,6 +2,21 @@
 
 from django.db import migrations, models
 
+from routing.domain.sampling import DEFAULT_SAMPLE_PLAN, sample_size_required
+
+
+def sample_sizes_from_the_active_plan(apps, schema_editor):
+    """Existing summaries get their lot's sample size, so buyers' lists (which show only lots
+    meeting it) hold what the plan allows from the first request; statuses follow at each
+    lot's next refresh."""
+    LotSummary = apps.get_model("marketplace", "LotSummary")
+    RuleSet = apps.get_model("routing", "RuleSet")
+    active = RuleSet.objects.filter(is_active=True).first()
+    plan = active.sample_plan if active is not None else DEFAULT_SAMPLE_PLAN
+    for summary in LotSummary.objects.select_related("lot").iterator():
+        summary.sample_size_required = sample_size_required(max(summary.lot.quantity, 1), plan)
+        summary.save(update_fields=["sample_size_required"])
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -79,4 +94,5 @@ class Migration(migrations.Migration):
                 name="lotsummary_highest_pack_soh_pct_range",
             ),
         ),
+        migrations.RunPython(sample_sizes_from_the_active_plan, migrations.RunPython.noop),
     ]

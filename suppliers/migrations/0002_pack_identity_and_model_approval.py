@@ -4,6 +4,30 @@ import django.db.models.deletion
 import django.db.models.functions.text
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import Count
+from django.db.models.functions import Upper
+
+
+def packs_of_withdrawn_lots_are_not_live(apps, schema_editor):
+    """Withdrawn lots free their serials; a serial listed twice among live packs is refused
+    here, naming it, rather than failing on the unique index."""
+    Pack = apps.get_model("suppliers", "Pack")
+    Pack.objects.filter(lot__status="withdrawn").update(live=False)
+    taken = (
+        Pack.objects.filter(live=True)
+        .annotate(key=Upper("serial"))
+        .values("key")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .values_list("key", flat=True)
+    )
+    serials = sorted(taken)[:20]
+    if serials:
+        raise RuntimeError(
+            "Pack serials listed in more than one live lot: "
+            + ", ".join(serials)
+            + ". Withdraw or correct one of each before this migration (a serial names one pack)."
+        )
 
 
 class Migration(migrations.Migration):
@@ -41,6 +65,7 @@ class Migration(migrations.Migration):
                 to=settings.AUTH_USER_MODEL,
             ),
         ),
+        migrations.RunPython(packs_of_withdrawn_lots_are_not_live, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="pack",
             constraint=models.UniqueConstraint(

@@ -10,6 +10,7 @@ from audit.models import AuditEntry
 from core.errors import ApplicationError
 from marketplace import services
 from marketplace.services import lot_create, lot_withdraw
+from routing.domain import Thresholds
 from suppliers.choices import LotStatus
 from suppliers.models import Lot
 from tests.factories import LotFactory, PackFactory, PackModelFactory, capacity_test_upload
@@ -307,3 +308,60 @@ def test_through_the_api_a_single_cell_file_on_a_16_cell_pack_is_not_confirmed(
     runs = body.get("results", body)
     assert [run["verdict"] for run in runs] == ["rejected"]
     assert "this looks like a single-cell test" in runs[0]["verdict_reason"]
+
+
+@pytest.mark.parametrize("test_level", ["cell", "pack"])
+def test_a_copy_that_is_no_evidence_for_its_pack_leaves_the_original_confirmed(
+    alice, rob, volta, recell, lfp_telecom_pack, nmc_module, test_level,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """Offered as a declared cell test, or for a pack it does not fit (a 12-cell NMC module
+    given a 16-cell LFP pack's file), a copy takes nothing from the pack it came from."""
+    ours = PackFactory(
+        lot=LotFactory(supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=84, quantity=1)
+    )
+    theirs = PackFactory(
+        lot=LotFactory(
+            supplier=recell,
+            pack_model=lfp_telecom_pack if test_level == "cell" else nmc_module,
+            claimed_soh_pct=84,
+            quantity=1,
+        )
+    )
+    test_file = capacity_test_upload(soh_pct=84, pack_model=lfp_telecom_pack)
+    upload(alice, ours, test_file, django_capture_on_commit_callbacks)
+    test_file.seek(0)
+    upload(rob, theirs, test_file, django_capture_on_commit_callbacks, test_level=test_level)
+    assert latest(theirs).verdict in (Verdict.CELL_EVIDENCE, Verdict.REJECTED)
+    assert latest(theirs).duplicate_of_id is None
+    assert latest(ours).verdict == Verdict.CONFIRMED
+    assert Lot.objects.get(pk=ours.lot_id).status == LotStatus.VERIFIED
+
+
+def test_a_new_sampling_plan_moves_lot_statuses_at_once(
+    alice, audrey, volta, lfp_telecom_pack, django_capture_on_commit_callbacks
+):
+    lot = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=85, quantity=10)
+    for n in range(2):
+        pack = PackFactory(lot=lot, serial=f"R-{n}", claimed_soh_pct=85)
+        upload(
+            alice, pack, capacity_test_upload(soh_pct=85, pack_model=lfp_telecom_pack, seed=n),
+            django_capture_on_commit_callbacks,
+        )  # fmt: skip
+    lot.refresh_from_db()
+    assert lot.status == LotStatus.VERIFYING  # 2 of the 3 the default plan asks for
+
+    def publish(plan):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.rule_set_publish(
+                user=audrey, name="default", thresholds=Thresholds(), sample_plan=plan,
+                notes="sampling plan",
+            )  # fmt: skip
+        lot.refresh_from_db()
+
+    publish([[10, 2], [10000, 200]])
+    assert lot.status == LotStatus.VERIFIED
+    assert lot.summary.sample_size_required == 2
+    publish(None)  # back to ISO 2859-1 level II
+    assert lot.status == LotStatus.VERIFYING
+    assert lot.summary.sample_size_required == 3

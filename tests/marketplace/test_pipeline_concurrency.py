@@ -9,6 +9,7 @@ from django.db import connection
 from marketplace import pipeline, services
 from suppliers.models import Lot
 from tests.factories import LotFactory, PackFactory, capacity_test_upload
+from verification.models import Verification
 
 
 def run_together(*work) -> list[str]:
@@ -70,3 +71,44 @@ def test_a_submit_and_a_verification_of_the_same_pack_model_do_not_deadlock(
     assert errors == []
     assert Lot.objects.get(pk=draft.pk).status == "submitted"
     assert Lot.objects.get(pk=measured.pk).status == "verified"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_crossed_duplicates_in_two_lots_do_not_deadlock(
+    require_postgres, alice, volta, lfp_telecom_pack, monkeypatch
+):
+    """File X proved a pack of lot A and file Y a pack of lot B; X is offered for B and Y for A
+    at once. Each worker must lock both lots: in the same order, or they deadlock."""
+    monkeypatch.setattr(services.verify_test_record, "delay", lambda *args: None)
+    lot_a = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=90, quantity=2)
+    lot_b = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=80, quantity=2)
+    a1, a2 = PackFactory(lot=lot_a), PackFactory(lot=lot_a)
+    b1, b2 = PackFactory(lot=lot_b), PackFactory(lot=lot_b)
+
+    def file_x():
+        return capacity_test_upload(soh_pct=90, pack_model=lfp_telecom_pack)
+
+    def file_y():
+        return capacity_test_upload(soh_pct=80, pack_model=lfp_telecom_pack)
+
+    for pack, make in ((a1, file_x), (b1, file_y)):
+        record = services.test_data_upload(user=alice, pack=pack, uploaded_file=make())
+        pipeline.test_record_verify(test_record_id=record.pk)
+    x_for_b = services.test_data_upload(user=alice, pack=b2, uploaded_file=file_x())
+    y_for_a = services.test_data_upload(user=alice, pack=a2, uploaded_file=file_y())
+    find = pipeline.verification_duplicates_find
+
+    def slow_find(**kwargs):
+        found = find(**kwargs)
+        time.sleep(1.0)  # both workers have found their duplicates before either locks a lot
+        return found
+
+    monkeypatch.setattr(pipeline, "verification_duplicates_find", slow_find)
+    errors = run_together(
+        lambda: pipeline.test_record_verify(test_record_id=x_for_b.pk),
+        lambda: pipeline.test_record_verify(test_record_id=y_for_a.pk),
+    )
+    assert errors == []
+    verdicts = set(Verification.objects.values_list("verdict", flat=True))
+    assert verdicts == {"duplicate"}
+    assert set(Lot.objects.values_list("status", flat=True)) == {"discrepancy"}

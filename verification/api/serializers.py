@@ -42,7 +42,8 @@ class MeasurementSerializer(serializers.ModelSerializer):
             "bms_soh_pct",
             "units",
             "warnings",
-            "fingerprint",
+            # Not the fingerprint: it would tell anyone what to forge to match another pack's
+            # measurement. Auditors see it in the admin.
             "figures",
         ]
 
@@ -58,7 +59,8 @@ class VerificationSummarySerializer(serializers.ModelSerializer):
             "status",
             "verdict",
             "verdict_reason",
-            "duplicate_of",
+            # Not duplicate_of: the other pack's run may be another organisation's. Auditors
+            # follow the link in their queue.
             "claimed_soh_pct",
             "measured_soh_pct",
             "difference_pct_points",

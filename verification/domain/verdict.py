@@ -76,8 +76,8 @@ def judge(
     tolerance_pct_points: float,
 ) -> Judgement:
     """The verdict, strongest objection first: a snapshot measures nothing; a declared cell or
-    module test is cell evidence; evidence also offered for another pack is a duplicate; a file
-    that does not fit the pack is not its evidence; a file without a complete capacity test is
+    module test is cell evidence; a file that does not fit the pack is not its evidence; a
+    fitting file also offered for another pack is a duplicate; a file without a complete test is
     inconclusive; a pack model no auditor approved cannot confirm (its nominal is the seller's
     word); only then is the measured SOH compared with the claim."""
     if is_snapshot:
@@ -97,11 +97,12 @@ def judge(
             None,
             None,
         )
-    measured = soh_pct if not misfit_reasons else None
-    if duplicate_reason:
-        return Judgement(VERDICT_DUPLICATE, duplicate_reason, measured, None)
     if misfit_reasons:
+        # Not this pack's evidence at all: it neither confirms nor counts as a second use of
+        # another pack's file (which would let anyone strip a competitor's confirmation).
         return Judgement(VERDICT_REJECTED, " ".join(misfit_reasons), None, None)
+    if duplicate_reason:
+        return Judgement(VERDICT_DUPLICATE, duplicate_reason, soh_pct, None)
     if soh_pct is None:
         reason = no_soh_reason or "no complete capacity test in the file"
         return Judgement(VERDICT_INCONCLUSIVE, reason, None, None)

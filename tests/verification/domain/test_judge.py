@@ -89,9 +89,11 @@ def test_duplicate_without_soh() -> None:
     assert call(duplicate_reason="d", soh_pct=None) == Judgement("duplicate", "d", None, None)
 
 
-def test_duplicate_that_misfits_drops_the_soh_but_stays_duplicate() -> None:
+def test_a_misfit_is_rejected_not_a_duplicate() -> None:
+    """A file that is no evidence for this pack does not count as a second use of another
+    pack's file: otherwise anyone could strip a competitor's confirmation with it."""
     result = call(duplicate_reason="d", misfit_reasons=("too big",))
-    assert result == Judgement("duplicate", "d", None, None)
+    assert result == Judgement("rejected", "too big", None, None)
 
 
 def test_misfit_is_rejected_before_inconclusive_and_unapproved() -> None:
