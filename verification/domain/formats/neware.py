@@ -13,6 +13,9 @@ interleaved levels (cycle, step and record rows), and the binary `.ndax`.
 
 Direction comes from the step type where it says charge (Chg) or discharge (DChg), since that
 holds whether or not the current is signed; other steps (rest, pulse) keep the value written.
+The cycler's own counter is `Capacity(Ah)` (counted per step), or where a file splits it, the
+sum of its charge and discharge counters (`Chg. Cap.(Ah)` + `DChg. Cap.(Ah)`, the ndax's
+`Charge_Capacity(mAh)` + `Discharge_Capacity(mAh)`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import pandas as pd
 from ..errors import TestDataError
 from ..testdata import Batch, TestData
 from . import _common as c
-from ._columns import AMPS, NUMBER, VOLTS, Column, pick
+from ._columns import AMPS, NUMBER, VOLTS, Column, counter_pick, pick
 from ._rows import Table, chunks
 from .cycles import CounterCheck
 
@@ -113,7 +116,35 @@ def _measure_columns(names: list[str], vendor: str, line: int) -> dict[str, Colu
     temperature = pick(names, _TEMPERATURE, _TEMPERATURE_UNITS, what="", required=False, **where)
     if temperature is not None:
         cols["temperature"] = temperature
+    whole = counter_pick(names, ("capacity",), vendor, line)
+    charge = counter_pick(names, ("chgcap", "chargecapacity"), vendor, line)
+    discharge = counter_pick(names, ("dchgcap", "dischargecapacity"), vendor, line)
+    if whole is not None:
+        cols["counter"] = whole
+    elif charge is not None and discharge is not None:
+        cols["counter"], cols["counter2"] = charge, discharge
     return cols  # type: ignore[return-value]
+
+
+def counter_parts(cols: dict[str, Column]) -> list[tuple[str, float]]:
+    return [(role, cols[role].factor) for role in ("counter", "counter2") if role in cols]
+
+
+def named(cols: dict[str, Column]) -> dict[str, str]:
+    """TestData.columns: the file's own names for current, voltage and the counter."""
+    found = {"current": cols["current"].name, "voltage": cols["voltage"].name}
+    if "counter" in cols:
+        found["capacity_counter"] = " + ".join(
+            cols[role].name for role in ("counter", "counter2") if role in cols
+        )
+    return found
+
+
+def counter_units(cols: dict[str, Column]) -> dict[str, str]:
+    if "counter" not in cols:
+        return {}
+    split = " (charge + discharge counters)" if "counter2" in cols else ""
+    return {"capacity_counter": cols["counter"].unit + split}
 
 
 def _read_flat(
@@ -137,13 +168,14 @@ def _read_flat(
     )  # fmt: skip
     time_label = names[timing[0]]
     units = {"time": time_label, "current": cols["current"].unit, "voltage": cols["voltage"].unit}
+    units |= counter_units(cols)
     warnings: list[str] = []
 
     def batches() -> Iterator[Batch]:
         check = CounterCheck(CSV_VENDOR, cols["cycle"].name)
         steps = c.StepClock()
         rows = 0
-        for frame in chunks(stream, origin, table, batch_rows):
+        for frame in chunks(stream, origin, table, batch_rows, warnings):
             step = c.integers(table, frame, "step", cols["step"].name)
             time = _seconds(table, frame, "time", time_label, timing[1])
             if clock is not None:
@@ -152,7 +184,13 @@ def _read_flat(
             yield _batch(table, frame, cols, time, step, check)
         _finish(CSV_VENDOR, rows, check, warnings)
 
-    return TestData("neware_csv", units | {"discharge_sign": SIGN}, batches, warnings=warnings)
+    return TestData(
+        "neware_csv",
+        units | {"discharge_sign": SIGN},
+        batches,
+        warnings=warnings,
+        columns=named(cols),
+    )
 
 
 def _batch(
@@ -173,7 +211,10 @@ def _batch(
         temperature, _ = c.plausible_temperature(temperature)
     check.add(current, cycle)
     first = c.line_of(table, frame, 0)
-    return c.checked_batch(table.vendor, first, time, current, voltage, cycle, step, temperature)
+    counter = c.counter(table, frame, counter_parts(cols)) if "counter" in cols else None
+    return c.checked_batch(
+        table.vendor, first, time, current, voltage, cycle, step, temperature, counter
+    )
 
 
 def _finish(vendor: str, rows: int, check: CounterCheck, warnings: list[str]) -> None:
@@ -203,7 +244,7 @@ def _read_regular(
         "voltage": cols["voltage"].unit,
         "discharge_sign": SIGN,
         "layout": "regular (cycle/step/record rows)",
-    }
+    } | counter_units(cols)
     roles = {role: col.index for role, col in cols.items()} | {"time": timing[0]}
     table = Table(CSV_VENDOR, 0, 0, len(record_header), roles)
     layout = _Regular(step_id.index, step_name.index, roles)  # type: ignore[union-attr]
@@ -223,7 +264,7 @@ def _read_regular(
             yield _batch(table, frame, labelled, time, step_number, check)
         _finish(CSV_VENDOR, rows, check, warnings)
 
-    return TestData("neware_csv", units, batches, warnings=warnings)
+    return TestData("neware_csv", units, batches, warnings=warnings, columns=named(cols))
 
 
 class _Regular:
@@ -306,6 +347,12 @@ def read_neware_ndax(stream: BinaryIO, batch_rows: int) -> TestData:
     if missing or frame.empty:
         raise TestDataError(f"{NDAX_VENDOR}: no records (missing {', '.join(sorted(missing))})")
     units = {"time": "s (step time, added up)", "current": "mA", "voltage": "V"}
+    named = {"current": "Current(mA)", "voltage": "Voltage"}
+    split = ("Charge_Capacity(mAh)", "Discharge_Capacity(mAh)")
+    has_counter = set(split) <= set(frame.columns)
+    if has_counter:
+        units["capacity_counter"] = "mAh (charge + discharge counters)"
+        named["capacity_counter"] = " + ".join(split)
     warnings: list[str] = []
 
     def batches() -> Iterator[Batch]:
@@ -319,11 +366,14 @@ def read_neware_ndax(stream: BinaryIO, batch_rows: int) -> TestData:
             current = c.sign_from_mode(current, modes(part["Status"]))
             cycle = part["Cycle"].to_numpy(np.int64)
             check.add(current, cycle)
+            counter = None
+            if has_counter:
+                counter = sum(np.abs(part[name].to_numpy(np.float64)) for name in split) / 1000
             yield c.checked_batch(
                 NDAX_VENDOR, start + 1, time, current, part["Voltage"].to_numpy(np.float64),
-                cycle, part["Step_Index"].to_numpy(np.int64),
+                cycle, part["Step_Index"].to_numpy(np.int64), None, counter,
             )  # fmt: skip
         _finish(NDAX_VENDOR, len(frame), check, warnings)
 
     units["discharge_sign"] = SIGN
-    return TestData("neware_ndax", units, batches, warnings=warnings)
+    return TestData("neware_ndax", units, batches, warnings=warnings, columns=named)
