@@ -37,6 +37,7 @@ def test_mpr_units_and_missing_cycle_counter(cycler) -> None:
         "current": "mA",
         "voltage": "V",
         "time": "s",
+        "capacity_counter": "mAh (Q charge/discharge/mA.h)",
         "discharge_sign": "negative (EC-Lab: positive current oxidises the working electrode)",
     }
     assert data.warnings == [
