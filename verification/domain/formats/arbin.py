@@ -136,7 +136,7 @@ def read_arbin_xlsx(stream: BinaryIO, batch_rows: int) -> TestData:
     origin = stream.tell()
     try:
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-        sheets = [(ws, _first_row(ws)) for ws in book.worksheets]
+        sheets = [(ws, first_row(ws)) for ws in book.worksheets]
     except Exception as exc:  # openpyxl passes on zipfile, zlib and XML parser errors
         raise TestDataError(f"{XLSX_VENDOR}: not a readable .xlsx workbook ({exc})") from None
     data = [(ws, header) for ws, header in sheets if looks_like_header(header)]
@@ -178,7 +178,7 @@ def read_arbin_xlsx(stream: BinaryIO, batch_rows: int) -> TestData:
     return TestData("arbin_xlsx", units(cols), batches, warnings=warnings, columns=named(cols))
 
 
-def _first_row(ws: Any) -> list[str]:
+def first_row(ws: Any) -> list[str]:
     for row in ws.iter_rows(min_row=1, max_row=1, values_only=True):
         return [str(v).strip() if v is not None else "" for v in row]
     return []

@@ -136,10 +136,21 @@ def test_xlsx_export_over_two_sheets() -> None:
     np.testing.assert_array_equal(current, [1, 1, -2, -2])
 
 
-def test_xlsx_without_an_arbin_sheet() -> None:
+def test_xlsx_without_an_arbin_or_neware_sheet_names_what_was_looked_for() -> None:
+    raw = _workbook({"Sheet": [["a", "b"], [1, 2]]})
+    with pytest.raises(TestDataError) as caught:
+        read_test_data(io.BytesIO(raw), filename="x.xlsx")
+    message = str(caught.value)
+    assert message.startswith("Excel workbook: neither an Arbin export")
+    assert "Test_Time, Current, Voltage and Cycle_Index" in message
+    assert "nor a Neware export" in message and "Step Type" in message
+    assert "sheets: 'Sheet'" in message
+
+
+def test_xlsx_declared_arbin_without_an_arbin_sheet() -> None:
     raw = _workbook({"Sheet": [["a", "b"], [1, 2]]})
     with pytest.raises(TestDataError, match="no sheet has a Test_Time"):
-        read_test_data(io.BytesIO(raw), filename="x.xlsx")
+        read_test_data(io.BytesIO(raw), filename="x.xlsx", declared_format="arbin_xlsx")
 
 
 def test_xlsx_with_text_in_a_number_column() -> None:
@@ -151,5 +162,5 @@ def test_xlsx_with_text_in_a_number_column() -> None:
 
 def test_truncated_xlsx() -> None:
     raw = _workbook({"Channel_1-001": [XLSX_HEADER, [1, 0.0, "x", 1, 1, 1.0, 3.3]]})
-    with pytest.raises(TestDataError, match="Arbin Excel export"):
+    with pytest.raises(TestDataError, match=r"^Excel workbook: not a readable \.xlsx workbook"):
         read_test_data(io.BytesIO(raw[: len(raw) // 2]), filename="x.xlsx")
