@@ -4,20 +4,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('verification', '0002_evidence_verdicts_and_fingerprint'),
+        ("verification", "0002_evidence_verdicts_and_fingerprint"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='measurement',
-            name='format',
-            field=models.CharField(choices=[('auto', 'Detect from the content'), ('canonical_csv', 'Canonical CSV'), ('arbin_csv', 'Arbin CSV export'), ('arbin_xlsx', 'Arbin Excel export'), ('maccor_txt', 'Maccor text export'), ('neware_csv', 'Neware CSV export'), ('neware_xlsx', 'Neware Excel export'), ('neware_ndax', 'Neware .ndax'), ('biologic_mpr', 'BioLogic .mpr'), ('biologic_mpt', 'BioLogic .mpt text'), ('bms_snapshot', 'BMS snapshot (JSON or CSV)')], default='canonical_csv', max_length=20),
+            model_name="measurement",
+            name="format",
+            field=models.CharField(
+                choices=[
+                    ("auto", "Detect from the content"),
+                    ("canonical_csv", "Canonical CSV"),
+                    ("arbin_csv", "Arbin CSV export"),
+                    ("arbin_xlsx", "Arbin Excel export"),
+                    ("maccor_txt", "Maccor text export"),
+                    ("neware_csv", "Neware CSV export"),
+                    ("neware_xlsx", "Neware Excel export"),
+                    ("neware_ndax", "Neware .ndax"),
+                    ("biologic_mpr", "BioLogic .mpr"),
+                    ("biologic_mpt", "BioLogic .mpt text"),
+                    ("bms_snapshot", "BMS snapshot (JSON or CSV)"),
+                ],
+                default="canonical_csv",
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='testrecord',
-            name='format',
-            field=models.CharField(choices=[('auto', 'Detect from the content'), ('canonical_csv', 'Canonical CSV'), ('arbin_csv', 'Arbin CSV export'), ('arbin_xlsx', 'Arbin Excel export'), ('maccor_txt', 'Maccor text export'), ('neware_csv', 'Neware CSV export'), ('neware_xlsx', 'Neware Excel export'), ('neware_ndax', 'Neware .ndax'), ('biologic_mpr', 'BioLogic .mpr'), ('biologic_mpt', 'BioLogic .mpt text'), ('bms_snapshot', 'BMS snapshot (JSON or CSV)')], default='auto', help_text='As declared by the uploader; the format read is on the measurement', max_length=20),
+            model_name="testrecord",
+            name="format",
+            field=models.CharField(
+                choices=[
+                    ("auto", "Detect from the content"),
+                    ("canonical_csv", "Canonical CSV"),
+                    ("arbin_csv", "Arbin CSV export"),
+                    ("arbin_xlsx", "Arbin Excel export"),
+                    ("maccor_txt", "Maccor text export"),
+                    ("neware_csv", "Neware CSV export"),
+                    ("neware_xlsx", "Neware Excel export"),
+                    ("neware_ndax", "Neware .ndax"),
+                    ("biologic_mpr", "BioLogic .mpr"),
+                    ("biologic_mpt", "BioLogic .mpt text"),
+                    ("bms_snapshot", "BMS snapshot (JSON or CSV)"),
+                ],
+                default="auto",
+                help_text="As declared by the uploader; the format read is on the measurement",
+                max_length=20,
+            ),
         ),
     ]

@@ -202,7 +202,8 @@ def _fields(line: bytes, table: Table) -> list[str]:
 
 def _torn_tail(stream: BinaryIO, origin: int, table: Table) -> tuple[int, str] | None:
     """(absolute byte offset where the last row starts, what is wrong with it) when the file's
-    last row is torn: fewer fields than the row before it, or a needed number cut short."""
+    last row is torn: no line end, and fewer fields than the row before it or its last field
+    cut short."""
     start = origin + table.offset
     stream.seek(0, io.SEEK_END)
     size = stream.tell()
@@ -218,6 +219,8 @@ def _torn_tail(stream: BinaryIO, origin: int, table: Table) -> tuple[int, str] |
     if len(lines) < 2:
         return None
     last, before = lines[-1], lines[-2]
+    if last.group().endswith((b"\n", b"\r")):
+        return None  # a row cut off inside has no line end
     fields, previous = (
         _fields(last.group().rstrip(b"\r\n"), table),
         _fields(before.group().rstrip(b"\r\n"), table),
