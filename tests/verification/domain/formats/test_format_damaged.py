@@ -149,3 +149,19 @@ def test_corrupted_ndax(cycler) -> None:
     raw[middle : middle + 64] = bytes(64)
     with pytest.raises(TestDataError, match="NewareNDA could not read the file"):
         _read_everything(bytes(raw), name)
+
+
+def _gcpl_mpt(rows: int) -> bytes:
+    names = ["mode", "time/s", "Ewe/V", "I/mA", "cycle number", "Ns"]
+    lines = ["EC-Lab ASCII FILE", "Nb header lines : 4", "", "\t".join(names)]
+    lines += [f"1\t{i * 10}\t{3.5 + i * 0.001:.4f}\t{1.25 if i < rows // 2 else -1.25}\t0\t1"
+              for i in range(rows)]  # fmt: skip
+    return ("\r\n".join(lines)).encode("latin-1")
+
+
+def test_mpt_torn_last_row_is_left_out_and_named() -> None:
+    raw = _gcpl_mpt(40)
+    cut = raw[: raw.rindex(b"\t", 0, raw.rindex(b"\t")) - 1]  # inside the last row's I/mA
+    rows, warnings = _read_with_warnings(cut, "gcpl.mpt")
+    assert rows == 39
+    assert any(w.startswith("BioLogic .mpt, line 44: the last row is incomplete") for w in warnings)
