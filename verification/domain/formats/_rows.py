@@ -72,9 +72,9 @@ def chunks(
     Numeric columns come as float64 from the fast path and as text from the careful one; the
     converters below take either. A torn last row is left out and, once the rows are read,
     named in `warnings`."""
-    end = _torn_tail(stream, origin, table)
+    end = torn_tail(stream, origin, table)
     if end is not None:
-        stream = _Bounded(stream, end[0])  # type: ignore[assignment]
+        stream = Bounded(stream, end[0])  # type: ignore[assignment]
     handed = 0
     for frame in _chunks(stream, origin, table, rows):
         handed = int(frame.index[-1]) + 1
@@ -200,7 +200,7 @@ def _fields(line: bytes, table: Table) -> list[str]:
     return next(csv.reader([text], delimiter=table.sep), [])
 
 
-def _torn_tail(stream: BinaryIO, origin: int, table: Table) -> tuple[int, str] | None:
+def torn_tail(stream: BinaryIO, origin: int, table: Table) -> tuple[int, str] | None:
     """(absolute byte offset where the last row starts, what is wrong with it) when the file's
     last row is torn: no line end, and fewer fields than the row before it or its last field
     cut short."""
@@ -237,7 +237,7 @@ def _torn_tail(stream: BinaryIO, origin: int, table: Table) -> tuple[int, str] |
     return None
 
 
-class _Bounded(io.RawIOBase):
+class Bounded(io.RawIOBase):
     """The stream, ending at byte `end`: the rows before a torn last row."""
 
     def __init__(self, stream: BinaryIO, end: int) -> None:

@@ -33,7 +33,7 @@ from ..errors import TestDataError
 from ..testdata import Batch, TestData
 from . import _common as c
 from ._columns import AMPS, NUMBER, VOLTS, Column, counter_pick, pick
-from ._rows import Table, chunks
+from ._rows import Bounded, Table, chunks, torn_tail
 from .cycles import CounterCheck
 
 CSV_VENDOR = "Neware CSV export"
@@ -254,7 +254,9 @@ def _read_regular(
         check = CounterCheck(CSV_VENDOR, cycle_header[0])
         steps = c.StepClock()
         rows = 0
-        for frame in layout.frames(stream, origin, batch_rows):
+        torn = torn_tail(stream, origin, table)
+        source = stream if torn is None else Bounded(stream, torn[0])
+        for frame in layout.frames(source, origin, batch_rows):  # type: ignore[arg-type]
             step_number = frame["step"].to_numpy(np.int64)
             time = _seconds(table, frame, "time", record_header[timing[0]], timing[1])
             if total is None:
@@ -262,6 +264,12 @@ def _read_regular(
             rows += len(frame)
             labelled = {**cols, "cycle": Column(0, cycle_header[0], "", 1.0)}
             yield _batch(table, frame, labelled, time, step_number, check)
+        if torn is not None:
+            warnings.append(
+                f"{CSV_VENDOR}, line {layout.lines_read + 1}: the last row is incomplete "
+                f"({torn[1]}): the file was probably cut off while it was written or copied; "
+                "that row was left out"
+            )
         _finish(CSV_VENDOR, rows, check, warnings)
 
     return TestData("neware_csv", units, batches, warnings=warnings, columns=named(cols))
@@ -272,6 +280,7 @@ class _Regular:
 
     def __init__(self, step_id: int, step_name: int, roles: dict[str, int]) -> None:
         self.step_id, self.step_name, self.roles = step_id, step_name, roles
+        self.lines_read = 0
 
     def frames(self, stream: BinaryIO, origin: int, size: int) -> Iterator[pd.DataFrame]:
         stream.seek(origin)
@@ -280,6 +289,7 @@ class _Regular:
         block: dict[str, list] = {k: [] for k in (*self.roles, "cycle", "step", "instance", "mode")}
         lines: list[int] = []
         for number, fields in enumerate(csv.reader(text), start=1):
+            self.lines_read = number
             if number <= 3:
                 continue
             fields = [f.replace("\t", "").strip().strip('"') for f in fields]
