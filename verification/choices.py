@@ -10,6 +10,7 @@ class TestDataFormat(models.TextChoices):
     ARBIN_XLSX = "arbin_xlsx", "Arbin Excel export"
     MACCOR_TXT = "maccor_txt", "Maccor text export"
     NEWARE_CSV = "neware_csv", "Neware CSV export"
+    NEWARE_XLSX = "neware_xlsx", "Neware Excel export"
     NEWARE_NDAX = "neware_ndax", "Neware .ndax"
     BIOLOGIC_MPR = "biologic_mpr", "BioLogic .mpr"
     BIOLOGIC_MPT = "biologic_mpt", "BioLogic .mpt text"

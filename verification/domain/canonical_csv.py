@@ -16,7 +16,9 @@ from typing import BinaryIO
 from .errors import TestDataError, row_error
 
 CANONICAL_COLUMNS: tuple[str, ...] = ("time_s", "current_a", "voltage_v", "cycle", "step")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("temperature_c",)
+# capacity_counter_ah: the cycler's own capacity counter, a magnitude in Ah (it may reset at
+# step or cycle starts); it is checked against the integrated current.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("temperature_c", "capacity_counter_ah")
 MAX_PACK_VOLTAGE_V = 1500.0
 MAX_CURRENT_A = 5000.0
 # A canonical line is a few dozen characters; the cap keeps a file without newlines from being
@@ -41,10 +43,13 @@ _COLUMNS: dict[str, tuple[str, str, float, float]] = {
     "voltage_v": ("voltage_v", "V", 1.0, 1.0),
     "voltage_mv": ("voltage_v", "mV", 1.0, 1000.0),
     "temperature_c": ("temperature_c", "C", 1.0, 1.0),
+    "capacity_counter_ah": ("capacity_counter_ah", "Ah", 1.0, 1.0),
     "cycle": ("cycle", "", 1.0, 1.0),
     "step": ("step", "", 1.0, 1.0),
 }
 _LINE_END = re.compile(r"\r\n|\r|\n")
+# What is left of a number cut short: nothing, '3.', '-', '1.5E-'.
+_NUMBER_START = re.compile(r"[-+]?(\d+\.?\d*|\.\d*)?([eE][-+]?\d*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,7 @@ class Sample:
     temperature_c: float | None
     cycle: int
     step: int
+    capacity_counter_ah: float | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,8 @@ class CanonicalCsv:
     """Iterate to get Samples; the header is checked as soon as the object is made."""
 
     def __init__(self, lines: Iterable[str]) -> None:
-        self._reader = csv.reader(iter(lines))
+        self._last_line = ""
+        self._reader = csv.reader(self._remember(lines))
         self._started = False
         self._previous_time: tuple[float, float] | None = None
         self.warnings: list[str] = []
@@ -149,22 +156,60 @@ class CanonicalCsv:
         return columns
 
     def __iter__(self) -> Iterator[Sample]:
+        """Samples; a torn last row (the file cut off inside it while it was written or copied:
+        no line end, and fewer fields or a number cut short) is left out with a warning. The
+        same row anywhere else is an error."""
         if self._started:
             raise RuntimeError("a CanonicalCsv streams its input and can be read only once")
         self._started = True
         while (fields := self._next_fields()) is not None:
-            sample = self._sample(fields, self._reader.line_num)
+            row = self._reader.line_num
+            try:
+                sample = self._sample(fields, row)
+            except TestDataError:
+                if not self._torn(fields) or self._next_fields() is not None:
+                    raise
+                self.warnings.append(
+                    f"row {row}: the last row is incomplete ({len(fields)} of {self._width} "
+                    "fields, or a number cut short): the file was probably cut off while it "
+                    "was written or copied; that row was left out"
+                )
+                break
             self.rows_read += 1
             yield sample
         if self.rows_read == 0:
             raise TestDataError("no data rows after the header")
 
+    def _remember(self, lines: Iterable[str]) -> Iterator[str]:
+        for line in lines:
+            self._last_line = line
+            yield line
+
+    def _torn(self, fields: list[str]) -> bool:
+        """The row has no line end (the file ends inside it) and fewer fields than the header
+        or a last field that is the start of a number but not one (empty, '-', '1.5E-')."""
+        if self._last_line.endswith(("\n", "\r")):
+            return False
+        if len(fields) < self._width:
+            return True
+        last = fields[-1].strip()
+        if not _NUMBER_START.fullmatch(last):
+            return False
+        try:
+            float(last)
+        except ValueError:
+            return True  # '', '-', '1.5E-': a number cut short
+        return False
+
     def _sample(self, fields: list[str], row: int) -> Sample:
         if len(fields) != self._width:
             raise row_error(row, f"expected {self._width} fields, found {len(fields)}")
-        temperature = None
+        temperature = counter = None
         if "temperature_c" in self._columns:
             temperature = self._number(fields, "temperature_c", row, optional=True)
+        if "capacity_counter_ah" in self._columns:
+            counter = self._number(fields, "capacity_counter_ah", row, optional=True)
+            counter = None if counter is None else abs(counter)
         return Sample(
             time_s=self._time(fields, row),
             current_a=self._current(fields, row),
@@ -172,6 +217,7 @@ class CanonicalCsv:
             temperature_c=temperature,
             cycle=self._integer(fields, "cycle", row),
             step=self._integer(fields, "step", row),
+            capacity_counter_ah=counter,
         )
 
     def _raw(self, fields: list[str], quantity: str, row: int) -> tuple[_Column, str, float]:

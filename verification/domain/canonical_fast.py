@@ -35,6 +35,7 @@ from .canonical_python import (
     MAX_CELL_VOLTAGE_V,
     CellCsv,
     cell_key,
+    named,
     read_canonical_python,
     slow_batches,
     units,
@@ -59,10 +60,12 @@ def read_canonical(stream: BinaryIO, batch_rows: int = 250_000) -> TestData:
     parser, offset, line_bytes = head
     chunk_size = int(min(max(batch_rows * line_bytes, 1 << 20), 8 << 20))  # fastest measured
 
-    def batches() -> Iterator[Batch]:
-        return _fast_batches(stream, origin, offset, parser, batch_rows, chunk_size)
+    warnings = list(parser.warnings)
 
-    return TestData(FORMAT, units(parser), batches, warnings=list(parser.warnings))
+    def batches() -> Iterator[Batch]:
+        return _fast_batches(stream, origin, offset, parser, batch_rows, chunk_size, warnings)
+
+    return TestData(FORMAT, units(parser), batches, warnings=warnings, columns=named(parser))
 
 
 def _read_head(stream: BinaryIO) -> tuple[CellCsv, int, float] | None:
@@ -96,10 +99,17 @@ def _read_head(stream: BinaryIO) -> tuple[CellCsv, int, float] | None:
 
 
 _REQUIRED = ("time_s", "current_a", "voltage_v", "cycle", "step")
+_OPTIONAL = ("temperature_c", "capacity_counter_ah")
 
 
 def _fast_batches(
-    stream: BinaryIO, origin: int, offset: int, parser: CellCsv, batch_rows: int, chunk_size: int
+    stream: BinaryIO,
+    origin: int,
+    offset: int,
+    parser: CellCsv,
+    batch_rows: int,
+    chunk_size: int,
+    warnings: list[str],
 ) -> Iterator[Batch]:
     done = 0
     stream.seek(origin + offset)
@@ -116,13 +126,13 @@ def _fast_batches(
         tables.close()  # stops the read-ahead thread before anyone seeks the stream again
     # The slow reader re-reads from the start: it raises the precise error, or (for input only
     # Python reads) carries on from the first row not yet handed out.
-    yield from slow_batches(stream, origin, batch_rows, skip=done)
+    yield from slow_batches(stream, origin, batch_rows, skip=done, warnings=warnings)
 
 
 def _names(parser: CellCsv) -> tuple[list[str], dict[str, _Column]]:
     """Positional column names, and the columns to read under their canonical names."""
     names = [f"f{i}" for i in range(parser.width)]
-    wanted = {q: c for q, c in parser.columns.items() if q in _REQUIRED or q == "temperature_c"}
+    wanted = {q: c for q, c in parser.columns.items() if q in _REQUIRED or q in _OPTIONAL}
     wanted.update((cell_key(n), cell) for n, cell in enumerate(parser.cells, start=1))
     return names, wanted
 
@@ -162,7 +172,7 @@ def _parsed(tables: Iterable[pa.Table], parser: CellCsv) -> Iterator[Batch]:
 
 def _column(array: pa.Array, quantity: str, column: _Column) -> np.ndarray:
     """Canonical values of one column; Doubt for anything the slow reader would refuse."""
-    optional = quantity == "temperature_c" or quantity.startswith("cell_")
+    optional = quantity in _OPTIONAL or quantity.startswith("cell_")
     if array.null_count and not optional:
         raise Doubt("an empty field")
     raw, valid = _floats(array)
@@ -179,6 +189,8 @@ def _column(array: pa.Array, quantity: str, column: _Column) -> np.ndarray:
         values = raw  # x * 1.0 / 1.0 is x, bit for bit: no need to copy
     else:
         values = raw * column.multiplier / column.divisor  # as the slow reader does
+    if quantity == "capacity_counter_ah":
+        return np.abs(values)  # a magnitude, as the slow reader takes it
     if quantity == "current_a":
         bad = np.abs(values) > MAX_CURRENT_A
     elif quantity == "voltage_v":

@@ -125,7 +125,20 @@ def units(parser: CellCsv) -> dict[str, str]:
     units = parser.units.to_dict()
     if parser.cells:
         units["cell_voltage"] = parser.cells[0].unit
+    if "capacity_counter_ah" in parser.columns:
+        units["capacity_counter"] = "Ah"
     return units
+
+
+def named(parser: CellCsv) -> dict[str, str]:
+    """TestData.columns: the file's own names for current, voltage and the counter."""
+    found = {
+        "current": parser.columns["current_a"].name,
+        "voltage": parser.columns["voltage_v"].name,
+    }
+    if "capacity_counter_ah" in parser.columns:
+        found["capacity_counter"] = "capacity_counter_ah"
+    return found
 
 
 def read_canonical_python(stream: BinaryIO, batch_rows: int = 250_000) -> TestData:
@@ -135,21 +148,31 @@ def read_canonical_python(stream: BinaryIO, batch_rows: int = 250_000) -> TestDa
     stream.seek(origin)
 
     def batches() -> Iterator[Batch]:
-        return slow_batches(stream, origin, batch_rows, skip=0)
+        return slow_batches(stream, origin, batch_rows, skip=0, warnings=parser.warnings)
 
-    return TestData(FORMAT, units(parser), batches, warnings=list(parser.warnings))
+    return TestData(FORMAT, units(parser), batches, warnings=parser.warnings, columns=named(parser))
 
 
-def slow_batches(stream: BinaryIO, origin: int, batch_rows: int, skip: int) -> Iterator[Batch]:
+def slow_batches(
+    stream: BinaryIO,
+    origin: int,
+    batch_rows: int,
+    skip: int,
+    warnings: list[str] | None = None,
+) -> Iterator[Batch]:
+    """Batches from the pure-Python reader; a torn last row's warning goes to `warnings`."""
     stream.seek(origin)
     parser = CellCsv(_text_lines(stream))
     has_temperature = "temperature_c" in parser.columns
+    has_counter = "capacity_counter_ah" in parser.columns
+    header_warnings = len(parser.warnings)
     cells = [cell_key(number) for number in range(1, len(parser.cells) + 1)]
     rows: list[tuple] = []
     for number, sample in enumerate(parser):
         if number < skip:
             continue
         temperature = math.nan if sample.temperature_c is None else sample.temperature_c
+        counter = math.nan if sample.capacity_counter_ah is None else sample.capacity_counter_ah
         rows.append(
             (
                 sample.time_s,
@@ -158,17 +181,22 @@ def slow_batches(stream: BinaryIO, origin: int, batch_rows: int, skip: int) -> I
                 temperature,
                 sample.cycle,
                 sample.step,
+                counter,
                 *parser.cell_values,
             )
         )
         if len(rows) == batch_rows:
-            yield _batch(rows, has_temperature, cells)
+            yield _batch(rows, has_temperature, cells, has_counter)
             rows = []
     if rows:
-        yield _batch(rows, has_temperature, cells)
+        yield _batch(rows, has_temperature, cells, has_counter)
+    if warnings is not None:
+        warnings.extend(parser.warnings[header_warnings:])
 
 
-def _batch(rows: list[tuple], has_temperature: bool, cells: list[str]) -> Batch:
+def _batch(
+    rows: list[tuple], has_temperature: bool, cells: list[str], has_counter: bool = False
+) -> Batch:
     columns = list(zip(*rows, strict=True))
     batch = {
         "time_s": np.array(columns[0], dtype=np.float64),
@@ -179,6 +207,8 @@ def _batch(rows: list[tuple], has_temperature: bool, cells: list[str]) -> Batch:
     }
     if has_temperature:
         batch["temperature_c"] = np.array(columns[3], dtype=np.float64)
+    if has_counter:
+        batch["capacity_counter_ah"] = np.array(columns[6], dtype=np.float64)
     for index, name in enumerate(cells):
-        batch[name] = np.array(columns[6 + index], dtype=np.float64)
+        batch[name] = np.array(columns[7 + index], dtype=np.float64)
     return batch

@@ -137,3 +137,29 @@ def test_a_truncated_export_warns_that_its_only_discharge_may_be_partial(cycler)
     assert any("not preceded by a charge" in w for w in result.warnings)
     full = measured(cycler, "maccor_001.txt", nominal_ah=5.0)
     assert not any("not preceded by a charge" in w for w in full["warnings"])
+
+
+def test_biologic_gcpl_mpr_without_a_current_column(cycler, reference) -> None:
+    name = "jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr"
+    ref = reference[name]["per_half_cycle_discharge_mAh_instrument_counter"]
+    result = measured(cycler, name, nominal_ah=0.001)
+    assert result["units"]["current"].startswith("mA (derived from dq/mA.h")
+    # derived cycle 1 is the first partial discharge; then one per odd half cycle 3..13
+    measured_mah = [discharges(result)[cycle] * 1000 for cycle in range(2, 8)]
+    for value, half in zip(measured_mah, sorted(ref, key=int), strict=True):
+        assert value == pytest.approx(ref[half], rel=WITHIN), half
+    assert result["counter_check"]["column"] == "Q charge/discharge/mA.h"
+    assert result["counter_check"]["ratio"] == pytest.approx(1.0, abs=0.01)
+    assert result["discharge_capacity_ah"] * 1000 == pytest.approx(ref["13"], rel=WITHIN)
+
+
+def test_arbin_workbook_of_a_graphite_half_cell(cycler, reference) -> None:
+    name = "bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx"
+    ref = reference[name]["per_cycle_discharge_Ah"]
+    result = measured(cycler, name, nominal_ah=0.011)
+    assert result["format"] == "arbin_xlsx"
+    total = sum(discharges(result).values())
+    assert total == pytest.approx(ref["instrument_counter_max"]["1"], rel=WITHIN)
+    assert total == pytest.approx(ref["coulomb_counting_trapz"]["1"], rel=WITHIN)
+    assert result["counter_check"]["column"] == "Charge_Capacity(Ah) + Discharge_Capacity(Ah)"
+    assert result["counter_check"]["ratio"] == pytest.approx(1.0, abs=0.01)

@@ -29,10 +29,10 @@ def _reader(slug: str) -> Reader:
         from ..canonical_fast import read_canonical
 
         return read_canonical
-    if slug in ("arbin_csv", "arbin_xlsx"):
+    if slug == "arbin_csv":
         from . import arbin
 
-        return arbin.read_arbin_csv if slug == "arbin_csv" else arbin.read_arbin_xlsx
+        return arbin.read_arbin_csv
     if slug == "maccor_txt":
         from .maccor import read_maccor
 
@@ -73,6 +73,11 @@ def read_test_data(
         raise TestDataError(
             f"unknown declared format {declared_format!r}. Supported formats: {supported()}"
         )
+    if slug in ("arbin_xlsx", "neware_xlsx"):  # detected: an Excel workbook; its sheets decide
+        from .workbook import read_workbook
+
+        declared = None if declared_format in (None, "", "auto") else slug
+        return read_workbook(stream, batch_rows, declared)
     return _reader(slug)(stream, batch_rows)
 
 

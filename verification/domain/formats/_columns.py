@@ -25,6 +25,7 @@ SECONDS: Units = {
 AMPS: Units = {"": ("A", 1.0), "a": ("A", 1.0), "ma": ("mA", 1e-3)}
 VOLTS: Units = {"": ("V", 1.0), "v": ("V", 1.0), "mv": ("mV", 1e-3)}
 CELSIUS: Units = {"": ("C", 1.0), "c": ("C", 1.0), "°c": ("C", 1.0), "degc": ("C", 1.0)}
+AMP_HOURS: Units = {"": ("Ah", 1.0), "ah": ("Ah", 1.0), "mah": ("mAh", 1e-3)}
 NUMBER: Units = {"": ("", 1.0)}
 
 
@@ -45,12 +46,15 @@ def pick(
     line: int,
     what: str,
     required: bool = True,
+    skip_unknown_units: bool = False,
 ) -> Column | None:
-    """The first header field whose normalised name is one of `keys` (in order of preference)."""
+    """The first header field whose normalised name is one of `keys` (in order of preference).
+    skip_unknown_units: a field in a unit not in `units` is passed over instead of refused (an
+    optional column such as a counter in 'mAh/g')."""
     parsed = [name_and_unit(n) for n in names]
     for key in keys:
         for index, (base, unit) in enumerate(parsed):
-            if base != key:
+            if base != key or (skip_unknown_units and unit not in units):
                 continue
             if unit not in units:
                 known = ", ".join(label for label, _ in dict(units.values()).items() if label)
@@ -71,3 +75,11 @@ def pick(
 def _shown(names: list[str]) -> str:
     listed = ", ".join(f"'{n}'" for n in names[:12] if n)
     return listed + (", ..." if len(names) > 12 else "")
+
+
+def counter_pick(names: list[str], keys: tuple[str, ...], vendor: str, line: int) -> Column | None:
+    """An optional capacity counter column in Ah or mAh."""
+    return pick(
+        names, keys, AMP_HOURS, vendor=vendor, line=line, what="", required=False,
+        skip_unknown_units=True,
+    )  # fmt: skip

@@ -127,7 +127,9 @@ def _bad_value(
         raw = ""
     if not raw:
         return TestDataError(
-            f"{table.vendor}, line {line}: no value in '{label}' (the file may be truncated)",
+            f"{table.vendor}, line {line}: no value in '{label}' (the field is empty or the row "
+            "is shorter than the header); every data row needs one: fill it in or export the "
+            "file again",
             row=line,
         )
     shown = raw if len(raw) <= 40 else raw[:40] + "..."
@@ -145,9 +147,11 @@ def checked_batch(
     cycle: np.ndarray,
     step: np.ndarray,
     temperature_c: np.ndarray | None = None,
+    capacity_counter_ah: np.ndarray | None = None,
 ) -> Batch:
     """The canonical batch, after the range checks that catch a unit slip; `first_line` is the
-    line (or record) number of the batch's first row, for messages."""
+    line (or record) number of the batch's first row, for messages. `capacity_counter_ah` is
+    the cycler's own counter, already a magnitude in Ah (see `counter`)."""
     for values, label in ((time_s, "time"), (current_a, "current"), (voltage_v, "voltage")):
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
@@ -157,7 +161,8 @@ def checked_batch(
     if high.size:
         line, volts = first_line + int(high[0]), float(voltage_v[high[0]])
         hint = (
-            "a battery voltage is never negative"
+            "negative, and a battery's voltage never is: check the voltage column and the "
+            "polarity of the connection"
             if volts < 0
             else f"above the {MAX_VOLTAGE_V:g} V of any pack; that looks like millivolts "
             "under a volts label: convert the file to the canonical CSV with voltage_mv"
@@ -180,7 +185,19 @@ def checked_batch(
     }
     if temperature_c is not None:
         batch["temperature_c"] = np.ascontiguousarray(temperature_c, dtype=np.float64)
+    if capacity_counter_ah is not None:
+        batch["capacity_counter_ah"] = np.ascontiguousarray(capacity_counter_ah, np.float64)
     return batch
+
+
+def counter(table: Table, frame: pd.DataFrame, parts: list[tuple[str, float]]) -> np.ndarray:
+    """The cycler's capacity counter in Ah from its column(s): (role, factor to Ah) each, read
+    as magnitudes and added (Arbin's charge and discharge counters make one counter that grows
+    with the charge moved either way); NaN where a value is blank."""
+    total = np.zeros(len(frame), np.float64)
+    for role, factor in parts:
+        total += np.abs(optional_numbers(table, frame, role)) * factor
+    return total
 
 
 def plausible_temperature(values: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -9,11 +9,17 @@ columns a reader needs. Vendor files arrive as uploads of any size; two ways, on
 The fast path gives up at its first doubt (a value it cannot convert, a missing number, a row of
 another width, bytes that are not the declared encoding) and the careful path carries on from
 the first row not yet handed over, so a bad file gets exactly the careful path's message.
+
+A file cut off while it was written or copied ends in a torn row (fewer fields than the row
+before it, or a number cut short). That last row alone is left out with a warning naming its
+line; a torn row anywhere else stays an error.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -40,7 +46,8 @@ class Table:
     encoding: str = "utf-8"
     comma: bool = False  # decimal comma
     text_roles: frozenset[str] = frozenset()  # columns read as text (modes, "0d 01:02:03" times)
-    optional_roles: frozenset[str] = frozenset({"temperature"})  # numbers that may be blank
+    # numbers that may be blank
+    optional_roles: frozenset[str] = frozenset({"temperature", "counter", "counter2"})
 
 
 class _Doubt(Exception):
@@ -50,10 +57,37 @@ class _Doubt(Exception):
 _ARROW_CHUNK_BYTES = 8 << 20
 
 
-def chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[pd.DataFrame]:
+_TAIL_BYTES = 1 << 18
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def chunks(
+    stream: BinaryIO,
+    origin: int,
+    table: Table,
+    rows: int,
+    warnings: list[str] | None = None,
+) -> Iterator[pd.DataFrame]:
     """The needed columns, at most `rows` rows at a time; the frame's index counts data rows.
     Numeric columns come as float64 from the fast path and as text from the careful one; the
-    converters below take either."""
+    converters below take either. A torn last row is left out and, once the rows are read,
+    named in `warnings`."""
+    end = torn_tail(stream, origin, table)
+    if end is not None:
+        stream = Bounded(stream, end[0])  # type: ignore[assignment]
+    handed = 0
+    for frame in _chunks(stream, origin, table, rows):
+        handed = int(frame.index[-1]) + 1
+        yield frame
+    if end is not None and warnings is not None:
+        line = table.line + handed
+        warnings.append(
+            f"{table.vendor}, line {line}: the last row is incomplete ({end[1]}): the file was "
+            "probably cut off while it was written or copied; that row was left out"
+        )
+
+
+def _chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[pd.DataFrame]:
     handed = 0
     if not table.comma:
         try:
@@ -157,3 +191,79 @@ def _careful_chunks(
         raise TestDataError(
             f"{table.vendor}: the rows cannot be read as a table ({message})"
         ) from None
+
+
+def _fields(line: bytes, table: Table) -> list[str]:
+    text = line.decode(table.encoding, "replace")
+    if table.sep == "\t":
+        return text.split("\t")
+    return next(csv.reader([text], delimiter=table.sep), [])
+
+
+def torn_tail(stream: BinaryIO, origin: int, table: Table) -> tuple[int, str] | None:
+    """(absolute byte offset where the last row starts, what is wrong with it) when the file's
+    last row is torn: no line end, and fewer fields than the row before it or its last field
+    cut short."""
+    start = origin + table.offset
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    begin = max(start, size - _TAIL_BYTES)
+    stream.seek(begin)
+    tail = stream.read(size - begin)
+    stream.seek(start)
+    if not isinstance(tail, bytes):
+        return None
+    lines = [m for m in re.finditer(rb"[^\r\n]*(?:\r\n|\r|\n|$)", tail) if m.group().strip()]
+    if len(lines) < 2 or (begin > start and lines[0].start() == 0):
+        lines = lines[1:] if len(lines) > 2 else []  # the first may be a part of a line
+    if len(lines) < 2:
+        return None
+    last, before = lines[-1], lines[-2]
+    if last.group().endswith((b"\n", b"\r")):
+        return None  # a row cut off inside has no line end
+    fields, previous = (
+        _fields(last.group().rstrip(b"\r\n"), table),
+        _fields(before.group().rstrip(b"\r\n"), table),
+    )
+    offset = begin + last.start()
+    if len(fields) < len(previous) and any(f.strip() for f in previous[len(fields) :]):
+        return offset, f"{len(fields)} of {len(previous)} fields"
+    # a row cut inside its last field: a number there before, not a number now
+    value, reference = fields[-1].strip(), previous[len(fields) - 1].strip()
+    if table.comma:
+        value, reference = value.replace(",", "."), reference.replace(",", ".")
+    if _NUMBER.match(reference) and not _NUMBER.match(value):
+        return offset, f"its last field is {value[:20]!r}, not a number"
+    return None
+
+
+class Bounded(io.RawIOBase):
+    """The stream, ending at byte `end`: the rows before a torn last row."""
+
+    def __init__(self, stream: BinaryIO, end: int) -> None:
+        super().__init__()
+        self._stream, self._end = stream, end
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_END:
+            return self._stream.seek(self._end + offset)
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        left = self._end - self._stream.tell()
+        if left <= 0:
+            return 0
+        whole = memoryview(buffer).cast("B")
+        view = whole[: min(len(whole), left)]
+        data = self._stream.read(len(view))
+        view[: len(data)] = data
+        return len(data)

@@ -4,6 +4,9 @@ streams rows from the zipped sheet instead of loading the workbook).
 Arbin writes discharge current as negative, time in seconds and current/voltage in A/V, either
 bare (`Current`, TRI's exports) or with the unit in brackets (`Current(A)`, MITS Pro). Large XLSX
 exports split one channel over several sheets (`Channel_1-006_1`, `_2` ...), read in order.
+
+The cycler's own counters `Charge_Capacity` and `Discharge_Capacity` (Ah, both reset at each
+cycle's start) are handed on as their sum, which grows with the charge moved either way.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 from ..errors import TestDataError
 from ..testdata import Batch, TestData
 from . import _common as c
-from ._columns import AMPS, CELSIUS, NUMBER, SECONDS, VOLTS, Column, pick
+from ._columns import AMPS, CELSIUS, NUMBER, SECONDS, VOLTS, Column, counter_pick, pick
 from ._rows import Table, chunks
 from .cycles import CounterCheck
 
@@ -39,7 +42,23 @@ def columns(names: list[str], vendor: str, line: int) -> dict[str, Column]:
             names, _TEMPERATURE_KEYS, CELSIUS, vendor=vendor, line=line, what="", required=False
         ),
     }
+    charge = counter_pick(names, ("chargecapacity",), vendor, line)
+    discharge = counter_pick(names, ("dischargecapacity",), vendor, line)
+    if charge is not None and discharge is not None:
+        found["counter"], found["counter2"] = charge, discharge
     return {role: col for role, col in found.items() if col is not None}
+
+
+def counter_parts(cols: dict[str, Column]) -> list[tuple[str, float]]:
+    return [(role, cols[role].factor) for role in ("counter", "counter2") if role in cols]
+
+
+def named(cols: dict[str, Column]) -> dict[str, str]:
+    """TestData.columns: the file's own names for current, voltage and the counter."""
+    found = {"current": cols["current"].name, "voltage": cols["voltage"].name}
+    if "counter" in cols:
+        found["capacity_counter"] = f"{cols['counter'].name} + {cols['counter2'].name}"
+    return found
 
 
 def looks_like_header(names: list[str]) -> bool:
@@ -49,6 +68,8 @@ def looks_like_header(names: list[str]) -> bool:
 
 def units(cols: dict[str, Column]) -> dict[str, str]:
     found = {role: cols[role].unit for role in ("time", "current", "voltage")}
+    if "counter" in cols:
+        found["capacity_counter"] = f"{cols['counter'].unit} (charge + discharge counters)"
     return found | {"discharge_sign": SIGN}
 
 
@@ -75,7 +96,7 @@ def read_arbin_csv(stream: BinaryIO, batch_rows: int) -> TestData:
         check = CounterCheck(CSV_VENDOR, cols["cycle"].name)
         blanked = False
         rows = 0
-        for frame in chunks(stream, origin, table, batch_rows):
+        for frame in chunks(stream, origin, table, batch_rows, warnings):
             first = c.line_of(table, frame, 0)
             values = {
                 role: c.numbers(table, frame, role, cols[role].name) * cols[role].factor
@@ -90,13 +111,14 @@ def read_arbin_csv(stream: BinaryIO, batch_rows: int) -> TestData:
                 blanked |= flagged
             check.add(values["current"], cycle)
             rows += len(frame)
+            counter = c.counter(table, frame, counter_parts(cols)) if "counter" in cols else None
             yield c.checked_batch(
                 CSV_VENDOR, first, values["time"], values["current"], values["voltage"], cycle,
-                step, temperature,
+                step, temperature, counter,
             )  # fmt: skip
         _finish(CSV_VENDOR, rows, check, blanked, warnings)
 
-    return TestData("arbin_csv", units(cols), batches, warnings=warnings)
+    return TestData("arbin_csv", units(cols), batches, warnings=warnings, columns=named(cols))
 
 
 def _finish(vendor: str, rows: int, check: CounterCheck, blanked: bool, warnings: list) -> None:
@@ -114,7 +136,7 @@ def read_arbin_xlsx(stream: BinaryIO, batch_rows: int) -> TestData:
     origin = stream.tell()
     try:
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-        sheets = [(ws, _first_row(ws)) for ws in book.worksheets]
+        sheets = [(ws, first_row(ws)) for ws in book.worksheets]
     except Exception as exc:  # openpyxl passes on zipfile, zlib and XML parser errors
         raise TestDataError(f"{XLSX_VENDOR}: not a readable .xlsx workbook ({exc})") from None
     data = [(ws, header) for ws, header in sheets if looks_like_header(header)]
@@ -144,16 +166,19 @@ def read_arbin_xlsx(stream: BinaryIO, batch_rows: int) -> TestData:
                 cycle, step = values["cycle"].astype(np.int64), values["step"].astype(np.int64)
                 check.add(values["current"], cycle)
                 rows += len(block)
+                counter = None
+                if "counter" in cols:
+                    counter = np.abs(values["counter"]) + np.abs(values["counter2"])
                 yield c.checked_batch(
                     f"{XLSX_VENDOR}, sheet '{ws.title}'", first, values["time"],
-                    values["current"], values["voltage"], cycle, step, temperature,
+                    values["current"], values["voltage"], cycle, step, temperature, counter,
                 )  # fmt: skip
         _finish(XLSX_VENDOR, rows, check, blanked, warnings)
 
-    return TestData("arbin_xlsx", units(cols), batches, warnings=warnings)
+    return TestData("arbin_xlsx", units(cols), batches, warnings=warnings, columns=named(cols))
 
 
-def _first_row(ws: Any) -> list[str]:
+def first_row(ws: Any) -> list[str]:
     for row in ws.iter_rows(min_row=1, max_row=1, values_only=True):
         return [str(v).strip() if v is not None else "" for v in row]
     return []
@@ -188,7 +213,7 @@ def _block_values(
         except (TypeError, ValueError):
             array = np.array([_number(v) for v in raw], dtype=np.float64)
         bad = np.flatnonzero(~np.isfinite(array))
-        if bad.size and role != "temperature":
+        if bad.size and role not in ("temperature", "counter", "counter2"):
             row = first + int(bad[0])
             raise TestDataError(
                 f"{XLSX_VENDOR}, sheet '{sheet}', row {row}: '{col.name}' is "

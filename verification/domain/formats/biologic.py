@@ -7,6 +7,13 @@ cell, so discharge is negative as the contract wants; in a half cell of an anode
 "discharge" (lithiation) is then positive, as galvani and EC-Lab write it.
 
 An impedance-only record (every row has a frequency) is refused: it holds no cycling.
+
+Current comes from `I/mA` where the file has it. A GCPL record saved without it (columns
+`dq/mA.h`, `(Q-Qo)/mA.h`, `control/V/mA`, `Q charge/discharge/mA.h`) gives it from the charge
+counted in each interval (dq over dt, or the differences of (Q-Qo)), signed by the ox/red flag
+where the file has one, else by the increment; as a last resort the galvanostatic set-point
+`control/mA`, with a warning. TestData.units["current"] says which. The cycler's own counter is
+`Q charge/discharge/mA.h` (reset at each half cycle) or else `(Q-Qo)/mA.h`, as magnitudes in Ah.
 """
 
 from __future__ import annotations
@@ -33,12 +40,26 @@ _VOLTAGE = (("Ecell/V", 1.0), ("Ewe/V", 1.0), ("<Ewe>/V", 1.0), ("Ewe-Ece/V", 1.
 _HEADER_COUNT = re.compile(r"Nb header lines\s*:\s*(\d+)", re.IGNORECASE)
 
 
-def _choose(names: list[str], vendor: str) -> dict[str, tuple[str, float, str]]:
+_CHARGE_INCREMENT = ("dq/mA.h", "dQ/mA.h")
+_CHARGE_TOTAL = ("(Q-Qo)/mA.h",)
+_SET_POINT = ("control/mA", "control/V/mA")
+_COUNTERS = ("Q charge/discharge/mA.h", "(Q-Qo)/mA.h")
+
+
+def _choose(
+    names: list[str], vendor: str, has_ox: bool = False
+) -> dict[str, tuple[str, float, str]]:
+    """role -> (column, factor, unit). A current derived from charge increments or the set-point
+    is ('derived:<how>', column, unit label)."""
     found = {}
     for name, factor, unit in _CURRENT:
         if name in names:
             found["current"] = (name, factor, unit)
             break
+    else:
+        derived = _derived_current(names, has_ox or "ox/red" in names)
+        if derived is not None:
+            found["current"] = derived
     for name, factor in _VOLTAGE:
         if name in names:
             found["voltage"] = (name, factor, "V")
@@ -47,10 +68,102 @@ def _choose(names: list[str], vendor: str) -> dict[str, tuple[str, float, str]]:
         found["time"] = ("time/s", 1.0, "s")
     for role, what in (("time", "'time/s'"), ("current", "'I/mA'"), ("voltage", "'Ewe/V'")):
         if role not in found:
+            also = " (nor dq/mA.h, (Q-Qo)/mA.h or control/mA)" if role == "current" else ""
             raise TestDataError(
-                f"{vendor}: no {what} column (columns: {', '.join(names[:15])}); "
+                f"{vendor}: no {what} column{also} (columns: {', '.join(names[:15])}); "
                 "export the cycling record with time, current and Ewe"
             )
+    counter = next((name for name in _COUNTERS if name in names), None)
+    if counter is not None:
+        found["counter"] = (counter, 1e-3, "mAh")
+    return found
+
+
+def _derived_current(names: list[str], has_ox: bool) -> tuple[str, float, str] | None:
+    sign = "ox/red" if has_ox else "the increment's sign"
+    for kind, columns in (("increment", _CHARGE_INCREMENT), ("total", _CHARGE_TOTAL)):
+        for name in columns:
+            if name in names:
+                how = "per sample over its time step" if kind == "increment" else "differences"
+                return (
+                    f"derived:{kind}",
+                    name,
+                    f"mA (derived from {name} {how}, signed by {sign}; no I/mA column)",
+                )
+    for name in _SET_POINT:
+        if name in names:
+            return ("derived:setpoint", name, f"mA (the set-point {name}; no I/mA column)")
+    return None
+
+
+class _Current:
+    """Amperes from a current column, or derived from the charge counted per interval; carries
+    the last sample across batches."""
+
+    def __init__(self, spec: tuple[str, float, str]) -> None:
+        self.spec = spec
+        self.last: tuple[float, float] | None = None  # time and (Q-Qo) of the last sample
+
+    def __call__(self, column: np.ndarray, time: np.ndarray, ox: np.ndarray | None) -> np.ndarray:
+        kind, second, _ = self.spec
+        if not kind.startswith("derived:"):
+            return column * second  # type: ignore[operator]
+        if kind == "derived:setpoint":
+            return column / 1000
+        if kind == "derived:total":
+            before = column[0] if self.last is None else self.last[1]
+            charge = np.diff(np.concatenate(([before], column)))
+        else:
+            charge = column
+        before_time = time[0] if self.last is None else self.last[0]
+        dt = np.diff(np.concatenate(([before_time], time)))
+        total = column[-1] if kind == "derived:total" else 0.0
+        self.last = (float(time[-1]), float(total))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            amps = np.where(dt > 0, charge * 3.6 / np.where(dt > 0, dt, 1.0), np.nan)
+        amps = _fill_gaps(amps)
+        if ox is not None:
+            amps = np.where(ox, np.abs(amps), -np.abs(amps))
+        return amps
+
+
+def _fill_gaps(amps: np.ndarray) -> np.ndarray:
+    """A sample with no time step since the last one (the first, or two records at one instant)
+    takes the current of the next interval; 0 where there is none."""
+    if not np.isnan(amps).any():
+        return amps
+    valid = np.flatnonzero(~np.isnan(amps))
+    if valid.size == 0:
+        return np.zeros_like(amps)
+    nxt = np.searchsorted(valid, np.arange(len(amps)))
+    nxt = np.minimum(nxt, valid.size - 1)
+    return np.where(np.isnan(amps), amps[valid[nxt]], amps)
+
+
+def _derivation_warning(cols: dict[str, tuple[str, float, str]], vendor: str) -> list[str]:
+    kind, name, _ = cols["current"]
+    if kind == "derived:setpoint":
+        return [
+            f"{vendor}: no I/mA column; the current is the galvanostatic set-point '{name}', "
+            "not a measured current: figures assume the cycler held it exactly"
+        ]
+    if kind.startswith("derived:"):
+        return [
+            f"{vendor}: no I/mA column; the current was derived from the cycler's charge "
+            f"counter '{name}' (charge per sample over its time step)"
+        ]
+    return []
+
+
+def _current_name(cols: dict[str, tuple[str, float, str]]) -> str:
+    kind, second, _ = cols["current"]
+    return str(second) if kind.startswith("derived:") else kind
+
+
+def _named(cols: dict[str, tuple[str, float, str]]) -> dict[str, str]:
+    found = {"current": _current_name(cols), "voltage": cols["voltage"][0]}
+    if "counter" in cols:
+        found["capacity_counter"] = cols["counter"][0]
     return found
 
 
@@ -70,32 +183,56 @@ def read_mpr(stream: BinaryIO, batch_rows: int) -> TestData:
     except Exception as exc:  # galvani raises ValueError, struct.error, KeyError, IndexError...
         raise TestDataError(f"{MPR_VENDOR}: galvani could not read the file ({exc})") from None
     names = list(data.dtype.names or ())
-    cols = _choose(names, MPR_VENDOR)
+    flag = _mpr_flag(mpr, "ox/red") if "ox/red" not in names else None
+    cols = _choose(names, MPR_VENDOR, has_ox=flag is not None)
     if len(data) == 0:
         raise TestDataError(f"{MPR_VENDOR}: the file holds no records")
     if "freq/Hz" in names and bool(np.all(data["freq/Hz"] > 0)):
         raise _impedance_only(MPR_VENDOR)
-    warnings = _missing_counters(names, MPR_VENDOR)
+    warnings = _missing_counters(names, MPR_VENDOR) + _derivation_warning(cols, MPR_VENDOR)
     start = getattr(mpr, "timestamp", None) or getattr(mpr, "startdate", None)
     metadata = {"start": str(start)} if start is not None else {}
+    ox = None
+    if cols["current"][0] in ("derived:increment", "derived:total"):
+        ox = data["ox/red"].astype(bool) if "ox/red" in names else flag
 
     def batches() -> Iterator[Batch]:
         check = CounterCheck(MPR_VENDOR, "cycle number")
+        current = _Current(cols["current"])
         for first in range(0, len(data), batch_rows):
             part = data[first : first + batch_rows]
-            values = {
-                role: part[name].astype(np.float64) * f for role, (name, f, _) in cols.items()
-            }
+            time = part["time/s"].astype(np.float64)
+            amps = current(
+                part[_current_name(cols)].astype(np.float64),
+                time,
+                None if ox is None else ox[first : first + batch_rows],
+            )
+            voltage = part[cols["voltage"][0]].astype(np.float64) * cols["voltage"][1]
+            counter = None
+            if "counter" in cols:
+                counter = np.abs(part[cols["counter"][0]].astype(np.float64)) / 1000
             cycle = _counter(part, "cycle number")
-            check.add(values["current"], cycle)
+            check.add(amps, cycle)
             yield c.checked_batch(
-                MPR_VENDOR, first + 1, values["time"], values["current"], values["voltage"],
-                cycle, _counter(part, "Ns"),
+                MPR_VENDOR, first + 1, time, amps, voltage, cycle, _counter(part, "Ns"), None,
+                counter,
             )  # fmt: skip
         if "cycle number" in names and (message := check.warning()) is not None:
             warnings.append(message)
 
-    return TestData("biologic_mpr", _units(cols), batches, warnings=warnings, metadata=metadata)
+    return TestData(
+        "biologic_mpr", _units(cols), batches, warnings=warnings, metadata=metadata,
+        columns=_named(cols),
+    )  # fmt: skip
+
+
+def _mpr_flag(mpr: object, name: str) -> np.ndarray | None:
+    """A flag galvani unpacks from the record's 'flags' byte (ox/red, mode), or None."""
+    get = getattr(mpr, "get_flag", None)
+    try:
+        return None if get is None else np.asarray(get(name), dtype=bool)
+    except Exception:  # galvani raises KeyError, AttributeError... for a file without flags
+        return None
 
 
 def _counter(part: np.ndarray, name: str) -> np.ndarray:
@@ -114,7 +251,10 @@ def _missing_counters(names: list[str], vendor: str) -> list[str]:
 
 
 def _units(cols: dict[str, tuple[str, float, str]]) -> dict[str, str]:
-    return {role: unit for role, (_, _, unit) in cols.items()} | {"discharge_sign": SIGN}
+    found = {role: unit for role, (_, _, unit) in cols.items() if role != "counter"}
+    if "counter" in cols:
+        found["capacity_counter"] = f"mAh ({cols['counter'][0]})"
+    return found | {"discharge_sign": SIGN}
 
 
 def read_mpt(stream: BinaryIO, batch_rows: int) -> TestData:
@@ -133,38 +273,44 @@ def read_mpt(stream: BinaryIO, batch_rows: int) -> TestData:
         frequency = row[names.index("freq/Hz")].replace(",", ".").strip()
         if _float(frequency) > 0:
             raise _impedance_only(MPT_VENDOR)
-    roles = {role: names.index(name) for role, (name, _, _) in cols.items()}
+    roles = {role: names.index(name) for role, (name, _, _) in cols.items() if role != "current"}
+    roles["current"] = names.index(_current_name(cols))
+    derived = cols["current"][0] in ("derived:increment", "derived:total")
+    if derived and "ox/red" in names:
+        roles["ox"] = names.index("ox/red")
     for role, name in (("cycle", "cycle number"), ("step", "Ns")):
         if name in names:
             roles[role] = names.index(name)
     table = Table(
         MPT_VENDOR, offset, first_line, len(names), roles, sep="\t", encoding=ENCODING, comma=comma
     )
-    warnings = _missing_counters(names, MPT_VENDOR)
+    warnings = _missing_counters(names, MPT_VENDOR) + _derivation_warning(cols, MPT_VENDOR)
 
     def batches() -> Iterator[Batch]:
         check = CounterCheck(MPT_VENDOR, "cycle number")
+        current = _Current(cols["current"])
         rows = 0
-        for frame in chunks(stream, origin, table, batch_rows):
-            values = {
-                role: c.numbers(table, frame, role, name) * factor
-                for role, (name, factor, _) in cols.items()
-            }
+        for frame in chunks(stream, origin, table, batch_rows, warnings):
+            time = c.numbers(table, frame, "time", "time/s")
+            ox = c.numbers(table, frame, "ox", "ox/red") > 0 if "ox" in roles else None
+            amps = current(c.numbers(table, frame, "current", _current_name(cols)), time, ox)
+            voltage = c.numbers(table, frame, "voltage", cols["voltage"][0]) * cols["voltage"][1]
             zeros = np.zeros(len(frame), np.int64)
             cycle = c.integers(table, frame, "cycle", "cycle number") if "cycle" in roles else zeros
             step = c.integers(table, frame, "step", "Ns") if "step" in roles else zeros
-            check.add(values["current"], cycle)
+            counter = c.counter(table, frame, [("counter", 1e-3)]) if "counter" in roles else None
+            check.add(amps, cycle)
             rows += len(frame)
             yield c.checked_batch(
-                MPT_VENDOR, c.line_of(table, frame, 0), values["time"], values["current"],
-                values["voltage"], cycle, step,
+                MPT_VENDOR, c.line_of(table, frame, 0), time, amps, voltage, cycle, step, None,
+                counter,
             )  # fmt: skip
         if rows == 0:
             raise TestDataError(f"{MPT_VENDOR}: no data rows after the header")
         if "cycle" in roles and (message := check.warning()) is not None:
             warnings.append(message)
 
-    return TestData("biologic_mpt", _units(cols), batches, warnings=warnings)
+    return TestData("biologic_mpt", _units(cols), batches, warnings=warnings, columns=_named(cols))
 
 
 def _header_index(lines: list[tuple[int, int, str]]) -> int:

@@ -16,6 +16,7 @@ FORMATS: tuple[tuple[str, str], ...] = (
     ("arbin_xlsx", "Arbin Excel export"),
     ("maccor_txt", "Maccor text export"),
     ("neware_csv", "Neware CSV export"),
+    ("neware_xlsx", "Neware Excel export"),
     ("neware_ndax", "Neware .ndax"),
     ("biologic_mpr", "BioLogic .mpr"),
     ("biologic_mpt", "BioLogic .mpt text"),

@@ -9,6 +9,8 @@
 Direction always comes from the State/Md column (C charge, D discharge), since some exports
 sign the current and some do not; rows in other states (R rest, O other) keep the value written.
 A numeric `TestTime` without a unit is timed against the wall-clock `DPt Time` column.
+The cycler's own counter (`Amp-hr`, KIT's `Cap. [Ah]`, counted per step) is handed on as the
+capacity counter.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pandas as pd
 from ..errors import TestDataError
 from ..testdata import Batch, TestData
 from . import _common as c
-from ._columns import AMPS, NUMBER, SECONDS, VOLTS, Column, pick
+from ._columns import AMPS, NUMBER, SECONDS, VOLTS, Column, counter_pick, pick
 from ._rows import Table, chunks
 from .cycles import CounterCheck
 
@@ -79,6 +81,10 @@ def read_maccor(stream: BinaryIO, batch_rows: int) -> TestData:
     units["discharge_sign"] = _sign(cols, samples, comma, line)
     if comma:
         units["decimal_separator"] = ","
+    named = {"current": cols["current"].name, "voltage": cols["voltage"].name}
+    if "counter" in cols:
+        units["capacity_counter"] = cols["counter"].unit
+        named["capacity_counter"] = cols["counter"].name
     read = {r: col.index for r, col in cols.items() if r != "wall"}
     text_roles = frozenset({"state"} & set(read)) | ({"time"} if time_text else frozenset())
     table = Table(
@@ -91,7 +97,7 @@ def read_maccor(stream: BinaryIO, batch_rows: int) -> TestData:
     def batches() -> Iterator[Batch]:
         check = CounterCheck(VENDOR, cols["cycle"].name)
         rows, blanked = 0, False
-        for frame in chunks(stream, origin, table, batch_rows):
+        for frame in chunks(stream, origin, table, batch_rows, warnings):
             first = c.line_of(table, frame, 0)
             name = cols["time"].name
             if time_text:
@@ -113,7 +119,12 @@ def read_maccor(stream: BinaryIO, batch_rows: int) -> TestData:
                 blanked |= flagged
             check.add(current, cycle)
             rows += len(frame)
-            yield c.checked_batch(VENDOR, first, time, current, voltage, cycle, step, temperature)
+            counter = None
+            if "counter" in cols:
+                counter = c.counter(table, frame, [("counter", cols["counter"].factor)])
+            yield c.checked_batch(
+                VENDOR, first, time, current, voltage, cycle, step, temperature, counter
+            )
         if rows == 0:
             raise TestDataError(f"{VENDOR}: no data rows after the header on line {line}")
         if blanked:
@@ -124,7 +135,9 @@ def read_maccor(stream: BinaryIO, batch_rows: int) -> TestData:
         if (message := check.warning()) is not None:
             warnings.append(message)
 
-    return TestData("maccor_txt", units, batches, warnings=warnings, metadata=metadata)
+    return TestData(
+        "maccor_txt", units, batches, warnings=warnings, metadata=metadata, columns=named
+    )
 
 
 def _is_header(text: str) -> bool:
@@ -151,6 +164,9 @@ def _columns(names: list[str], line: int, first_row: list[str]) -> dict[str, Col
     state = pick(names, ("state", "md", "mode"), NUMBER, what="", required=False, **where)
     if state is not None:
         cols["state"] = state
+    counter = counter_pick(names, ("amphr", "cap", "capacity"), VENDOR, line)
+    if counter is not None:
+        cols["counter"] = counter
     dpt = pick(names, ("dpttime",), NUMBER, what="", required=False, **where)
     if dpt is not None:
         cols["wall"] = dpt

@@ -136,10 +136,21 @@ def test_xlsx_export_over_two_sheets() -> None:
     np.testing.assert_array_equal(current, [1, 1, -2, -2])
 
 
-def test_xlsx_without_an_arbin_sheet() -> None:
+def test_xlsx_without_an_arbin_or_neware_sheet_names_what_was_looked_for() -> None:
+    raw = _workbook({"Sheet": [["a", "b"], [1, 2]]})
+    with pytest.raises(TestDataError) as caught:
+        read_test_data(io.BytesIO(raw), filename="x.xlsx")
+    message = str(caught.value)
+    assert message.startswith("Excel workbook: neither an Arbin export")
+    assert "Test_Time, Current, Voltage and Cycle_Index" in message
+    assert "nor a Neware export" in message and "Step Type" in message
+    assert "sheets: 'Sheet'" in message
+
+
+def test_xlsx_declared_arbin_without_an_arbin_sheet() -> None:
     raw = _workbook({"Sheet": [["a", "b"], [1, 2]]})
     with pytest.raises(TestDataError, match="no sheet has a Test_Time"):
-        read_test_data(io.BytesIO(raw), filename="x.xlsx")
+        read_test_data(io.BytesIO(raw), filename="x.xlsx", declared_format="arbin_xlsx")
 
 
 def test_xlsx_with_text_in_a_number_column() -> None:
@@ -151,5 +162,37 @@ def test_xlsx_with_text_in_a_number_column() -> None:
 
 def test_truncated_xlsx() -> None:
     raw = _workbook({"Channel_1-001": [XLSX_HEADER, [1, 0.0, "x", 1, 1, 1.0, 3.3]]})
-    with pytest.raises(TestDataError, match="Arbin Excel export"):
+    with pytest.raises(TestDataError, match=r"^Excel workbook: not a readable \.xlsx workbook"):
         read_test_data(io.BytesIO(raw[: len(raw) // 2]), filename="x.xlsx")
+
+
+@pytest.mark.parametrize("column", ["Cycle_Index", "Step_Index"])
+def test_csv_with_blank_index_cells_names_the_column_and_the_line(cycler, column: str) -> None:
+    lines = cycler.path("arbin_example.csv").read_bytes().split(b"\n")
+    names = lines[0].decode().split(",")
+    index = names.index(column)
+    for number in range(40, 60):  # lines 41..60 lose their index cells, and Data_Point too
+        fields = lines[number].split(b",")
+        fields[index] = fields[0] = b""
+        lines[number] = b",".join(fields)
+    data = read_test_data(io.BytesIO(b"\n".join(lines)), filename="arbin.csv")
+    with pytest.raises(TestDataError) as caught:
+        list(data.batches())
+    message = str(caught.value)
+    assert message.startswith(f"Arbin CSV export, line 41: no value in '{column}'")
+    assert "truncated" not in message
+    assert caught.value.row == 41
+
+
+def test_a_negative_voltage_is_explained_in_plain_words() -> None:
+    rows = (
+        "Data_Point,Test_Time,Step_Index,Cycle_Index,Current,Voltage\n"
+        "1,0,1,1,0,3.3\n2,1,1,1,0,-0.32\n"
+    )
+    data = read_test_data(io.BytesIO(rows.encode()), filename="arbin.csv")
+    with pytest.raises(TestDataError) as caught:
+        list(data.batches())
+    assert str(caught.value) == (
+        "Arbin CSV export, row 3: voltage -0.32 V is negative, and a battery's voltage never "
+        "is: check the voltage column and the polarity of the connection"
+    )

@@ -2,7 +2,8 @@
 exception, whether the damage shows while opening the file or while streaming its batches.
 
 A text file cut exactly at a line end is a shorter valid file and cannot be told from one, so the
-targeted cuts fall inside a row, where a needed value goes missing.
+targeted cuts fall inside a row. A file cut inside its last row (an upload or copy that stopped
+early) is read without that row and says so; the same torn row inside the file is an error.
 """
 
 import io
@@ -41,13 +42,43 @@ def _field_start(raw: bytes, row: int, sep: bytes, index: int) -> int:
     return at
 
 
+def _read_with_warnings(raw: bytes, name: str) -> tuple[int, list[str]]:
+    data = read_test_data(io.BytesIO(raw), filename=name, batch_rows=2000)
+    rows = sum(len(batch["time_s"]) for batch in data.batches())
+    return rows, data.warnings
+
+
 @pytest.mark.parametrize("name", sorted(TEXT))
-def test_cut_inside_a_row(cycler, name: str) -> None:
+@pytest.mark.parametrize("where", ["after a separator", "inside a number"])
+def test_a_torn_last_row_is_left_out_with_a_warning_naming_its_line(
+    cycler, name: str, where: str
+) -> None:
     raw = cycler.path(name).read_bytes()
     sep, current, _ = TEXT[name]
-    cut = _field_start(raw, _row_start(raw, 0.6), sep, current)
-    with pytest.raises(TestDataError, match=r"line \d+: no value in .*truncated"):
-        _read_everything(raw[:cut], name)
+    row = _row_start(raw, 0.6)
+    cut = _field_start(raw, row, sep, current)
+    if where == "inside a number":
+        cut = raw.index(sep, cut) - 2  # the current's last two digits are lost
+    line = raw[:row].count(b"\n") + 1
+    rows, warnings = _read_with_warnings(raw[:cut], name)
+    whole_rows, _ = _read_with_warnings(raw[:row], name)
+    assert rows == whole_rows  # the rows before the torn one, all of them
+    torn = [w for w in warnings if "last row is incomplete" in w]
+    assert len(torn) == 1 and f"line {line}:" in torn[0], warnings
+
+
+@pytest.mark.parametrize("name", sorted(TEXT))
+def test_a_torn_row_inside_the_file_is_an_error_naming_its_line(cycler, name: str) -> None:
+    raw = cycler.path(name).read_bytes()
+    sep, current, _ = TEXT[name]
+    row = _row_start(raw, 0.6)
+    cut = _field_start(raw, row, sep, current)
+    damaged = raw[:cut] + raw[raw.index(b"\n", cut) :]  # the rest of that row is lost
+    line = raw[:row].count(b"\n") + 1
+    with pytest.raises(TestDataError, match=rf"line {line}: no value in ") as caught:
+        _read_everything(damaged, name)
+    assert "truncated" not in str(caught.value)
+    assert caught.value.row == line
 
 
 @pytest.mark.parametrize("name", sorted(TEXT))
@@ -118,3 +149,19 @@ def test_corrupted_ndax(cycler) -> None:
     raw[middle : middle + 64] = bytes(64)
     with pytest.raises(TestDataError, match="NewareNDA could not read the file"):
         _read_everything(bytes(raw), name)
+
+
+def _gcpl_mpt(rows: int) -> bytes:
+    names = ["mode", "time/s", "Ewe/V", "I/mA", "cycle number", "Ns"]
+    lines = ["EC-Lab ASCII FILE", "Nb header lines : 4", "", "\t".join(names)]
+    lines += [f"1\t{i * 10}\t{3.5 + i * 0.001:.4f}\t{1.25 if i < rows // 2 else -1.25}\t0\t1"
+              for i in range(rows)]  # fmt: skip
+    return ("\r\n".join(lines)).encode("latin-1")
+
+
+def test_mpt_torn_last_row_is_left_out_and_named() -> None:
+    raw = _gcpl_mpt(40)
+    cut = raw[: raw.rindex(b"\t", 0, raw.rindex(b"\t")) - 1]  # inside the last row's I/mA
+    rows, warnings = _read_with_warnings(cut, "gcpl.mpt")
+    assert rows == 39
+    assert any(w.startswith("BioLogic .mpt, line 44: the last row is incomplete") for w in warnings)

@@ -21,6 +21,9 @@ EXPECTED = {
     "20260302_IFE_BTS85_2_9_8_1.ndax": "neware_ndax",
     "biol.mpr": "biologic_mpr",
     "exampleDataBioLogic.mpt": "biologic_mpt",
+    "jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr": "biologic_mpr",
+    # a workbook's first bytes do not say whose it is: its sheets decide when it is read
+    "bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx": "arbin_xlsx",
 }
 SLUGS = [slug for slug, _ in FORMATS]
 CANONICAL = synthetic_cycling_csv(

@@ -40,6 +40,7 @@ def test_tri_layout_keeps_the_instrument_counter_and_warns(cycler, reference) ->
         "voltage": "V",
         "time": "s",
         "discharge_sign": "negative in the file (signed Amps), direction taken from State",
+        "capacity_counter": "Ah",
     }
     # Grouped by Cyc#, cycle 1 adds 30 discharges (88.5 Ah): the figure BEEP reports, and the
     # reason for the warning.

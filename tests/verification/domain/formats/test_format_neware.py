@@ -111,3 +111,25 @@ def test_flat_csv_header_without_current() -> None:
     raw = b"DataPoint,Cycle Index,Step Index,Step Type,Time,Voltage(V)\n1,1,1,Rest,00:00:00,3.3\n"
     with pytest.raises(TestDataError, match="Neware CSV export: the first line is neither"):
         read_test_data(io.BytesIO(raw), declared_format="neware_csv")
+
+
+def test_regular_export_torn_last_record_is_left_out_and_named(cycler) -> None:
+    text = REGULAR.format(discharge="-1000.0000").rstrip("\n")
+    torn = text[: text.rindex(",3.3500") + 4]  # cut inside the last record's voltage... and on
+    torn = torn[: torn.rindex(",")]  # ...so that the row ends after its time field
+    line = torn.count("\n") + 1
+    data, columns = cycler.read_bytes(torn.encode("latin-1"), "export.csv", batch_rows=4)
+    assert len(columns["time_s"]) == 8
+    assert any(
+        w.startswith(f"Neware CSV export, line {line}: the last row is incomplete")
+        for w in data.warnings
+    ), data.warnings
+
+
+def test_regular_export_torn_record_inside_the_file_is_an_error() -> None:
+    lines = REGULAR.format(discharge="-1000.0000").splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith(",,6,"))
+    lines[index] = ",,6,0:00:00.000"
+    data = read_test_data(io.BytesIO("\n".join(lines).encode()), filename="export.csv")
+    with pytest.raises(TestDataError, match=rf"line {index + 1}: no value in 'Current\(mA\)'"):
+        list(data.batches())
