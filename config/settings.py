@@ -5,9 +5,12 @@ mode and local file storage, so one command runs everything on a laptop. Product
 DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY and ALLOWED_HOSTS (see README and .env.example).
 """
 
+import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -15,12 +18,45 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
+# Values from the examples (.env.example, docker-compose.yml): public, so never a key.
+PLACEHOLDER_SECRET_KEYS = {"change-me", "change-me-to-a-long-random-string"}
+
+
+def _runs_as_production() -> bool:
+    """Production is what talks to real services: a server database or a broker."""
+    database = env.str("DATABASE_URL", default="")
+    return env.bool("REQUIRE_SECRET_KEY", default=False) or (
+        not DEBUG
+        and (
+            bool(database and not database.startswith("sqlite"))
+            or bool(env.str("CELERY_BROKER_URL", default=""))
+        )
+    )
+
+
+def _embedded_secret_key(path: Path) -> str:
+    """The embedded default's key: random, made once per installation and kept in a file only
+    its owner reads, so no two installations (and no reader of this code) share it."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as out:
+        out.write(get_random_secret_key())
+    return path.read_text().strip()
+
+
 SECRET_KEY = env.str("SECRET_KEY", default="")
+if _runs_as_production() and (not SECRET_KEY or SECRET_KEY in PLACEHOLDER_SECRET_KEYS):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a long random value in production (DATABASE_URL or "
+        "CELERY_BROKER_URL is set): "
+        + ("it is not set" if not SECRET_KEY else f"{SECRET_KEY!r} is the example's placeholder")
+    )
 if not SECRET_KEY:
-    if not DEBUG and env.bool("REQUIRE_SECRET_KEY", default=False):
-        raise environ.ImproperlyConfigured("SECRET_KEY must be set in production")
-    # An embedded-default key keeps the two-command quick start working; production sets its own.
-    SECRET_KEY = "embedded-default-insecure-key-set-SECRET_KEY-in-production"
+    SECRET_KEY = _embedded_secret_key(
+        Path(env.str("SECRET_KEY_FILE", default=str(BASE_DIR / ".secret_key")))
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -172,7 +208,14 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+# JSON bodies (lots with their packs and history); uploads are multipart, limited apart.
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=2 * 1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Second-life battery marketplace API",
     "DESCRIPTION": "Lots of retired EV packs, their test data, verification and routing.",

@@ -3,6 +3,9 @@
 import os
 import tempfile
 
+# Tests run against PostgreSQL and Redis like production, which requires a key of its own.
+os.environ.setdefault("SECRET_KEY", "tests-only-" + "k" * 40)
+
 from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

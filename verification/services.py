@@ -132,6 +132,9 @@ def verification_claim(*, test_record_id: int, rule_set_ref: int, rule_set_label
     if not _claim_run(run):
         logger.info("verification %s is already being worked on", run.pk)
         return RunClaim(record, run, ClaimState.BUSY)
+    # The claim was a compare-and-set in the database: the row now holds its start time, and a
+    # later save of this instance must keep it rather than write back None.
+    run.refresh_from_db(fields=["status", "started_at"])
     TestRecord.objects.filter(pk=record.pk).update(
         status=TestRecordStatus.PROCESSING, progress_pct=0
     )

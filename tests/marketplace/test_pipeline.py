@@ -333,3 +333,18 @@ def test_a_pack_split_off_while_it_is_measured_reports_to_its_new_lot(
     assert latest.scope == lot_scope(sub_lot.pk)
     assert sub_lot.status == LotStatus.VERIFIED
     assert float(sub_lot.summary.measured_soh_pct) == pytest.approx(44.0, abs=0.6)
+
+
+def test_a_finished_run_keeps_when_it_started(
+    alice, pack, lfp_telecom_pack, django_capture_on_commit_callbacks
+):
+    upload(
+        alice,
+        pack,
+        capacity_test_upload(soh_pct=84.0, pack_model=lfp_telecom_pack),
+        django_capture_on_commit_callbacks,
+    )
+    run = Verification.objects.get()
+    assert run.status == VerificationStatus.DONE
+    assert run.started_at is not None and run.finished_at is not None
+    assert run.started_at <= run.finished_at
