@@ -208,6 +208,12 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    # The outbox relay: uploads stored while the broker was unreachable are sent within
+    # seconds of its return.
+    "relay-unqueued-test-records": {
+        "task": "marketplace.tasks.relay_unqueued_test_records",
+        "schedule": env.float("OUTBOX_RELAY_SECONDS", default=5.0),
+    },
     # Recovers uploads whose task message was lost (broker restart, worker killed mid-run).
     "requeue-stale-test-records": {
         "task": "marketplace.tasks.requeue_stale_test_records",

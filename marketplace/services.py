@@ -30,7 +30,7 @@ from verification.services import (
 from .domain.lifecycle import Action
 from .lifecycle import lot_scope, lot_transition
 from .pipeline import lock_lot_of_pack, lot_refresh
-from .tasks import reroute_lots, verify_test_record
+from .tasks import reroute_lots, verification_enqueue
 
 
 @transaction.atomic
@@ -141,7 +141,7 @@ def test_data_upload(
         scope=lot_scope(pack.lot_id),
     )
     lot_refresh(lot_id=pack.lot_id, reason=f"test data uploaded: {record.original_name}")
-    transaction.on_commit(lambda: verify_test_record.delay(record.pk))
+    transaction.on_commit(lambda: verification_enqueue(record.pk))
     return record
 
 
@@ -165,7 +165,7 @@ def test_record_rerun(*, user: AbstractBaseUser, test_record_id: int) -> TestRec
         scope=lot_scope(lot_id),
     )
     lot_refresh(lot_id=lot_id, reason=f"{record.original_name} re-run by an auditor")
-    transaction.on_commit(lambda: verify_test_record.delay(record.pk))
+    transaction.on_commit(lambda: verification_enqueue(record.pk))
     return record
 
 

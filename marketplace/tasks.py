@@ -5,8 +5,10 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
 
-from verification.selectors import test_record_ids_stale
+from verification.selectors import test_record_ids_stale, test_record_ids_unqueued
+from verification.services import test_record_mark_queued
 
 from .pipeline import reroute_job_run, test_record_give_up, test_record_verify
 
@@ -42,6 +44,32 @@ def verify_test_record(self, test_record_id: int) -> None:
             "platform team; it was not retried. An auditor can re-run it once it is fixed "
             "(admin: Test records, Re-run verification).",
         )
+
+
+def verification_enqueue(test_record_id: int) -> bool:
+    """Hand an upload's verification to the broker; False when the broker is unreachable.
+
+    The upload is stored either way: a record the broker never took stays in the outbox
+    (pending, `queued_at` empty) and the relay sends it once the broker is back, so an upload
+    during a broker outage answers 201, not 500."""
+    try:
+        verify_test_record.delay(test_record_id)
+    except BrokerError:
+        logger.warning("broker unreachable: test record %s waits in the outbox", test_record_id)
+        return False
+    test_record_mark_queued(test_record_id=test_record_id)
+    return True
+
+
+@shared_task(acks_late=True)
+def relay_unqueued_test_records() -> int:
+    """The outbox relay (beat, every few seconds): send what the broker never took."""
+    sent = 0
+    for test_record_id in test_record_ids_unqueued():
+        if not verification_enqueue(test_record_id):
+            break
+        sent += 1
+    return sent
 
 
 @shared_task(acks_late=True)

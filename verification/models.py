@@ -51,6 +51,9 @@ class TestRecord(models.Model):
     progress_pct = models.PositiveSmallIntegerField(
         default=0, help_text="Share of the file read by the worker while it verifies"
     )
+    # The outbox: set once the broker took the verification's message. A pending record
+    # without it is sent by the relay (every few seconds), e.g. after a broker outage.
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-uploaded_at", "-pk"]

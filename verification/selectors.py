@@ -86,6 +86,20 @@ def test_record_ids_stale(*, older_than: timedelta = timedelta(minutes=15)) -> l
     )
 
 
+def test_record_ids_unqueued(*, older_than: timedelta = timedelta(seconds=5)) -> list[int]:
+    """Pending uploads whose message never reached the broker (oldest first): the relay's
+    outbox. Younger ones are left to the upload's own on-commit send."""
+    return list(
+        TestRecord.objects.filter(
+            status=TestRecordStatus.PENDING,
+            queued_at__isnull=True,
+            uploaded_at__lt=timezone.now() - older_than,
+        )
+        .order_by("uploaded_at", "pk")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
 def verification_latest_for_record(*, record: TestRecord) -> Verification | None:
     """The newest finished run of one upload (what the file proved), or None."""
     return (

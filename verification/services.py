@@ -92,6 +92,12 @@ def test_record_create(
     return record
 
 
+def test_record_mark_queued(*, test_record_id: int) -> None:
+    TestRecord.objects.filter(pk=test_record_id, queued_at__isnull=True).update(
+        queued_at=timezone.now()
+    )
+
+
 def _claim_run(run: Verification) -> bool:
     """Compare-and-set: only one worker moves a run to running."""
     now = timezone.now()
@@ -348,7 +354,7 @@ def test_record_rerun_reset(
         status=VerificationStatus.FAILED,
     ).update(status=VerificationStatus.PENDING, error="", started_at=None, finished_at=None)
     TestRecord.objects.filter(pk=record.pk).update(
-        status=TestRecordStatus.PENDING, error="", progress_pct=0
+        status=TestRecordStatus.PENDING, error="", progress_pct=0, queued_at=None
     )
     record.refresh_from_db()
     return record

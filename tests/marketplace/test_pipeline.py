@@ -6,7 +6,7 @@ from django.db import OperationalError
 
 from audit.models import AuditEntry
 from core.errors import ApplicationError
-from marketplace import pipeline, services
+from marketplace import pipeline, services, tasks
 from marketplace.lifecycle import lot_scope
 from routing.models import RoutingDecision
 from suppliers.choices import LotStatus
@@ -284,7 +284,7 @@ def test_a_transient_error_while_storing_gives_the_run_back(
 ):
     """A dropped connection after the file was read: the retry must find the run claimable,
     not busy, or the upload would wait for the stale-run sweep."""
-    monkeypatch.setattr(services.verify_test_record, "delay", lambda *args: None)
+    monkeypatch.setattr(tasks.verify_test_record, "delay", lambda *args: None)
     record = services.test_data_upload(
         user=alice,
         pack=pack,

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import connection
 
-from marketplace import pipeline, services
+from marketplace import pipeline, services, tasks
 from suppliers.models import Lot
 from tests.factories import LotFactory, PackFactory, capacity_test_upload
 from verification.models import Verification
@@ -42,7 +42,7 @@ def test_a_submit_and_a_verification_of_the_same_pack_model_do_not_deadlock(
     """The verification holds its lot and waits for the audit head; the submit of another lot
     of the same pack model holds the head: neither may wait for a row the other holds (the
     pack model's row once was, through select_related under FOR UPDATE)."""
-    monkeypatch.setattr(services.verify_test_record, "delay", lambda *args: None)
+    monkeypatch.setattr(tasks.verify_test_record, "delay", lambda *args: None)
     measured = LotFactory(
         supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=90, quantity=1
     )
@@ -79,7 +79,7 @@ def test_crossed_duplicates_in_two_lots_do_not_deadlock(
 ):
     """File X proved a pack of lot A and file Y a pack of lot B; X is offered for B and Y for A
     at once. Each worker must lock both lots: in the same order, or they deadlock."""
-    monkeypatch.setattr(services.verify_test_record, "delay", lambda *args: None)
+    monkeypatch.setattr(tasks.verify_test_record, "delay", lambda *args: None)
     lot_a = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=90, quantity=2)
     lot_b = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=80, quantity=2)
     a1, a2 = PackFactory(lot=lot_a), PackFactory(lot=lot_a)
