@@ -68,16 +68,24 @@ def lot_create(
             field="reference",
         )
     _check_serials_free(serials=serials, supplier=supplier)
-    lot = Lot.objects.create(
-        supplier=supplier,
-        reference=reference,
-        pack_model=pack_model,
-        location=location,
-        quantity=quantity,
-        claimed_soh_pct=claimed_soh_pct,
-        price_per_kwh=price_per_kwh,
-        created_by=user,
-    )
+    try:
+        with transaction.atomic():
+            lot = Lot.objects.create(
+                supplier=supplier,
+                reference=reference,
+                pack_model=pack_model,
+                location=location,
+                quantity=quantity,
+                claimed_soh_pct=claimed_soh_pct,
+                price_per_kwh=price_per_kwh,
+                created_by=user,
+            )
+    except IntegrityError as exc:
+        # A concurrent request created the same reference between the check and the insert.
+        raise ApplicationError(
+            f"Your organisation already has a lot with reference {reference!r}.",
+            field="reference",
+        ) from exc
     try:
         with transaction.atomic():
             Pack.objects.bulk_create(

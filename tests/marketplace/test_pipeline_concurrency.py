@@ -112,3 +112,22 @@ def test_crossed_duplicates_in_two_lots_do_not_deadlock(
     verdicts = set(Verification.objects.values_list("verdict", flat=True))
     assert verdicts == {"duplicate"}
     assert set(Lot.objects.values_list("status", flat=True)) == {"discrepancy"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_creates_of_one_reference_give_one_lot_and_clear_refusals(
+    require_postgres, alice, volta, lfp_telecom_pack
+):
+    """A race past the reference check meets the unique index: a field error, never a 500."""
+
+    def create(n: int):
+        return lambda: services.lot_create(
+            user=alice, supplier=volta, pack_model=lfp_telecom_pack, reference="RACE-1",
+            location="Leeds", quantity=1, claimed_soh_pct=85, price_per_kwh=90,
+            packs=[{"serial": f"RACE-P{n}"}],
+        )  # fmt: skip
+
+    errors = run_together(*(create(n) for n in range(8)))
+    assert Lot.objects.filter(reference="RACE-1").count() == 1
+    assert len(errors) == 7
+    assert all("already has a lot with reference 'RACE-1'" in error for error in errors), errors
