@@ -207,6 +207,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# A task's message is acknowledged when it finishes, and given back at once when the worker
+# child running it dies (killed, out of memory): the redelivered task takes its run's lease over.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A verification that runs longer is stopped (soft: failed with a reason; hard: the child is
+# killed and the lease counts the takeover). Redis redelivers unacknowledged messages after the
+# visibility timeout, which must exceed the longest task.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
+}
+# A worker child that grew past this (KiB) is replaced after its task: one huge file cannot
+# keep a worker's memory.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int(
+    "CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=1_500_000
+)
 CELERY_BEAT_SCHEDULE = {
     # The outbox relay: uploads stored while the broker was unreachable are sent within
     # seconds of its return.

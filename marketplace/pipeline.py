@@ -204,15 +204,35 @@ def _settle(record: TestRecord, run: Verification, *, reason: str, store) -> Non
         lot_refresh(lot_id=lot.pk, reason=reason)
 
 
-def test_record_verify(*, test_record_id: int) -> Verification:
+# A file that has stopped this many workers mid-run (memory, time limit, crash) is failed.
+MAX_TAKEOVERS = 2
+
+
+def test_record_verify(*, test_record_id: int, claim_token: str = "") -> Verification:
     """Verify one upload and carry the result through routing to its lot. Safe to run twice:
-    the run row (pack, file hash, rule set) is claimed by compare-and-set."""
+    the run row (pack, file hash, rule set) is claimed by compare-and-set, as a lease held by
+    `claim_token` (the task's id), so the same task redelivered after its worker died takes
+    the run over at once."""
     rule_set = rule_set_active()
     claim = verification_claim(
-        test_record_id=test_record_id, rule_set_ref=rule_set.pk, rule_set_label=str(rule_set)
+        test_record_id=test_record_id,
+        rule_set_ref=rule_set.pk,
+        rule_set_label=str(rule_set),
+        claim_token=claim_token,
     )
     record, run = claim.record, claim.run
     if claim.state is ClaimState.BUSY:
+        return run
+    if claim.state is ClaimState.CLAIMED and run.takeovers >= MAX_TAKEOVERS:
+        message = (
+            f"Reading this file stopped the worker {run.takeovers} times (out of memory, a time "
+            "limit or a crash), so it was not tried again. Check the file, or ask an auditor "
+            "to re-run it (admin: Test records, Re-run verification)."
+        )
+        _settle(
+            record, run, reason=f"{record.original_name} stopped the workers",
+            store=lambda: verification_store_failure(record=record, run=run, message=message),
+        )  # fmt: skip
         return run
     if claim.state is ClaimState.SETTLED:
         if run.test_record_id != record.pk:

@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
@@ -23,7 +24,15 @@ MAX_RETRIES = 5
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def verify_test_record(self, test_record_id: int) -> None:
     try:
-        test_record_verify(test_record_id=test_record_id)
+        test_record_verify(test_record_id=test_record_id, claim_token=self.request.id or "")
+    except SoftTimeLimitExceeded:
+        logger.warning("verification of test record %s ran past its time limit", test_record_id)
+        test_record_give_up(
+            test_record_id=test_record_id,
+            message=f"Reading this file took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s, "
+            "the limit for one verification; it was not retried. Split the export into smaller "
+            "files, or ask an auditor to re-run it.",
+        )
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= MAX_RETRIES:
             logger.exception("giving up on test record %s", test_record_id)

@@ -178,6 +178,12 @@ class Verification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The lease: the task (by its Celery id) that holds the run. The same task redelivered
+    # after its worker died takes the run over at once instead of finding it busy.
+    claim_token = models.CharField(max_length=64, blank=True)
+    # Runs taken over from a worker that died mid-run: a file that kills workers again and
+    # again is failed with a reason instead of being retried forever.
+    takeovers = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.constraints import MEASURED_SOH_MAX_PCT
@@ -98,15 +98,21 @@ def test_record_mark_queued(*, test_record_id: int) -> None:
     )
 
 
-def _claim_run(run: Verification) -> bool:
-    """Compare-and-set: only one worker moves a run to running."""
+def _claim_run(run: Verification, token: str) -> bool:
+    """Compare-and-set: only one worker moves a run to running. A pending run is claimed; a
+    running one is taken over when its lease is this task's own (the message redelivered
+    after the worker died) or has gone stale."""
     now = timezone.now()
-    claimable = Q(status=VerificationStatus.PENDING) | Q(
-        status=VerificationStatus.RUNNING, started_at__lt=now - STALE_RUN_AFTER
-    )
+    runs = Verification.objects.filter(pk=run.pk)
+    fields = {"status": VerificationStatus.RUNNING, "started_at": now, "claim_token": token}
+    if runs.filter(status=VerificationStatus.PENDING).update(**fields):
+        return True
+    lost = Q(started_at__lt=now - STALE_RUN_AFTER)
+    if token:
+        lost |= Q(claim_token=token)
     return bool(
-        Verification.objects.filter(claimable, pk=run.pk).update(
-            status=VerificationStatus.RUNNING, started_at=now
+        runs.filter(lost, status=VerificationStatus.RUNNING).update(
+            **fields, takeovers=F("takeovers") + 1
         )
     )
 
@@ -124,7 +130,9 @@ class RunClaim:
     state: ClaimState
 
 
-def verification_claim(*, test_record_id: int, rule_set_ref: int, rule_set_label: str) -> RunClaim:
+def verification_claim(
+    *, test_record_id: int, rule_set_ref: int, rule_set_label: str, claim_token: str = ""
+) -> RunClaim:
     """Find or create the run row for a record under a rule set and try to claim it."""
     record = TestRecord.objects.select_related("pack__lot__pack_model").get(pk=test_record_id)
     run, _ = Verification.objects.get_or_create(
@@ -135,12 +143,12 @@ def verification_claim(*, test_record_id: int, rule_set_ref: int, rule_set_label
     )
     if run.status in (VerificationStatus.DONE, VerificationStatus.FAILED):
         return RunClaim(record, run, ClaimState.SETTLED)
-    if not _claim_run(run):
+    if not _claim_run(run, claim_token):
         logger.info("verification %s is already being worked on", run.pk)
         return RunClaim(record, run, ClaimState.BUSY)
     # The claim was a compare-and-set in the database: the row now holds its start time, and a
     # later save of this instance must keep it rather than write back None.
-    run.refresh_from_db(fields=["status", "started_at"])
+    run.refresh_from_db(fields=["status", "started_at", "claim_token", "takeovers"])
     TestRecord.objects.filter(pk=record.pk).update(
         status=TestRecordStatus.PROCESSING, progress_pct=0
     )
@@ -352,7 +360,14 @@ def test_record_rerun_reset(
         sha256=record.sha256,
         rule_set_ref=rule_set_ref,
         status=VerificationStatus.FAILED,
-    ).update(status=VerificationStatus.PENDING, error="", started_at=None, finished_at=None)
+    ).update(
+        status=VerificationStatus.PENDING,
+        error="",
+        started_at=None,
+        finished_at=None,
+        claim_token="",
+        takeovers=0,
+    )
     TestRecord.objects.filter(pk=record.pk).update(
         status=TestRecordStatus.PENDING, error="", progress_pct=0, queued_at=None
     )

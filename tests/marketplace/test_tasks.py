@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
 from core.errors import ApplicationError
@@ -26,7 +27,7 @@ def record(alice, volta, lfp_telecom_pack, monkeypatch):
 
 
 def failing(exc: Exception, calls: list):
-    def run(*, test_record_id: int):
+    def run(*, test_record_id: int, claim_token: str = ""):
         calls.append(test_record_id)
         raise exc
 
@@ -101,3 +102,24 @@ def test_an_auditor_re_runs_a_failed_upload_from_the_admin(
     assert record.verifications.get().measured_soh_pct == pytest.approx(80, abs=0.5)
     with pytest.raises(ApplicationError, match="has not failed"):
         services.test_record_rerun(user=audrey, test_record_id=record.pk)
+
+
+def test_the_task_holds_its_run_by_its_own_id(record, monkeypatch):
+    tokens: list[str] = []
+    monkeypatch.setattr(
+        tasks,
+        "test_record_verify",
+        lambda *, test_record_id, claim_token: tokens.append(claim_token),
+    )
+    result = tasks.verify_test_record.apply(args=[record.pk], task_id="task-abc")
+    assert result.successful() and tokens == ["task-abc"]
+
+
+def test_a_verification_past_its_time_limit_fails_with_a_reason(record, monkeypatch, settings):
+    calls: list[int] = []
+    monkeypatch.setattr(tasks, "test_record_verify", failing(SoftTimeLimitExceeded(), calls))
+    tasks.verify_test_record.apply(args=[record.pk])
+    assert len(calls) == 1  # not retried
+    record.refresh_from_db()
+    assert record.status == TestRecordStatus.FAILED
+    assert f"took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s" in record.error
