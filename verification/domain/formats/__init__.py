@@ -15,6 +15,7 @@ from typing import BinaryIO
 from ..errors import TestDataError
 from ..testdata import TestData
 from ._common import HEAD_BYTES
+from ._zipped import check_expansion
 from .cycles import derive_cycles
 from .detect import FORMATS, detect_format, supported
 
@@ -73,6 +74,8 @@ def read_test_data(
         raise TestDataError(
             f"unknown declared format {declared_format!r}. Supported formats: {supported()}"
         )
+    if slug in ("arbin_xlsx", "neware_xlsx", "neware_ndax"):
+        check_expansion(stream, dict(FORMATS)[slug])
     if slug in ("arbin_xlsx", "neware_xlsx"):  # detected: an Excel workbook; its sheets decide
         from .workbook import read_workbook
 
