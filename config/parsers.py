@@ -1,7 +1,9 @@
 """JSON request bodies, bounded: a client gets a 400 (or 413) saying why, never a 500."""
 
 import json
+import re
 
+import numpy as np
 from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
@@ -15,27 +17,23 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+# A JSON string, escapes included: brackets inside strings do not nest anything.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
 def _depth_exceeds(text: str, limit: int) -> bool:
     """Brackets outside strings nest deeper than `limit`: checked before json.loads, whose
-    recursion a body of 100,000 '[' would exhaust."""
-    depth, in_string, escaped = 0, False, False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
+    recursion a body of 100,000 '[' would exhaust. Vectorised: the whole body is one pass of
+    a regular expression and one cumulative sum."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    codes = np.frombuffer(_STRING.sub("", text).encode(), dtype=np.uint8)
+    step = np.isin(codes, _OPEN).astype(np.int32) - np.isin(codes, _CLOSE).astype(np.int32)
+    return bool(step.size) and int(np.cumsum(step).max()) > limit
+
+
+_OPEN = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSE = np.frombuffer(b"]}", dtype=np.uint8)
 
 
 class BoundedJSONParser(JSONParser):

@@ -16,7 +16,7 @@ from suppliers.models import Lot, Pack
 from suppliers.selectors import is_auditor, lot_list_visible
 from verification.choices import STANDING_VERDICTS, TestRecordStatus, Verdict, VerificationStatus
 from verification.models import TestRecord, Verification
-from verification.selectors import verification_history_for_pack, verification_latest_per_pack
+from verification.selectors import verification_history_for_pack
 
 from .lifecycle import lot_scope
 from .models import LotSummary
@@ -50,15 +50,24 @@ def lot_list_browsable() -> QuerySet[Lot]:
     )
 
 
+def _measure(soh_pct, resistance_ratio, weakest_cell_soh_pct, verdict: str) -> PackMeasure:
+    return PackMeasure(
+        soh_pct=soh_pct,
+        resistance_ratio=resistance_ratio,
+        weakest_cell_soh_pct=weakest_cell_soh_pct,
+        confirms=verdict == Verdict.CONFIRMED,
+        stands=verdict in STANDING_VERDICTS,
+    )
+
+
 def pack_measure(run: Verification) -> PackMeasure:
     """Routing's plain view of one verification that measured an SOH."""
     measurement = run.measurement
-    return PackMeasure(
-        soh_pct=run.measured_soh_pct,
-        resistance_ratio=measurement.resistance_ratio if measurement else None,
-        weakest_cell_soh_pct=measurement.weakest_cell_soh_pct if measurement else None,
-        confirms=run.verdict == Verdict.CONFIRMED,
-        stands=run.verdict in STANDING_VERDICTS,
+    return _measure(
+        run.measured_soh_pct,
+        measurement.resistance_ratio if measurement else None,
+        measurement.weakest_cell_soh_pct if measurement else None,
+        run.verdict,
     )
 
 
@@ -82,13 +91,7 @@ def pack_measures(*, lot_ids: list[int]) -> dict[int, PackMeasure]:
     latest: dict[int, PackMeasure] = {}
     for pack_id, soh, ratio, weakest, verdict in runs:
         if pack_id not in latest:
-            latest[pack_id] = PackMeasure(
-                soh,
-                ratio,
-                weakest,
-                confirms=verdict == Verdict.CONFIRMED,
-                stands=verdict in STANDING_VERDICTS,
-            )
+            latest[pack_id] = _measure(soh, ratio, weakest, verdict)
     return latest
 
 
@@ -123,7 +126,6 @@ class LotReport:
 
 def lot_report(*, lot: Lot) -> LotReport:
     """Everything the lot page shows: per-pack figures and routes, and the lot's own route."""
-    latest = verification_latest_per_pack(lot=lot)
     decisions: dict[int, RoutingDecision] = {}
     for decision in (
         RoutingDecision.objects.filter(lot=lot, pack__isnull=False)
@@ -131,13 +133,18 @@ def lot_report(*, lot: Lot) -> LotReport:
         .order_by("pack_id", "-created_at", "-pk")
     ):
         decisions.setdefault(decision.pack_id, decision)
+    # One pass over the finished runs, newest first: each pack's newest run of any verdict,
+    # and its newest that measured an SOH (verification_latest_per_pack's rule).
     newest: dict[int, Verification] = {}
+    latest: dict[int, Verification] = {}
     for run in (
         Verification.objects.filter(pack__lot=lot, status=VerificationStatus.DONE)
         .select_related("measurement", "test_record")
         .order_by("pack_id", "-finished_at", "-pk")
     ):
         newest.setdefault(run.pack_id, run)
+        if run.measured_soh_pct is not None:
+            latest.setdefault(run.pack_id, run)
     uploads: dict[int, list[tuple[str, str]]] = {}
     for pack_id, status, error in (
         TestRecord.objects.filter(pack__lot=lot)

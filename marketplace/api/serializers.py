@@ -9,6 +9,18 @@ from verification.api.serializers import VerificationSummarySerializer
 from ..selectors import lot_report
 
 
+def _summary_pct(name: str) -> serializers.DecimalField:
+    """One of the lot summary's SOH figures, empty until measured."""
+    return serializers.DecimalField(
+        source=f"summary.{name}",
+        max_digits=5,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        default=None,
+    )
+
+
 class LotSerializer(serializers.ModelSerializer):
     supplier = serializers.StringRelatedField()
     pack_model = PackModelSerializer()
@@ -19,36 +31,15 @@ class LotSerializer(serializers.ModelSerializer):
     route_provisional = serializers.BooleanField(
         source="summary.route_provisional", read_only=True, default=True
     )
-    measured_soh_pct = serializers.DecimalField(
-        source="summary.measured_soh_pct",
-        max_digits=5,
-        decimal_places=2,
-        read_only=True,
-        allow_null=True,
-        default=None,
-    )
-    lowest_pack_soh_pct = serializers.DecimalField(
-        source="summary.lowest_pack_soh_pct",
-        max_digits=5,
-        decimal_places=2,
-        read_only=True,
-        allow_null=True,
-        default=None,
-    )
+    measured_soh_pct = _summary_pct("measured_soh_pct")
+    lowest_pack_soh_pct = _summary_pct("lowest_pack_soh_pct")
     lowest_pack_serial = serializers.CharField(
         source="summary.lowest_pack_serial",
         read_only=True,
         default="",
         help_text="The pack the lowest measured SOH comes from",
     )
-    highest_pack_soh_pct = serializers.DecimalField(
-        source="summary.highest_pack_soh_pct",
-        max_digits=5,
-        decimal_places=2,
-        read_only=True,
-        allow_null=True,
-        default=None,
-    )
+    highest_pack_soh_pct = _summary_pct("highest_pack_soh_pct")
     packs_measured = serializers.IntegerField(
         source="summary.packs_measured",
         read_only=True,
