@@ -41,6 +41,15 @@ def _sha256(uploaded_file: UploadedFile) -> str:
     return digest.hexdigest()
 
 
+class AlreadyUploaded(ApplicationError):
+    """The same file was uploaded for this pack before: nothing new is stored, and the client
+    is pointed at the earlier upload (a retry of a lost answer finds its upload this way)."""
+
+    def __init__(self, message: str, *, record: TestRecord):
+        super().__init__(message, field="file")
+        self.record = record
+
+
 @transaction.atomic
 def test_record_create(
     *,
@@ -52,7 +61,9 @@ def test_record_create(
 ) -> TestRecord:
     """Store an upload, checked at the edge; the lot pipeline queues its verification.
 
-    The same file twice for the same pack adds nothing: it is refused as already uploaded.
+    The same file twice for the same pack adds nothing: `AlreadyUploaded` names the earlier
+    upload. Callers hold the pack's lot row locked, so two identical uploads at once cannot
+    both pass this check.
     """
     lot = pack.lot
     if not lot_can_manage(user=user, lot=lot):
@@ -72,11 +83,11 @@ def test_record_create(
     sha256 = _sha256(uploaded_file)
     earlier = TestRecord.objects.filter(pack=pack, sha256=sha256).order_by("pk").first()
     if earlier is not None:
-        raise ApplicationError(
+        raise AlreadyUploaded(
             f"This file was already uploaded for pack {pack.serial} "
             f"({earlier.original_name}, {earlier.uploaded_at:%Y-%m-%d %H:%M}); "
             f"it is {earlier.get_status_display().lower()} and adds nothing new.",
-            field="file",
+            record=earlier,
         )
     record = TestRecord(
         pack=pack,
@@ -311,10 +322,22 @@ def verification_store(
         run.status = VerificationStatus.DONE
         run.finished_at = timezone.now()
         run.save()
-        TestRecord.objects.filter(pk=record.pk).update(
-            status=TestRecordStatus.DONE, error="", progress_pct=100
-        )
+        _records_of_run(record).update(status=TestRecordStatus.DONE, error="", progress_pct=100)
     return run
+
+
+def _records_of_run(record: TestRecord):
+    """The record and any other unsettled upload of the same file for the same pack (stored
+    before uploads were deduplicated): they share one run, so they settle with it, instead of
+    one of them waiting on a run that will never be claimed for it."""
+    return TestRecord.objects.filter(
+        Q(pk=record.pk)
+        | Q(
+            pack_id=record.pack_id,
+            sha256=record.sha256,
+            status__in=[TestRecordStatus.PENDING, TestRecordStatus.PROCESSING],
+        )
+    )
 
 
 @transaction.atomic
@@ -322,7 +345,7 @@ def verification_store_failure(*, record: TestRecord, run: Verification, message
     Verification.objects.filter(pk=run.pk).update(
         status=VerificationStatus.FAILED, error=message, finished_at=timezone.now()
     )
-    TestRecord.objects.filter(pk=record.pk).update(status=TestRecordStatus.FAILED, error=message)
+    _records_of_run(record).update(status=TestRecordStatus.FAILED, error=message)
 
 
 @transaction.atomic
@@ -382,7 +405,7 @@ def test_record_fail(*, test_record_id: int, message: str) -> TestRecord:
     Verification.objects.filter(
         test_record=record, status__in=[VerificationStatus.PENDING, VerificationStatus.RUNNING]
     ).update(status=VerificationStatus.FAILED, error=message, finished_at=timezone.now())
-    TestRecord.objects.filter(pk=record.pk).update(status=TestRecordStatus.FAILED, error=message)
+    _records_of_run(record).update(status=TestRecordStatus.FAILED, error=message)
     return record
 
 

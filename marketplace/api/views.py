@@ -15,8 +15,13 @@ from suppliers.selectors import (
     pack_model_list,
     supplier_organisations,
 )
-from verification.api.serializers import TestRecordSerializer, TestRecordUploadSerializer
+from verification.api.serializers import (
+    TestRecordSerializer,
+    TestRecordUploadedSerializer,
+    TestRecordUploadSerializer,
+)
 from verification.models import TestRecord
+from verification.services import AlreadyUploaded
 from verification.views import upload_too_large
 
 from ..filters import LotFilter
@@ -162,16 +167,27 @@ class PackTestRecordListCreate(generics.ListCreateAPIView):
                 raise ValidationError({"file": [too_large]})
         super().initial(request, *args, **kwargs)
 
-    @extend_schema(request=TestRecordUploadSerializer, responses={201: TestRecordSerializer})
+    @extend_schema(
+        request=TestRecordUploadSerializer,
+        responses={201: TestRecordUploadedSerializer, 200: TestRecordUploadedSerializer},
+    )
     def post(self, request, *args, **kwargs):
         pack = self.get_pack()
         upload = TestRecordUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        record = test_data_upload(
-            user=request.user,
-            pack=pack,
-            uploaded_file=upload.validated_data["file"],
-            data_format=upload.validated_data["format"],
-            test_level=upload.validated_data["test_level"],
-        )
-        return Response(TestRecordSerializer(record).data, status=status.HTTP_201_CREATED)
+        try:
+            record = test_data_upload(
+                user=request.user,
+                pack=pack,
+                uploaded_file=upload.validated_data["file"],
+                data_format=upload.validated_data["format"],
+                test_level=upload.validated_data["test_level"],
+            )
+        except AlreadyUploaded as exc:
+            # Nothing new stored; the earlier upload answers, so a retried POST (its first
+            # answer lost) follows the same record instead of failing.
+            exc.record.already_uploaded, exc.record.detail = True, exc.message
+            return Response(
+                TestRecordUploadedSerializer(exc.record).data, status=status.HTTP_200_OK
+            )
+        return Response(TestRecordUploadedSerializer(record).data, status=status.HTTP_201_CREATED)

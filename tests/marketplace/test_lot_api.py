@@ -2,7 +2,8 @@ import pytest
 
 from suppliers.choices import LotStatus
 from suppliers.models import Lot
-from tests.factories import LotFactory, PackFactory
+from tests.factories import LotFactory, PackFactory, capacity_test_upload, measured_lot
+from verification.models import TestRecord
 
 
 def lot_payload(model, **overrides):
@@ -84,7 +85,6 @@ def test_drafts_stay_with_their_supplier(api, alice, rob, bianca, volta):
 def test_test_data_upload_through_the_api(
     api, alice, rob, volta, lfp_telecom_pack, django_capture_on_commit_callbacks
 ):
-    from tests.factories import capacity_test_upload
 
     pack = PackFactory(lot=LotFactory(supplier=volta, pack_model=lfp_telecom_pack))
     api.force_authenticate(rob)
@@ -105,10 +105,38 @@ def test_test_data_upload_through_the_api(
             format="multipart",
         )
     assert response.status_code == 201, response.content
+    assert response.json()["already_uploaded"] is False
     record = api.get(f"/api/test-records/{response.json()['id']}/").json()
     assert record["status"] == "done"
     api.force_authenticate(rob)
     assert api.get(f"/api/test-records/{record['id']}/").status_code == 403
+
+
+def test_the_same_file_again_answers_the_earlier_upload_and_stores_nothing(
+    api, alice, volta, lfp_telecom_pack, django_capture_on_commit_callbacks
+):
+    pack = PackFactory(lot=LotFactory(supplier=volta, pack_model=lfp_telecom_pack))
+    api.force_authenticate(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = api.post(
+            f"/api/packs/{pack.pk}/test-records/",
+            {"file": capacity_test_upload(soh_pct=80, pack_model=lfp_telecom_pack)},
+            format="multipart",
+        )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        again = api.post(
+            f"/api/packs/{pack.pk}/test-records/",
+            {"file": capacity_test_upload(soh_pct=80, pack_model=lfp_telecom_pack, name="b.csv")},
+            format="multipart",
+        )
+    assert again.status_code == 200, again.content
+    body = again.json()
+    assert body["id"] == first.json()["id"]
+    assert body["already_uploaded"] is True
+    assert body["status"] == "done"
+    assert "already uploaded for pack" in body["detail"]
+    assert callbacks == []  # nothing queued
+    assert TestRecord.objects.filter(pack=pack).count() == 1
 
 
 def test_openapi_schema_is_generated(api, alice):
@@ -121,7 +149,6 @@ def test_openapi_schema_is_generated(api, alice):
 def test_lot_api_names_the_soh_definition_and_how_it_was_obtained(
     api, alice, bianca, volta, nmc_module, django_capture_on_commit_callbacks
 ):
-    from tests.factories import measured_lot
 
     lot = measured_lot(
         supplier=volta,

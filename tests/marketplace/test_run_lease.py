@@ -62,3 +62,20 @@ def test_a_file_that_stops_the_worker_twice_is_failed_with_a_reason(record, audr
     # An auditor's re-run starts the count again.
     services.test_record_rerun(user=audrey, test_record_id=record.pk)
     assert Verification.objects.get(test_record=record).takeovers == 0
+
+
+@pytest.mark.parametrize("outcome", ["done", "failed"])
+def test_every_upload_sharing_a_run_settles_when_the_run_does(record, outcome):
+    # Two uploads of one file for one pack (stored before uploads were deduplicated) share a run.
+    twin = TestRecord.objects.create(
+        pack=record.pack, original_name="copy.csv", format=record.format, sha256=record.sha256,
+        size_bytes=record.size_bytes, file=record.file.name, uploaded_by=record.uploaded_by,
+    )  # fmt: skip
+    die_mid_run(record, "task-1")
+    pipeline.test_record_verify(test_record_id=twin.pk, claim_token="task-2")  # busy: joins
+    if outcome == "failed":
+        Verification.objects.filter(test_record=record).update(takeovers=1)
+    pipeline.test_record_verify(test_record_id=record.pk, claim_token="task-1")
+    statuses = set(TestRecord.objects.filter(pack=record.pack).values_list("status", flat=True))
+    assert statuses == {outcome}
+    assert Verification.objects.filter(pack=record.pack).count() == 1

@@ -94,6 +94,18 @@ class TestRecordSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TestRecordUploadedSerializer(TestRecordSerializer):
+    """The answer to an upload: the new record (201), or the earlier upload of the same file
+    for the same pack (200, `already_uploaded`), which a client's retry can follow."""
+
+    already_uploaded = serializers.BooleanField(read_only=True, default=False)
+    detail = serializers.CharField(read_only=True, default="")
+
+    class Meta(TestRecordSerializer.Meta):
+        fields = [*TestRecordSerializer.Meta.fields, "already_uploaded", "detail"]
+        read_only_fields = fields
+
+
 class TestRecordUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     format = serializers.ChoiceField(choices=TestDataFormat.choices, default=TestDataFormat.AUTO)
