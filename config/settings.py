@@ -201,9 +201,6 @@ if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://localhost/"  # a hostname keeps kombu from warning on each run
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -236,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stale-test-records": {
         "task": "marketplace.tasks.requeue_stale_test_records",
         "schedule": 600.0,
+    },
+    # Files of uploads whose transaction rolled back (or whose commit was lost) are removed.
+    "sweep-orphaned-test-data": {
+        "task": "marketplace.tasks.sweep_orphaned_test_data",
+        "schedule": 3600.0,
     },
 }
 

@@ -23,6 +23,7 @@ from verification.choices import TestDataFormat, TestLevel, Verdict
 from verification.models import TestRecord
 from verification.services import (
     test_record_create,
+    test_record_file_discard,
     test_record_rerun_reset,
     verifications_rejudge_for_model,
 )
@@ -106,7 +107,6 @@ def lot_withdraw(*, user: AbstractBaseUser, lot: Lot, reason: str = "") -> Lot:
     )
 
 
-@transaction.atomic
 def test_data_upload(
     *,
     user: AbstractBaseUser,
@@ -115,16 +115,31 @@ def test_data_upload(
     data_format: str = TestDataFormat.CANONICAL_CSV,
     test_level: str = TestLevel.PACK,
 ) -> TestRecord:
-    """Store an upload, show the lot as verifying, and queue the verification on commit."""
-    # The lot as it is now (not withdrawn meanwhile, the pack not split off), held until commit.
-    pack.lot = lock_lot_of_pack(pack.pk)
-    record = test_record_create(
-        user=user,
-        pack=pack,
-        uploaded_file=uploaded_file,
-        data_format=data_format,
-        test_level=test_level,
-    )
+    """Store an upload, show the lot as verifying, and queue the verification on commit.
+
+    A failure after the file was written removes the file with the rolled-back row; a commit
+    lost with the connection cannot tell, so its file is left to the orphan sweep (removing
+    it here could lose a committed upload's evidence)."""
+    with transaction.atomic():
+        # The lot as it is now (not withdrawn meanwhile, the pack not split off), held until
+        # commit.
+        pack.lot = lock_lot_of_pack(pack.pk)
+        record = test_record_create(
+            user=user,
+            pack=pack,
+            uploaded_file=uploaded_file,
+            data_format=data_format,
+            test_level=test_level,
+        )
+        try:
+            _upload_record(user=user, pack=pack, record=record)
+        except BaseException:
+            test_record_file_discard(record)
+            raise
+    return record
+
+
+def _upload_record(*, user: AbstractBaseUser, pack, record: TestRecord) -> None:
     audit_record(
         actor=user,
         action="test_record.upload",
@@ -142,7 +157,6 @@ def test_data_upload(
     )
     lot_refresh(lot_id=pack.lot_id, reason=f"test data uploaded: {record.original_name}")
     transaction.on_commit(lambda: verification_enqueue(record.pk))
-    return record
 
 
 @transaction.atomic

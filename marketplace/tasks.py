@@ -9,7 +9,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
 from verification.selectors import test_record_ids_stale, test_record_ids_unqueued
-from verification.services import test_record_mark_queued
+from verification.services import test_data_orphans_sweep, test_record_mark_queued
 
 from .pipeline import reroute_job_run, test_record_give_up, test_record_verify
 
@@ -88,6 +88,12 @@ def requeue_stale_test_records() -> int:
     for test_record_id in ids:
         verify_test_record.delay(test_record_id)
     return len(ids)
+
+
+@shared_task(acks_late=True)
+def sweep_orphaned_test_data() -> int:
+    """Hourly: files of uploads that never committed are removed from storage."""
+    return test_data_orphans_sweep().files_removed
 
 
 @shared_task(

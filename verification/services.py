@@ -99,8 +99,21 @@ def test_record_create(
         uploaded_by=user,
     )
     record.file.save(uploaded_file.name or "upload.csv", uploaded_file, save=False)
-    record.save()
+    try:
+        record.save()
+    except BaseException:
+        test_record_file_discard(record)
+        raise
     return record
+
+
+def test_record_file_discard(record: TestRecord) -> None:
+    """Remove the file of an upload whose row is being rolled back (before any commit, so no
+    committed upload loses its file); what cannot be removed now is left to the sweep."""
+    try:
+        record.file.delete(save=False)
+    except Exception:
+        logger.exception("could not remove %s; the orphan sweep will", record.file.name)
 
 
 def test_record_mark_queued(*, test_record_id: int) -> None:
@@ -502,3 +515,60 @@ def verifications_rejudge_for_model(*, pack_model_id: int) -> list[Verification]
             ]
         )  # fmt: skip
     return runs
+
+
+# Uploads are written to storage just before their row commits: a file younger than this may
+# belong to an upload still in flight, so the sweep leaves it.
+ORPHAN_GRACE = timedelta(hours=1)
+TEST_DATA_DIR = "test-data"
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    files_checked: int
+    files_removed: int
+    bytes_removed: int
+
+
+def _storage_files(storage, directory: str):
+    folders, files = storage.listdir(directory)
+    for name in files:
+        yield f"{directory}/{name}"
+    for folder in folders:
+        yield from _storage_files(storage, f"{directory}/{folder}")
+
+
+def test_data_orphans_sweep(
+    *, older_than: timedelta = ORPHAN_GRACE, dry_run: bool = False, progress=None
+) -> SweepResult:
+    """Remove stored test-data files that no upload refers to: left by an upload whose
+    transaction rolled back after its file was written, or whose commit was lost with the
+    database connection. A file is only removed once no row names it and it is older than
+    `older_than`; the rows are read after the listing, so a row committed meanwhile keeps its
+    file."""
+    storage = TestRecord._meta.get_field("file").storage
+    if not storage.exists(TEST_DATA_DIR):
+        return SweepResult(0, 0, 0)
+    cutoff = timezone.now() - older_than
+    candidates = [
+        name
+        for name in _storage_files(storage, TEST_DATA_DIR)
+        if storage.get_modified_time(name) < cutoff
+    ]
+    referenced: set[str] = set()
+    for start in range(0, len(candidates), 1000):
+        chunk = candidates[start : start + 1000]
+        referenced.update(TestRecord.objects.filter(file__in=chunk).values_list("file", flat=True))
+    removed = removed_bytes = 0
+    for name in candidates:
+        if progress is not None:
+            progress(name)
+        if name in referenced:
+            continue
+        size = storage.size(name)
+        if not dry_run:
+            storage.delete(name)
+        logger.info("orphaned test-data file %s (%d bytes) removed", name, size)
+        removed += 1
+        removed_bytes += size
+    return SweepResult(len(candidates), removed, removed_bytes)
