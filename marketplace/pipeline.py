@@ -208,17 +208,20 @@ def _settle(record: TestRecord, run: Verification, *, reason: str, store) -> Non
 MAX_TAKEOVERS = 2
 
 
-def test_record_verify(*, test_record_id: int, claim_token: str = "") -> Verification:
+def test_record_verify(
+    *, test_record_id: int, claim_token: str = "", attempt: int = 0
+) -> Verification:
     """Verify one upload and carry the result through routing to its lot. Safe to run twice:
     the run row (pack, file hash, rule set) is claimed by compare-and-set, as a lease held by
     `claim_token` (the task's id), so the same task redelivered after its worker died takes
-    the run over at once."""
+    the run over at once; `attempt` (the task's retry count) tells a retry from a redelivery."""
     rule_set = rule_set_active()
     claim = verification_claim(
         test_record_id=test_record_id,
         rule_set_ref=rule_set.pk,
         rule_set_label=str(rule_set),
         claim_token=claim_token,
+        attempt=attempt,
     )
     record, run = claim.record, claim.run
     if claim.state is ClaimState.BUSY:

@@ -24,7 +24,11 @@ MAX_RETRIES = 5
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def verify_test_record(self, test_record_id: int) -> None:
     try:
-        test_record_verify(test_record_id=test_record_id, claim_token=self.request.id or "")
+        test_record_verify(
+            test_record_id=test_record_id,
+            claim_token=self.request.id or "",
+            attempt=self.request.retries,
+        )
     except SoftTimeLimitExceeded:
         logger.warning("verification of test record %s ran past its time limit", test_record_id)
         test_record_give_up(

@@ -64,6 +64,13 @@ def require_redis() -> str:
 
 
 @pytest.fixture
+def redis_server_binary() -> str:
+    """For fault tests that stop and start a Redis of their own (the machine's keeps running)."""
+    need(shutil.which("redis-server") is not None, "needs redis-server (apt-get install redis)")
+    return shutil.which("redis-server")
+
+
+@pytest.fixture
 def chromium_path() -> str:
     need(
         shutil.which(CHROMIUM) is not None,

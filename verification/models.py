@@ -181,6 +181,9 @@ class Verification(models.Model):
     # The lease: the task (by its Celery id) that holds the run. The same task redelivered
     # after its worker died takes the run over at once instead of finding it busy.
     claim_token = models.CharField(max_length=64, blank=True)
+    # The task's retry count when it claimed: the same attempt back again means its worker died
+    # (a takeover); a later attempt is the task retrying after a database or storage fault.
+    claim_attempt = models.PositiveSmallIntegerField(default=0)
     # Runs taken over from a worker that died mid-run: a file that kills workers again and
     # again is failed with a reason instead of being retried forever.
     takeovers = models.PositiveSmallIntegerField(default=0)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from core.constraints import MEASURED_SOH_MAX_PCT
@@ -122,21 +122,29 @@ def test_record_mark_queued(*, test_record_id: int) -> None:
     )
 
 
-def _claim_run(run: Verification, token: str) -> bool:
+def _claim_run(run: Verification, token: str, attempt: int) -> bool:
     """Compare-and-set: only one worker moves a run to running. A pending run is claimed; a
-    running one is taken over when its lease is this task's own (the message redelivered
-    after the worker died) or has gone stale."""
+    running one is taken over when its lease is this task's own (redelivered after its worker
+    died, or retrying after a fault it could not clean up) or has gone stale. Only a worker
+    that died counts as a takeover: a retry of a later attempt does not."""
     now = timezone.now()
     runs = Verification.objects.filter(pk=run.pk)
-    fields = {"status": VerificationStatus.RUNNING, "started_at": now, "claim_token": token}
+    fields = {
+        "status": VerificationStatus.RUNNING,
+        "started_at": now,
+        "claim_token": token,
+        "claim_attempt": attempt,
+    }
     if runs.filter(status=VerificationStatus.PENDING).update(**fields):
         return True
     lost = Q(started_at__lt=now - STALE_RUN_AFTER)
     if token:
         lost |= Q(claim_token=token)
+    retried = Q(claim_token=token, claim_attempt__lt=attempt) if token else Q(pk__in=[])
     return bool(
         runs.filter(lost, status=VerificationStatus.RUNNING).update(
-            **fields, takeovers=F("takeovers") + 1
+            **fields,
+            takeovers=Case(When(retried, then=F("takeovers")), default=F("takeovers") + 1),
         )
     )
 
@@ -155,7 +163,12 @@ class RunClaim:
 
 
 def verification_claim(
-    *, test_record_id: int, rule_set_ref: int, rule_set_label: str, claim_token: str = ""
+    *,
+    test_record_id: int,
+    rule_set_ref: int,
+    rule_set_label: str,
+    claim_token: str = "",
+    attempt: int = 0,
 ) -> RunClaim:
     """Find or create the run row for a record under a rule set and try to claim it."""
     record = TestRecord.objects.select_related("pack__lot__pack_model").get(pk=test_record_id)
@@ -167,12 +180,14 @@ def verification_claim(
     )
     if run.status in (VerificationStatus.DONE, VerificationStatus.FAILED):
         return RunClaim(record, run, ClaimState.SETTLED)
-    if not _claim_run(run, claim_token):
+    if not _claim_run(run, claim_token, attempt):
         logger.info("verification %s is already being worked on", run.pk)
         return RunClaim(record, run, ClaimState.BUSY)
     # The claim was a compare-and-set in the database: the row now holds its start time, and a
     # later save of this instance must keep it rather than write back None.
-    run.refresh_from_db(fields=["status", "started_at", "claim_token", "takeovers"])
+    run.refresh_from_db(
+        fields=["status", "started_at", "claim_token", "claim_attempt", "takeovers"]
+    )
     TestRecord.objects.filter(pk=record.pk).update(
         status=TestRecordStatus.PROCESSING, progress_pct=0
     )
@@ -402,6 +417,7 @@ def test_record_rerun_reset(
         started_at=None,
         finished_at=None,
         claim_token="",
+        claim_attempt=0,
         takeovers=0,
     )
     TestRecord.objects.filter(pk=record.pk).update(

@@ -79,3 +79,16 @@ def test_every_upload_sharing_a_run_settles_when_the_run_does(record, outcome):
     statuses = set(TestRecord.objects.filter(pack=record.pack).values_list("status", flat=True))
     assert statuses == {outcome}
     assert Verification.objects.filter(pack=record.pack).count() == 1
+
+
+def test_a_retry_after_a_fault_takes_its_run_back_without_counting_a_takeover(record):
+    # Attempt 0 claimed and hit a dropped connection it could not clean up after (the run
+    # stays running under its lease); the task's retry (attempt 1) is no dead worker.
+    rule_set = rule_set_active()
+    verification_claim(
+        test_record_id=record.pk, rule_set_ref=rule_set.pk, rule_set_label=str(rule_set),
+        claim_token="task-1", attempt=0,
+    )  # fmt: skip
+    run = pipeline.test_record_verify(test_record_id=record.pk, claim_token="task-1", attempt=1)
+    run.refresh_from_db()
+    assert (run.status, run.takeovers) == (VerificationStatus.DONE, 0)

@@ -27,7 +27,7 @@ def record(alice, volta, lfp_telecom_pack, monkeypatch):
 
 
 def failing(exc: Exception, calls: list):
-    def run(*, test_record_id: int, claim_token: str = ""):
+    def run(*, test_record_id: int, claim_token: str = "", attempt: int = 0):
         calls.append(test_record_id)
         raise exc
 
@@ -109,7 +109,7 @@ def test_the_task_holds_its_run_by_its_own_id(record, monkeypatch):
     monkeypatch.setattr(
         tasks,
         "test_record_verify",
-        lambda *, test_record_id, claim_token: tokens.append(claim_token),
+        lambda *, test_record_id, claim_token, attempt: tokens.append(claim_token),
     )
     result = tasks.verify_test_record.apply(args=[record.pk], task_id="task-abc")
     assert result.successful() and tokens == ["task-abc"]
