@@ -60,8 +60,10 @@ def integrity_error_response(exc: IntegrityError) -> Response:
             status=status.HTTP_409_CONFLICT,
         )
     name, model, fields, unique = found
-    field = API_FIELD_OF_CONSTRAINT.get(name) or _main_field(model, fields)
-    labels = " and ".join(str(model._meta.get_field(f).verbose_name) for f in fields) or name
+    field = API_FIELD_OF_CONSTRAINT.get(name) or _own_fields(model, fields)[-1]
+    labels = " and ".join(
+        str(model._meta.get_field(f).verbose_name) for f in _own_fields(model, fields)
+    )
     if unique:
         message = f"{capfirst(model._meta.verbose_name)} with this {labels} already exists."
     else:
@@ -119,11 +121,11 @@ def _q_fields(condition) -> list[str]:
     return names
 
 
-def _main_field(model: type[models.Model], fields: list[str]) -> str:
-    """The field a client sets: not the foreign key that scopes the constraint (a lot's
+def _own_fields(model: type[models.Model], fields: list[str]) -> list[str]:
+    """The fields a client sets: not the foreign key that scopes the constraint (a lot's
     reference is unique per supplier; the reference is what to change)."""
     own = [f for f in fields if not model._meta.get_field(f).is_relation]
-    return (own or fields or ["non_field_errors"])[-1]
+    return own or fields or ["non_field_errors"]
 
 
 _KEY_COLUMNS = re.compile(r"Key \((?P<columns>[^)]*)\)=")

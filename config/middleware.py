@@ -47,7 +47,7 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception):
         if not isinstance(exception, DATABASE_UNAVAILABLE):
             return None
-        logger.error("database unavailable in %s %s", request.method, request.path, exc_info=True)
+        logger.error("database unavailable: %s", request.path, exc_info=exception)
         return database_unavailable_response(request)
 
 
