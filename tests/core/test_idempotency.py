@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from config.celery import app
 from core import idempotency
 from core.models import IdempotencyKey
 from core.tasks import purge_idempotency_keys
@@ -305,3 +306,28 @@ def test_a_concurrent_request_with_the_same_key_waits_and_replays(
     assert answers[0].content == answers[1].content
     assert sorted(a.get("Idempotent-Replayed", "") for a in answers) == ["", "true"]
     assert Lot.objects.count() == 1
+
+
+def test_the_admin_shows_stored_answers_and_never_edits_them(
+    client, alice_api, audrey, lfp_telecom_pack
+):
+    post_lot(alice_api, lot_body(lfp_telecom_pack))
+    stored = IdempotencyKey.objects.get()
+    client.force_login(audrey)
+    listing = client.get("/admin/core/idempotencykey/")
+    assert listing.status_code == 200
+    assert "/api/lots/" in listing.content.decode()
+    page = client.get(f"/admin/core/idempotencykey/{stored.pk}/change/")
+    assert page.status_code == 200
+    assert stored.scope not in page.content.decode()
+    assert client.get("/admin/core/idempotencykey/add/").status_code == 403
+    changed = client.post(f"/admin/core/idempotencykey/{stored.pk}/change/", {"status_code": 500})
+    assert changed.status_code == 403
+    assert IdempotencyKey.objects.get().status_code == 201
+
+
+def test_the_purge_runs_on_beat(settings):
+    """The schedule names the task by the name it is registered under."""
+    app.loader.import_default_modules()
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-idempotency-keys"]
+    assert entry["task"] in app.tasks
