@@ -107,6 +107,8 @@ def stored(*, scope: str, key: str, now: datetime | None = None) -> IdempotencyK
 
 
 def storable(response: HttpResponse) -> bool:
+    """Whether a retry gets this answer back. A streamed answer cannot be kept; no API write
+    streams one."""
     return (
         not response.streaming
         and response.status_code < 500
