@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "core",
     "audit",
     "suppliers",
     "verification",
@@ -94,6 +95,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A lost database answers 503 + Retry-After; API writes with an Idempotency-Key run once.
+    "config.middleware.DatabaseUnavailableMiddleware",
+    "config.middleware.IdempotencyMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -237,6 +241,11 @@ CELERY_BEAT_SCHEDULE = {
     # Files of uploads whose transaction rolled back (or whose commit was lost) are removed.
     "sweep-orphaned-test-data": {
         "task": "marketplace.tasks.sweep_orphaned_test_data",
+        "schedule": 3600.0,
+    },
+    # Idempotency keys live a day.
+    "purge-idempotency-keys": {
+        "task": "core.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
     },
 }
