@@ -213,6 +213,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# How long the worker waits, after a pool process died, for a result it might have sent before
+# giving its task back (Celery's default is 10 s). No task here sends results, and a redelivered
+# verification finds its run by the lease, so the message goes back almost at once.
+CELERY_WORKER_LOST_WAIT = env.float("CELERY_WORKER_LOST_WAIT", default=1.0)
 # A verification that runs longer is stopped (soft: failed with a reason; hard: the child is
 # killed and the lease counts the takeover). Redis redelivers unacknowledged messages after the
 # visibility timeout, which must exceed the longest task.

@@ -50,10 +50,10 @@ def use_broker(url: str, *, eager: bool) -> None:
     """Point this process's producer (the web side) at a broker, dropping pooled connections."""
     celery_app.conf.broker_url = celery_app.conf.broker_write_url = url
     celery_app.conf.task_always_eager = eager
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
-    celery_app.amqp._producer_pool = None  # bound to the broker it first connected to
+    # Both pools are bound to the broker they first connected to (kombu keeps them, per URL,
+    # for the next test on that broker).
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
