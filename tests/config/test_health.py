@@ -1,13 +1,17 @@
 """Liveness (/healthz), readiness (/readyz) and the worker heartbeats readiness reads."""
 
 import os
+import subprocess
+import sys
 import time
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from unittest import mock
 
 import pytest
+import yaml
 from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 from django.test import Client, override_settings
@@ -20,6 +24,7 @@ from tests.factories import PackFactory
 from verification.choices import TestRecordStatus
 from verification.models import TestRecord
 
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "readyz-token-for-tests-0123456789"
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 # What a driver may put in an exception: none of it may reach a response body.
@@ -255,3 +260,28 @@ def test_only_redis_brokers_keep_heartbeats():
     assert heartbeat.supports("rediss://cache.example.org:6380/0")
     assert not heartbeat.supports("amqp://guest@rabbit//")
     assert not heartbeat.supports("memory://localhost/")
+
+
+# docker-compose's web health check
+
+
+@pytest.mark.django_db
+def test_the_compose_health_check_passes_whatever_allowed_hosts_names(live_server):
+    """The command in docker-compose.yml, run against this app with a deployment's hosts: it
+    probes liveness, with a Host header the app accepts (127.0.0.1 would be refused)."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    command = compose["services"]["web"]["healthcheck"]["test"]
+    assert command[:3] == ["CMD", "python", "-c"]
+    code = command[3]
+    assert "http://127.0.0.1:8000/healthz" in code
+    code = code.replace("http://127.0.0.1:8000", live_server.url)
+    for hosts in ("market.example.org,www.market.example.org", ".example.org"):
+        with override_settings(ALLOWED_HOSTS=[h for h in hosts.split(",")]):
+            done = subprocess.run(
+                [sys.executable, "-c", code],
+                env={"PATH": os.environ.get("PATH", ""), "ALLOWED_HOSTS": hosts},
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+        assert done.returncode == 0, done.stderr
