@@ -139,14 +139,19 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_api_docs_render_under_the_content_security_policy(browser, live_server, bianca):
+def test_api_docs_and_admin_render_under_the_content_security_policy(browser, live_server, audrey):
     from playwright.sync_api import expect
 
     violations: list[str] = []
     page = browser.new_context().new_page()
     watch_policy(page, violations)
-    sign_in(page, live_server.url, "bianca")
+    sign_in(page, live_server.url, "audrey")
     page.goto(f"{live_server.url}/api/docs/")
     expect(page.locator("#swagger-ui .info .title")).to_contain_text("Second-life battery")
     expect(page.locator("#swagger-ui .opblock").first).to_be_visible()
+    page.goto(f"{live_server.url}/admin/")
+    page.goto(f"{live_server.url}/admin/suppliers/lot/")
+    expect(page.locator("#changelist")).to_be_visible()
+    page.goto(f"{live_server.url}/admin/auth/user/{audrey.pk}/change/")
+    expect(page.locator("#user_form")).to_be_visible()
     assert violations == []
