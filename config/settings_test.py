@@ -19,3 +19,6 @@ WHITENOISE_AUTOREFRESH = True
 
 # Tests run tasks in-process; the real-worker test switches this off for itself.
 CELERY_TASK_ALWAYS_EAGER = True
+# The test client and the live server speak plain http; tests of the production security
+# settings read config.settings in a process of their own.
+SECURE_SSL_REDIRECT = False

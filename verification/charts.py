@@ -1,5 +1,6 @@
 """Charts for the lot page, drawn on the server as inline SVG so the page needs no script."""
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,10 @@ STYLE = Style(
     title_font_size=14,
 )
 MAX_CYCLE_LABELS = 20
+# pygal always writes a <script> with its settings, for a tooltip script the charts do not load
+# (js=[] below); the Content-Security-Policy refuses inline scripts, so it is left out. Its text
+# is escaped XML, so no "</script>" can occur inside it.
+PYGAL_SETTINGS_SCRIPT = re.compile(r"<script[^>]*>.*?</script>", re.S)
 COMMON = {
     "style": STYLE,
     "width": 560,
@@ -30,6 +35,10 @@ COMMON = {
     "explicit_size": True,
     "dots_size": 2,
 }
+
+
+def _svg(chart: pygal.XY) -> str:
+    return PYGAL_SETTINGS_SCRIPT.sub("", chart.render(is_unicode=True))
 
 
 def capacity_per_cycle_svg(points: Sequence[Sequence[float]], *, nominal_ah: float) -> str:
@@ -47,7 +56,7 @@ def capacity_per_cycle_svg(points: Sequence[Sequence[float]], *, nominal_ah: flo
     chart.add("discharge capacity", [(float(c), float(ah)) for c, ah in points])
     chart.add("nominal", [(float(points[0][0]), nominal_ah), (float(points[-1][0]), nominal_ah)]
               if points else [], stroke_style={"dasharray": "4,4"}, show_dots=False)  # fmt: skip
-    return chart.render(is_unicode=True)
+    return _svg(chart)
 
 
 def voltage_vs_capacity_svg(points: Sequence[Sequence[float]], *, cycle: int) -> str:
@@ -60,7 +69,7 @@ def voltage_vs_capacity_svg(points: Sequence[Sequence[float]], *, cycle: int) ->
         **{**COMMON, "dots_size": 1},
     )
     chart.add("voltage", [(float(ah), float(v)) for ah, v in points])
-    return chart.render(is_unicode=True)
+    return _svg(chart)
 
 
 @dataclass(frozen=True)

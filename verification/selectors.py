@@ -107,3 +107,15 @@ def verification_latest_for_record(*, record: TestRecord) -> Verification | None
         .order_by("-pk")
         .first()
     )
+
+
+def test_record_unsettled_backlog() -> tuple[int, float | None]:
+    """Uploads waiting for or in verification: how many, and the oldest one's age in seconds
+    (None when there are none). Readiness shows it; a growing age means workers fall behind."""
+    unsettled = TestRecord.objects.filter(
+        status__in=[TestRecordStatus.PENDING, TestRecordStatus.PROCESSING]
+    )
+    oldest = unsettled.order_by("uploaded_at").values_list("uploaded_at", flat=True).first()
+    if oldest is None:
+        return 0, None
+    return unsettled.count(), max(0.0, (timezone.now() - oldest).total_seconds())

@@ -204,7 +204,8 @@ def wait_for_page(server: subprocess.Popen, url: str, within: float) -> bytes | 
 def test_runserver_after_migrate_serves_pages_and_their_static_files(tmp_path):
     """`manage.py migrate && manage.py runserver` with the default settings, nothing collected."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WHITENOISE_"))}
-    for name in (*STATIC_ENV, "DATABASE_URL", "MEDIA_ROOT", "TEST_MEDIA_ROOT"):
+    # No server database or broker: the embedded default, not production (no https redirect).
+    for name in (*STATIC_ENV, "DATABASE_URL", "CELERY_BROKER_URL", "MEDIA_ROOT", "TEST_MEDIA_ROOT"):
         env.pop(name, None)
     # Only the locations move to tmp_path, so the checkout's database and folders stay as they are.
     env |= {

@@ -1,62 +1,25 @@
 """The pipeline with a real Celery worker process consuming from Redis, on PostgreSQL."""
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from rest_framework.test import APIClient
 
-from config.celery import app as celery_app
 from suppliers.choices import LotStatus
 from suppliers.models import Lot
+from tests.e2e.workers import running_worker
 from tests.factories import capacity_test_upload
 from verification.choices import TestRecordStatus
 from verification.models import TestRecord, Verification
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
 def worker(require_postgres, require_redis, tmp_path):
     """A worker process on the test database, and this process sending to its broker."""
     log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": require_redis,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-             "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    saved = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = require_redis
-    try:
+    with running_worker(require_redis, log):
         yield log
-    finally:
-        celery_app.conf.task_always_eager, celery_app.conf.broker_url = saved
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def wait_until_settled(record_id: int, log: Path, timeout_s: float = 90) -> TestRecord:
