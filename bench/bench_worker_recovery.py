@@ -98,7 +98,7 @@ def status(record_id: int) -> str:
 def recorded_after(worker, user, pack, copy: int, *, kill: bool) -> tuple[float, float]:
     """Upload, optionally SIGKILL the pool process once the verification has started; returns
     the seconds from the upload's commit to its result, and from the kill to the result."""
-    from tests.e2e.prefork import wait_for
+    from tests.e2e.workers import wait_for
 
     uploaded = time.monotonic()
     record_id = upload(user, pack, copy)
@@ -123,7 +123,7 @@ def main() -> None:
     )  # fmt: skip
     options = parser.parse_args()
 
-    from tests.e2e.prefork import PreforkWorker, RedisServer
+    from tests.e2e.workers import PreforkWorker, RedisServer
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-recovery-"))
     redis = RedisServer(workdir / "redis")

@@ -284,7 +284,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a `status`; the lot's gets a name of its own (no W001 at `check`).
-    "ENUM_NAME_OVERRIDES": {"LotStatusEnum": "suppliers.choices.LotStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "LotStatusEnum": "suppliers.choices.LotStatus",
+        "TestRecordStatusEnum": "verification.choices.TestRecordStatus",
+    },
 }
 
 LOGGING = {

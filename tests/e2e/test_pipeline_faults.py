@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
 from config.celery import app as celery_app
-from tests.e2e.prefork import Beat, PreforkWorker, RedisServer, wait_for
+from tests.e2e.workers import Beat, PreforkWorker, RedisServer, database_url, use_broker, wait_for
 from tests.factories import LotFactory, PackFactory, PackModelFactory, capacity_test_upload
 from verification.choices import TestRecordStatus
 from verification.models import Measurement, TestRecord, Verification
@@ -25,13 +25,6 @@ from verification.models import Measurement, TestRecord, Verification
 WORKER_APP_NAME = "pipeline-fault-worker"
 SETTLE_AFTER_KILL_S = 90
 SETTLE_AFTER_BROKER_RETURNS_S = 120
-
-
-def database_url(application_name: str) -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{auth}@{host}/{db['NAME']}?application_name={application_name}"
 
 
 @dataclass
@@ -44,16 +37,6 @@ class Topology:
         return "\n".join(
             f"--- {p.log.name}\n{p.log.read_text()[-6000:]}" for p in (self.worker, self.beat)
         )
-
-
-def use_broker(url: str, *, eager: bool) -> None:
-    """Point this process's producer (the web side) at a broker, dropping pooled connections."""
-    celery_app.conf.broker_url = celery_app.conf.broker_write_url = url
-    celery_app.conf.task_always_eager = eager
-    # Both pools are bound to the broker they first connected to (kombu keeps them, per URL,
-    # for the next test on that broker).
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
