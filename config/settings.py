@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "verification",
     "routing",
     "marketplace",
+    "reviews",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,17 @@ SPECTACULAR_SETTINGS = {
         "TestRecordStatusEnum": "verification.choices.TestRecordStatus",
     },
 }
+
+# Notices to suppliers and auditors go out by email too (console in the embedded default).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="marketplace@localhost")
+# The address people reach the app at, for links in emails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

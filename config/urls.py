@@ -24,4 +24,5 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("", include("verification.urls")),
     path("", include("marketplace.urls")),
+    path("", include("reviews.urls")),
 ]

@@ -1,0 +1,4 @@
+from .views import auditor, supplier
+
+# Each page module lists its own routes: the auditors' workspace and the suppliers' side.
+urlpatterns = [*auditor.urlpatterns, *supplier.urlpatterns]

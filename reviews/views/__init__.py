@@ -1,0 +1,2 @@
+"""Pages: the auditors' workspace (`auditor`) and the suppliers' requests and notices
+(`supplier`)."""

@@ -1,0 +1,3 @@
+"""The auditors' workspace: the queue, a lot's review page and its decisions."""
+
+urlpatterns: list = []
