@@ -65,15 +65,25 @@ def _decision_audit(decision: RoutingDecision, rule_set: RuleSet) -> AuditInput:
     )
 
 
+def _summary_route(lot: Lot, route: str, provisional: bool) -> tuple[str, bool]:
+    """The route buyers see: an auditor's override, when there is one, stands over the rules'
+    route (and is no provisional figure: a person decided it); the rules' decision is still
+    recorded beside it."""
+    if lot.route_override:
+        return lot.route_override, False
+    return route, provisional
+
+
 def _summary_fields(
-    *, measured: dict[str, float], decision: RoutingDecision, sample_size: int
+    *, lot: Lot, measured: dict[str, float], decision: RoutingDecision, sample_size: int
 ) -> dict:
     """`measured`: pack serial -> measured SOH, for packs with a complete, consistent test."""
     lowest = min(measured, key=measured.__getitem__) if measured else ""
     values = list(measured.values())
+    route, provisional = _summary_route(lot, decision.route, decision.provisional)
     return {
-        "route": decision.route,
-        "route_provisional": decision.provisional,
+        "route": route,
+        "route_provisional": provisional,
         "rule_set_id": decision.rule_set_id,
         "measured_soh_pct": round(fmean(values), 2) if values else None,
         "lowest_pack_soh_pct": round(measured[lowest], 2) if values else None,
@@ -140,7 +150,7 @@ def lot_refresh(*, lot_id: int, reason: str, new_discrepancy: bool = False) -> L
         LotSummary.objects.update_or_create(
             lot=lot,
             defaults=_summary_fields(
-                measured=measured, decision=recorded.decision, sample_size=sample_size
+                lot=lot, measured=measured, decision=recorded.decision, sample_size=sample_size
             ),
         )
         if recorded.created:
@@ -376,12 +386,14 @@ def test_record_give_up(*, test_record_id: int, message: str) -> None:
 @transaction.atomic
 def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
     """Re-route one chunk of lots under a rule set; returns how many lots changed route."""
-    ids = list(
+    locked = list(
         Lot.objects.select_for_update()
         .filter(pk__in=list(lot_ids))
         .order_by("pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "route_override")
     )
+    ids = [pk for pk, _ in locked]
+    overrides = {pk: route for pk, route in locked if route}
     outcomes = lots_decide(
         lot_ids=ids,
         thresholds=rule_set.as_thresholds(),
@@ -403,6 +415,8 @@ def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
     for outcome in outcomes:
         decision = outcome.lot_decision
         new = (decision.route, decision.provisional)
+        if outcome.lot.pk in overrides:
+            new = (overrides[outcome.lot.pk], False)  # an auditor's route stands
         if outcome.lot.pk not in current:
             missing.append(outcome.lot.pk)
             continue

@@ -16,6 +16,8 @@ from audit.services import audit_record
 from core.errors import ApplicationError
 from marketplace.domain.lifecycle import Action, Status
 from marketplace.lifecycle import lot_scope, lot_transition
+from marketplace.pipeline import lot_refresh
+from routing.choices import RouteChoice
 from suppliers.models import Lot, Pack
 from suppliers.selectors import is_auditor, lot_can_manage
 
@@ -258,3 +260,50 @@ def supplier_request_close(
         raise ApplicationError("This request is already closed.")
     _close(request, user=user, reason=reason)
     return request
+
+
+@transaction.atomic
+def lot_route_override(*, user: AbstractBaseUser, lot_id: int, route: str, reason: str) -> Lot:
+    """An auditor sets the lot's route in place of the rules' (or, with `route` empty, gives
+    it back to the rules). Buyers see it as the auditor's decision with its reason."""
+    if not is_auditor(user):
+        raise ApplicationError("Only auditors override a route.")
+    if route and route not in RouteChoice.values:
+        raise ApplicationError(
+            f"Unknown route {route!r}: one of {', '.join(RouteChoice.values)}.", field="route"
+        )
+    reason = _written(reason, field="reason", what="A route override")
+    lot = _lock_lot(lot_id)
+    before = {"route_override": lot.route_override, "reason": lot.route_override_reason}
+    lot.route_override = route
+    lot.route_override_reason = reason if route else ""
+    lot.route_override_by = user if route else None
+    lot.route_override_at = timezone.now() if route else None
+    lot.save(
+        update_fields=[
+            "route_override", "route_override_reason", "route_override_by", "route_override_at",
+            "updated_at",
+        ]
+    )  # fmt: skip
+    audit_record(
+        actor=user,
+        action="review.route_override",
+        object_type="lot",
+        object_id=lot.pk,
+        before=before,
+        after={"route_override": route, "by": "auditor" if route else "rules"},
+        reason=reason,
+        scope=lot_scope(lot.pk),
+    )
+    lot_refresh(lot_id=lot.pk, reason=f"route set by an auditor: {reason}")
+    _notify(
+        _supplier_people(lot),
+        lot=lot,
+        message=(
+            f"An auditor set the route of lot {lot.reference} to {route}: {reason}"
+            if route
+            else f"An auditor gave the route of lot {lot.reference} back to the rules: {reason}"
+        ),
+        link=_lot_link(lot),
+    )
+    return lot

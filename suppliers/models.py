@@ -150,6 +150,19 @@ class Lot(models.Model):
         "new test data alone never moves it to verified; an auditor decides",
     )
 
+    # An auditor's route, with the reason, in place of the rules' route: shown as a person's
+    # decision, never as a measurement. Written only by the reviews app's route override.
+    route_override = models.CharField(max_length=20, blank=True)
+    route_override_reason = models.TextField(blank=True)
+    route_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    route_override_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [

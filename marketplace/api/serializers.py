@@ -28,6 +28,9 @@ class LotSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api-lot-detail")
     # The pipeline's read model of the lot: route and measured figures.
     route = serializers.CharField(source="summary.route", read_only=True, default="")
+    # An auditor's route (with the reason) in place of the rules': a person's decision.
+    route_set_by_auditor = serializers.SerializerMethodField()
+    route_override_reason = serializers.CharField(read_only=True)
     route_provisional = serializers.BooleanField(
         source="summary.route_provisional", read_only=True, default=True
     )
@@ -69,6 +72,8 @@ class LotSerializer(serializers.ModelSerializer):
             "status",
             "route",
             "route_provisional",
+            "route_set_by_auditor",
+            "route_override_reason",
             "measured_soh_pct",
             "lowest_pack_soh_pct",
             "lowest_pack_serial",
@@ -78,6 +83,9 @@ class LotSerializer(serializers.ModelSerializer):
             "parent",
             "created_at",
         ]
+
+    def get_route_set_by_auditor(self, lot: Lot) -> bool:
+        return bool(lot.route_override)
 
 
 class PackReportSerializer(serializers.Serializer):
