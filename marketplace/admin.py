@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from core.admin import ReadOnlyAdmin
 from core.errors import ApplicationError
+from verification.choices import TestRecordStatus
 from verification.models import TestRecord
 
 from .models import LotSummary
@@ -22,9 +23,14 @@ class TestRecordAdmin(ReadOnlyAdmin):
     @admin.action(description="Re-run verification of the selected failed uploads")
     def rerun_verification(self, request, queryset) -> None:
         rerun, refused = 0, []
-        for record in queryset:
+        # Finished uploads are re-run from the auditors' review page, with a written reason.
+        for record in queryset.filter(status=TestRecordStatus.FAILED):
             try:
-                test_record_rerun(user=request.user, test_record_id=record.pk)
+                test_record_rerun(
+                    user=request.user,
+                    test_record_id=record.pk,
+                    reason="failed upload re-run from the admin",
+                )
                 rerun += 1
             except ApplicationError as exc:
                 refused.append(exc.message)

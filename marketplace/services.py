@@ -160,11 +160,14 @@ def _upload_record(*, user: AbstractBaseUser, pack, record: TestRecord) -> None:
 
 
 @transaction.atomic
-def test_record_rerun(*, user: AbstractBaseUser, test_record_id: int) -> TestRecord:
-    """An auditor sends a failed upload back to the workers (see verification's reset)."""
+def test_record_rerun(
+    *, user: AbstractBaseUser, test_record_id: int, reason: str = ""
+) -> TestRecord:
+    """An auditor sends an upload back to the workers, failed or finished (see verification's
+    reset: a finished run stays as history beside the new one)."""
     if not is_auditor(user):
         raise ApplicationError("Only auditors re-run verification.")
-    pack_id = TestRecord.objects.values_list("pack_id", flat=True).get(pk=test_record_id)
+    pack_id, before = TestRecord.objects.values_list("pack_id", "status").get(pk=test_record_id)
     lot_id = lock_lot_of_pack(pack_id).pk
     record = test_record_rerun_reset(
         user=user, test_record_id=test_record_id, rule_set_ref=rule_set_active().pk
@@ -174,8 +177,13 @@ def test_record_rerun(*, user: AbstractBaseUser, test_record_id: int) -> TestRec
         action="test_record.rerun",
         object_type="test_record",
         object_id=record.pk,
-        before={"status": "failed"},
-        after={"status": record.status, "file": record.original_name},
+        before={"status": before},
+        after={
+            "status": record.status,
+            "file": record.original_name,
+            "run_generation": record.run_generation,
+        },
+        reason=reason.strip(),
         scope=lot_scope(lot_id),
     )
     lot_refresh(lot_id=lot_id, reason=f"{record.original_name} re-run by an auditor")

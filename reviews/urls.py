@@ -1,4 +1,4 @@
-from .views import auditor, overrides, supplier
+from .views import actions, auditor, supplier
 
 # Each page module lists its own routes: the auditors' workspace and the suppliers' side.
-urlpatterns = [*auditor.urlpatterns, *overrides.urlpatterns, *supplier.urlpatterns]
+urlpatterns = [*auditor.urlpatterns, *actions.urlpatterns, *supplier.urlpatterns]

@@ -54,6 +54,8 @@ class TestRecord(models.Model):
     # The outbox: set once the broker took the verification's message. A pending record
     # without it is sent by the relay (every few seconds), e.g. after a broker outage.
     queued_at = models.DateTimeField(null=True, blank=True)
+    # Which generation of its run this upload is verified by (raised by an auditor's re-run).
+    run_generation = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-uploaded_at", "-pk"]
@@ -187,12 +189,16 @@ class Verification(models.Model):
     # Runs taken over from a worker that died mid-run: a file that kills workers again and
     # again is failed with a reason instead of being retried forever.
     takeovers = models.PositiveSmallIntegerField(default=0)
+    # An auditor's re-run of a finished run starts the next generation: the earlier run stays,
+    # as history, beside the new one.
+    generation = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["pack", "sha256", "rule_set_ref"], name="verification_run_unique"
+                fields=["pack", "sha256", "rule_set_ref", "generation"],
+                name="verification_run_unique",
             ),
             percent_or_null(
                 "measured_soh_pct",

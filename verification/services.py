@@ -176,6 +176,7 @@ def verification_claim(
         pack=record.pack,
         sha256=record.sha256,
         rule_set_ref=rule_set_ref,
+        generation=record.run_generation,
         defaults={"test_record": record, "rule_set_label": rule_set_label},
     )
     if run.status in (VerificationStatus.DONE, VerificationStatus.FAILED):
@@ -335,8 +336,10 @@ def verification_store(
     nominal_ah = float(pack.lot.pack_model.nominal_capacity_ah)
     check = judgement.check
     with transaction.atomic():
-        measurement = Measurement.objects.create(
-            test_record=record, **_measurement_fields(figures, nominal_ah=nominal_ah)
+        # One measurement per upload: a re-run reads the file again and replaces the detail,
+        # while each run keeps its own SOH, verdict and reason as history.
+        measurement, _ = Measurement.objects.update_or_create(
+            test_record=record, defaults=_measurement_fields(figures, nominal_ah=nominal_ah)
         )
         run.measurement = measurement
         run.claimed_soh_pct = float(pack.effective_claimed_soh_pct)
@@ -395,21 +398,32 @@ def verification_settle_duplicate(*, record: TestRecord, run: Verification) -> N
 def test_record_rerun_reset(
     *, user: AbstractBaseUser, test_record_id: int, rule_set_ref: int
 ) -> TestRecord:
-    """An auditor sends a failed upload back to the workers, once what stopped it (an outage, an
-    internal error, a reader since fixed) is dealt with. Its failed run under the active rule set
-    goes back to pending, so the run key stays unique and the rerun is still idempotent. The lot
-    pipeline queues the work and records the auditor's action."""
+    """An auditor sends an upload back to the workers. A failed run (an outage, an internal
+    error, a reader since fixed) goes back to pending, so the run key stays unique and the
+    rerun is still idempotent; a finished one stays as history and the upload is verified again
+    in the next generation of its run. The lot pipeline queues the work and records the
+    auditor's action."""
     if not is_auditor(user):
         raise ApplicationError("Only auditors re-run verification.")
     record = TestRecord.objects.select_for_update().select_related("pack").get(pk=test_record_id)
-    if record.status != TestRecordStatus.FAILED:
+    if record.status not in (TestRecordStatus.FAILED, TestRecordStatus.DONE):
         raise ApplicationError(
-            f"{record.original_name} has not failed; there is nothing to re-run."
+            f"{record.original_name} is still being verified; wait for its result to re-run it."
         )
+    generation = record.run_generation
+    if record.status == TestRecordStatus.DONE:
+        generation = (
+            Verification.objects.filter(pack=record.pack, sha256=record.sha256)
+            .order_by("-generation")
+            .values_list("generation", flat=True)
+            .first()
+            or 0
+        ) + 1
     Verification.objects.filter(
         pack=record.pack,
         sha256=record.sha256,
         rule_set_ref=rule_set_ref,
+        generation=generation,
         status=VerificationStatus.FAILED,
     ).update(
         status=VerificationStatus.PENDING,
@@ -421,7 +435,11 @@ def test_record_rerun_reset(
         takeovers=0,
     )
     TestRecord.objects.filter(pk=record.pk).update(
-        status=TestRecordStatus.PENDING, error="", progress_pct=0, queued_at=None
+        status=TestRecordStatus.PENDING,
+        error="",
+        progress_pct=0,
+        queued_at=None,
+        run_generation=generation,
     )
     record.refresh_from_db()
     return record

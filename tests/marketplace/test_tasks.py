@@ -100,8 +100,15 @@ def test_an_auditor_re_runs_a_failed_upload_from_the_admin(
     record.refresh_from_db()
     assert record.status == TestRecordStatus.DONE and record.error == ""
     assert record.verifications.get().measured_soh_pct == pytest.approx(80, abs=0.5)
-    with pytest.raises(ApplicationError, match="has not failed"):
-        services.test_record_rerun(user=audrey, test_record_id=record.pk)
+    # The admin's action re-runs failed uploads only; finished ones are re-run, with a reason,
+    # from the auditors' review page.
+    response = client.post(
+        "/admin/verification/testrecord/",
+        {"action": "rerun_verification", "_selected_action": [record.pk]},
+        follow=True,
+    )
+    assert b"sent back to the workers" not in response.content
+    assert record.verifications.count() == 1
 
 
 def test_the_task_holds_its_run_by_its_own_id(record, monkeypatch):

@@ -1,15 +1,18 @@
-"""An auditor's route override for a lot, posted from the lot's review page."""
+"""Auditors' actions posted from a lot's review page that are not verdicts: a route override,
+a re-run of an upload's verification."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
+from marketplace.services import test_record_rerun
 from suppliers.selectors import is_auditor
+from verification.models import TestRecord
 
 from ..services import lot_route_override
 
@@ -34,6 +37,26 @@ def route_override(request, pk: int) -> HttpResponse:
     return redirect("lot-detail", pk=pk)
 
 
+@login_required
+@require_POST
+def test_record_rerun_view(request, pk: int) -> HttpResponse:
+    if not is_auditor(request.user):
+        raise PermissionDenied("Only auditors re-run verification.")
+    record = get_object_or_404(TestRecord.objects.select_related("pack"), pk=pk)
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, "A re-run needs a written reason.")
+    else:
+        try:
+            test_record_rerun(user=request.user, test_record_id=record.pk, reason=reason)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{record.original_name} sent back to the workers.")
+    return redirect("lot-detail", pk=record.pack.lot_id)
+
+
 urlpatterns = [
     path("review/lots/<int:pk>/route/", route_override, name="review-route-override"),
+    path("review/test-records/<int:pk>/rerun/", test_record_rerun_view, name="review-rerun"),
 ]

@@ -1,0 +1,49 @@
+"""Auditors' non-verdict actions from the review page: re-running any upload's verification."""
+
+import pytest
+
+from audit.models import AuditEntry
+from tests.factories import measured_lot
+from verification.models import TestRecord, Verification
+
+
+@pytest.fixture
+def lot(volta, alice, lfp_telecom_pack, django_capture_on_commit_callbacks):
+    return measured_lot(
+        supplier=volta, pack_model=lfp_telecom_pack, soh_values=[84], uploader=alice,
+        callbacks=django_capture_on_commit_callbacks,
+    )  # fmt: skip
+
+
+def test_a_finished_verification_is_run_again_and_the_first_stays_as_history(
+    client, audrey, lot, django_capture_on_commit_callbacks
+):
+    record = TestRecord.objects.get(pack__lot=lot)
+    first = Verification.objects.get(test_record=record)
+    client.force_login(audrey)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/review/test-records/{record.pk}/rerun/",
+            {"reason": "The reader's cutoff detection was fixed"},
+        )
+    assert response.status_code == 302
+    runs = list(Verification.objects.filter(pack=record.pack).order_by("generation"))
+    assert [(r.generation, r.status) for r in runs] == [(0, "done"), (1, "done")]
+    assert runs[0].pk == first.pk and runs[0].verdict == first.verdict
+    record.refresh_from_db()
+    assert (record.status, record.run_generation) == ("done", 1)
+    entry = AuditEntry.objects.get(action="test_record.rerun")
+    assert entry.reason == "The reader's cutoff detection was fixed"
+    assert entry.before == {"status": "done"}
+
+
+def test_a_rerun_needs_an_auditor_and_a_reason(client, alice, bianca, audrey, lot):
+    record = TestRecord.objects.get(pack__lot=lot)
+    for user in (alice, bianca):
+        client.force_login(user)
+        response = client.post(f"/review/test-records/{record.pk}/rerun/", {"reason": "x"})
+        assert response.status_code == 403
+    client.force_login(audrey)
+    client.post(f"/review/test-records/{record.pk}/rerun/", {"reason": " "})
+    assert Verification.objects.filter(pack=record.pack).count() == 1
+    assert not AuditEntry.objects.filter(action="test_record.rerun").exists()
