@@ -9,6 +9,7 @@ api_patterns = [
     path("", include("suppliers.api.urls")),
     path("", include("marketplace.api.urls")),
     path("", include("verification.api.urls")),
+    path("", include("reviews.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script from its own URL: no inline script,
     # so the page works under the Content-Security-Policy.

@@ -19,6 +19,13 @@ def supplier_requests_for(*, user: AbstractBaseUser) -> QuerySet[SupplierRequest
     )
 
 
+def supplier_requests_all() -> QuerySet[SupplierRequest]:
+    """Every request, for the auditors."""
+    return SupplierRequest.objects.select_related("lot", "pack", "asked_by").prefetch_related(
+        "answers__files", "answers__author"
+    )
+
+
 def supplier_requests_on_lot(*, lot: Lot) -> QuerySet[SupplierRequest]:
     return (
         SupplierRequest.objects.filter(lot=lot)
