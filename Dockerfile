@@ -9,6 +9,7 @@ COPY suppliers ./suppliers
 COPY verification ./verification
 COPY routing ./routing
 COPY marketplace ./marketplace
+COPY reviews ./reviews
 COPY templates ./templates
 COPY static ./static
 COPY manage.py ./
