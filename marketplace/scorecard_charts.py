@@ -11,7 +11,14 @@ from verification.charts import COMMON, PYGAL_SETTINGS_SCRIPT
 from .domain.scorecard import TrendMonth
 
 # Month labels are ours ("2026-01"), and pygal escapes every label and value it writes.
-CHART = {**COMMON, "show_legend": True, "legend_at_bottom": True, "x_label_rotation": 30}
+CHART = {
+    **COMMON,
+    "show_legend": True,
+    "legend_at_bottom": True,
+    "x_label_rotation": 30,
+    "dots_size": 4,  # a month is one dot: visible where only one or two are measured
+    "include_x_axis": True,  # the axis starts at 0, so a small error looks small
+}
 
 
 def _svg(chart) -> SafeString:
