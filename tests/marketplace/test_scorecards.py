@@ -15,6 +15,7 @@ from marketplace.models import SupplierScorecard
 from marketplace.scorecards import (
     MAX_AGE,
     scorecard_current,
+    scorecard_list,
     scorecards_refresh,
     supplier_facts,
 )
@@ -296,3 +297,15 @@ def test_an_unapproved_model_judges_no_claim(alice, volta, django_capture_on_com
     card = scorecards_refresh(supplier_ids=[volta.pk])[0].card
     confirmed = next(p for p in card["parts"] if p["key"] == "claims_confirmed")
     assert confirmed["inputs"] == {"measured": 0, "confirmed": 0, "awaiting_judgement": 1}
+
+
+def test_the_demo_opens_on_scored_suppliers(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=StringIO(), verbosity=0)
+    rows = {r.supplier.slug: r for r in scorecard_list()}
+    assert set(rows) == {"volta-fleet", "recell"}
+    volta, recell = rows["volta-fleet"], rows["recell"]
+    # Volta's VFS-2026-004 claims 90 % on packs measured near 79 %: it scores below ReCell.
+    assert recell.total > volta.total > 0
+    confirmed = next(p for p in volta.card["parts"] if p["key"] == "claims_confirmed")
+    assert 0 < confirmed["value"] < 100 and confirmed["advice"]
