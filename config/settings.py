@@ -254,6 +254,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
     },
+    # Supplier scorecards, materialised; a page recomputes one it finds stale.
+    "refresh-scorecards": {
+        "task": "marketplace.tasks.refresh_scorecards",
+        "schedule": 3600.0,
+    },
 }
 
 REST_FRAMEWORK = {

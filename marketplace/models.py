@@ -67,3 +67,34 @@ class LotSummary(models.Model):
     @property
     def packs_still_needed(self) -> int:
         return max(self.sample_size_required - self.packs_measured, 0)
+
+
+class SupplierScorecard(models.Model):
+    """A supplier organisation's scorecard, materialised so a lot page reads one row.
+
+    Recomputed by marketplace.scorecards (hourly, and when a page finds it stale); `card` is
+    marketplace.domain.scorecard.Scorecard.to_dict(), `total` repeats its total for sorting.
+    """
+
+    supplier = models.OneToOneField(
+        "suppliers.Organisation",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="scorecard",
+    )
+    total = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="0..100; empty while too few claims are measured"
+    )
+    card = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total__isnull=True) | Q(total__lte=100), name="scorecard_total_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["total"], name="scorecard_total_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_id}: {self.total if self.total is not None else 'not scored'}"

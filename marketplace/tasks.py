@@ -12,6 +12,7 @@ from verification.selectors import test_record_ids_stale, test_record_ids_unqueu
 from verification.services import test_data_orphans_sweep, test_record_mark_queued
 
 from .pipeline import reroute_job_run, test_record_give_up, test_record_verify
+from .scorecards import scorecards_refresh_all
 
 logger = logging.getLogger(__name__)
 
@@ -108,3 +109,9 @@ def sweep_orphaned_test_data() -> int:
 )
 def reroute_lots(job_id: int) -> None:
     reroute_job_run(job_id=job_id, chunk_size=settings.REROUTE_CHUNK_LOTS)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), max_retries=3)
+def refresh_scorecards() -> int:
+    """Hourly: every supplier's scorecard recomputed (pages also recompute a stale one)."""
+    return scorecards_refresh_all()

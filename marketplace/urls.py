@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import lots, rule_sets, supply
+from .views import lots, rule_sets, scorecards, supply
 
 urlpatterns = [
     path("", supply.home, name="home"),
@@ -17,4 +17,7 @@ urlpatterns = [
     path("routing/rule-sets/", rule_sets.rule_set_index, name="rule-set-list"),
     path("routing/rule-sets/edit/", rule_sets.rule_set_edit, name="rule-set-edit"),
     path("routing/jobs/<int:pk>/", rule_sets.reroute_job_detail, name="reroute-job"),
+    path("supplier/scorecard/", scorecards.scorecard_mine, name="scorecard-mine"),
+    path("suppliers/scorecards/", scorecards.scorecard_index, name="scorecard-list"),
+    path("suppliers/<slug:slug>/scorecard/", scorecards.scorecard_detail, name="scorecard-detail"),
 ]

@@ -143,3 +143,30 @@ class PackModelApproveSerializer(serializers.Serializer):
     note = serializers.CharField(
         max_length=2000, help_text="What the ratings were checked against (the maker's datasheet)"
     )
+
+
+class ScorecardPartSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    weight = serializers.FloatField()
+    value = serializers.FloatField(allow_null=True, help_text="0..100; null: see reason")
+    reason = serializers.CharField(
+        required=False, help_text="How it was obtained (full view), or why there is no value"
+    )
+    inputs = serializers.DictField(required=False, help_text="Full view only")
+    advice = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="What would raise it"
+    )
+
+
+class ScorecardSerializer(serializers.Serializer):
+    """A supplier's scorecard: buyers get the score and its parts; the supplier's members and
+    auditors get every part's inputs, advice and the monthly trends."""
+
+    supplier = serializers.DictField()
+    total = serializers.IntegerField(allow_null=True)
+    total_reason = serializers.CharField()
+    computed_at = serializers.DateTimeField()
+    access = serializers.ChoiceField(choices=["full", "summary"])
+    parts = ScorecardPartSerializer(many=True)
+    trends = serializers.ListField(child=serializers.DictField(), required=False)

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import LotViewSet, PackModelApprove, PackTestRecordListCreate
+from .views import LotViewSet, PackModelApprove, PackTestRecordListCreate, SupplierScorecardDetail
 
 router = SimpleRouter()
 router.register("lots", LotViewSet, basename="api-lot")
@@ -15,5 +15,10 @@ urlpatterns = [
         "packs/<int:pk>/test-records/",
         PackTestRecordListCreate.as_view(),
         name="api-pack-test-records",
+    ),
+    path(
+        "suppliers/<int:pk>/scorecard/",
+        SupplierScorecardDetail.as_view(),
+        name="api-supplier-scorecard",
     ),
 ]

@@ -7,8 +7,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from suppliers.api.serializers import LotCreateSerializer, PackModelSerializer
-from suppliers.models import Pack
+from suppliers.models import Organisation, Pack
 from suppliers.selectors import (
+    SUPPLIER_KINDS,
     is_auditor,
     lot_can_manage,
     pack_list_manageable,
@@ -25,6 +26,7 @@ from verification.services import AlreadyUploaded
 from verification.views import upload_too_large
 
 from ..filters import LotFilter
+from ..scorecards import scorecard_access, scorecard_current, scorecard_data, scorecard_view
 from ..selectors import lot_audit_trail, lots_visible
 from ..services import (
     lot_create,
@@ -39,6 +41,7 @@ from .serializers import (
     LotDetailSerializer,
     LotSerializer,
     PackModelApproveSerializer,
+    ScorecardSerializer,
     WithdrawSerializer,
 )
 
@@ -191,3 +194,20 @@ class PackTestRecordListCreate(generics.ListCreateAPIView):
                 TestRecordUploadedSerializer(exc.record).data, status=status.HTTP_200_OK
             )
         return Response(TestRecordUploadedSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class SupplierScorecardDetail(generics.GenericAPIView):
+    """A supplier's scorecard: the score and its parts for anyone signed in; every input, the
+    advice and the trends for the supplier's own members and the auditors."""
+
+    serializer_class = ScorecardSerializer
+    filter_backends = []
+
+    @extend_schema(responses={200: ScorecardSerializer})
+    def get(self, request, pk: int):
+        supplier = get_object_or_404(Organisation.objects.filter(kind__in=SUPPLIER_KINDS), pk=pk)
+        access = scorecard_access(user=request.user, supplier=supplier)
+        if access is None:
+            raise PermissionDenied("Sign in to see a supplier's scorecard.")
+        row = scorecard_current(supplier_id=supplier.pk)
+        return Response(scorecard_data(scorecard_view(row, access=access)))

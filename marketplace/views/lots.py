@@ -16,6 +16,7 @@ from verification.selectors import test_record_list_for_lot, test_record_list_fo
 from ..api.serializers import AuditEntrySerializer
 from ..charts import lot_charts
 from ..filters import LotFilter
+from ..scorecards import Access, scorecard_current, scorecard_view
 from ..selectors import (
     lot_audit_trail,
     lot_list_browsable,
@@ -47,6 +48,12 @@ def sees_trail(user, lot) -> bool:
     return lot_can_manage(user=user, lot=lot) or is_auditor(user)
 
 
+def _supplier_score(lot):
+    """The buyer's view of the supplier's score (one query while the stored one is current)."""
+    row = scorecard_current(supplier_id=lot.supplier_id)
+    return scorecard_view(row, access=Access.SUMMARY) if row else None
+
+
 def render_lot_page(request, lot, *, upload_form=None, upload_error: str = "", status: int = 200):
     """The lot page; the upload view re-renders it with its bound form when input is bad."""
     can_manage = lot_can_manage(user=request.user, lot=lot)
@@ -60,6 +67,7 @@ def render_lot_page(request, lot, *, upload_form=None, upload_error: str = "", s
         "can_manage": can_manage,
         "is_auditor": auditor,
         "upload_error": upload_error,
+        "supplier_score": _supplier_score(lot),
     }
     if can_manage or auditor:
         records = list(test_record_list_for_lot(lot=lot))

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from marketplace import demo
+from marketplace.scorecards import scorecards_refresh_all
 from marketplace.services import lot_create, lot_submit, pack_model_approve, test_data_upload
 from routing.selectors import rule_set_active
 from suppliers.choices import HistoryEventKind, MembershipRole
@@ -33,6 +34,8 @@ class Command(BaseCommand):
                 continue
             self._lot(spec, supplier, users[spec.supplier], models[spec.pack_model])
             created += 1
+        # The pages would compute them on first view; stored now, the demo opens on scores.
+        scorecards_refresh_all()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {created} new lots, {Lot.objects.count()} in all."
