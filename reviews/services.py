@@ -74,7 +74,7 @@ def lot_decide(*, user: AbstractBaseUser, lot_id: int, decision: str, reason: st
     action, target = DECISIONS[Decision(decision)]
     lot = _lock_lot(lot_id)
     lot = lot_transition(lot=lot, to=target, action=action, actor=user, reason=reason)
-    closed = _requests_close(lot=lot, user=user, reason=f"lot {decision}d: {reason}")
+    _requests_close(lot=lot, user=user, reason=f"lot {decision}d: {reason}")
     verb = "approved" if decision == Decision.APPROVE else "rejected"
     _notify(
         _supplier_people(lot),
@@ -82,12 +82,11 @@ def lot_decide(*, user: AbstractBaseUser, lot_id: int, decision: str, reason: st
         message=f"An auditor {verb} lot {lot.reference}: {reason}",
         link=_lot_link(lot),
     )
-    if closed:
-        lot.closed_requests = closed
     return lot
 
 
 def _requests_close(*, lot: Lot, user: AbstractBaseUser, reason: str) -> int:
+    """Close the lot's open requests (its row locked by the caller); returns how many."""
     requests = list(
         SupplierRequest.objects.select_for_update().filter(lot=lot, status__in=OPEN_STATUSES)
     )
@@ -195,6 +194,9 @@ def supplier_answer_create(
     files: Sequence[UploadedFile] = (),
 ) -> SupplierAnswer:
     """The supplier answers (text, files or both); the item returns to the auditors' queue."""
+    # Locks in the order every review write takes them: the lot, then its requests.
+    lot_id = SupplierRequest.objects.values_list("lot_id", flat=True).get(pk=request_id)
+    _lock_lot(lot_id)
     request = (
         SupplierRequest.objects.select_for_update(of=("self",))
         .select_related("lot__supplier", "asked_by")
@@ -209,7 +211,6 @@ def supplier_answer_create(
         raise ApplicationError("An answer needs a text or a file.", field="text")
     if len(files) > MAX_ANSWER_FILES:
         raise ApplicationError(f"At most {MAX_ANSWER_FILES} files per answer.", field="files")
-    _lock_lot(request.lot_id)
     answer = SupplierAnswer.objects.create(request=request, text=text, author=user)
     stored = []
     try:
@@ -253,8 +254,7 @@ def supplier_request_close(
     if not is_auditor(user):
         raise ApplicationError("Only auditors close requests.")
     reason = _written(reason, field="reason", what="Closing a request")
-    request = SupplierRequest.objects.select_related("lot").get(pk=request_id)
-    _lock_lot(request.lot_id)
+    _lock_lot(SupplierRequest.objects.values_list("lot_id", flat=True).get(pk=request_id))
     request = SupplierRequest.objects.select_for_update().get(pk=request_id)
     if request.status not in OPEN_STATUSES:
         raise ApplicationError("This request is already closed.")
