@@ -293,6 +293,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LotStatusEnum": "suppliers.choices.LotStatus",
         "TestRecordStatusEnum": "verification.choices.TestRecordStatus",
+        "SupplierRequestKindEnum": "reviews.choices.SupplierRequestKind",
     },
 }
 
