@@ -43,7 +43,7 @@ def soh_text(value: Number) -> str:
 
 
 def points_text(value: Number) -> str:
-    """A signed difference in SOH points (measured − claimed)."""
+    """A signed difference in SOH points (measured - claimed)."""
     number = _value(value)
     return MISSING if number is None else f"{number:+.1f} points"
 
@@ -60,4 +60,4 @@ def resistance_text(value: Number) -> str:
 
 def ratio_text(value: Number) -> str:
     number = _value(value)
-    return MISSING if number is None else f"{number:.2f}×"
+    return MISSING if number is None else f"{number:.2f}\u00d7"

@@ -9,12 +9,12 @@ kind of item           duplicate evidence 20, discrepancy 10, an answer waiting 
                        failed evidence 8, held route 8, inconclusive test 5, short of its
                        sampling plan 5 (the same evidence twice may be fraud; a supplier who
                        answered is waiting for a person)
-claim vs measurement   2 per SOH point of |claimed − measured|, at most 40 (20 points off)
+claim vs measurement   2 per SOH point of |claimed - measured|, at most 40 (20 points off)
 safety events          25 for an accident, thermal event, swelling, leak or flood in the pack's
                        or lot's history; 15 for a deep discharge alone (at most 25 in all)
 NMC / NCA thresholds   10 when the SOH is within ±3 points of 80 %; 10 when the resistance
-                       ratio is within 1.35–1.65× (the route turns on these two figures)
-supplier's record      15 × the share of the supplier's latest runs that were a discrepancy or
+                       ratio is within 1.35-1.65 x (the route turns on these two figures)
+supplier's record      15 x the share of the supplier's latest runs that were a discrepancy or
                        duplicate evidence
 staleness              1 per 36.5 days since the test data were uploaded, at most 10 (a year)
 =====================  ======================================================================
@@ -86,7 +86,7 @@ EVENT_LABELS = {
 @dataclass(frozen=True)
 class RiskFacts:
     kind: ItemKind
-    # measured − claimed SOH, in points (negative: the claim is higher than the measurement)
+    # measured - claimed SOH, in points (negative: the claim is higher than the measurement)
     difference_points: float | None = None
     # History event kinds of the pack and of its lot as a whole
     events: frozenset[str] = field(default_factory=frozenset)
@@ -134,8 +134,8 @@ def _nickel_thresholds(facts: RiskFacts) -> tuple[float, list[str]]:
     if _finite(facts.resistance_ratio) and low <= facts.resistance_ratio <= high:
         points += NEAR_THRESHOLD_POINTS
         reasons.append(
-            f"{facts.chemistry} resistance {facts.resistance_ratio:.2f}× baseline, "
-            "near the 1.5× threshold"
+            f"{facts.chemistry} resistance {facts.resistance_ratio:.2f}\u00d7 baseline, "
+            "near the 1.5\u00d7 threshold"
         )
     return points, reasons
 

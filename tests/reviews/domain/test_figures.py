@@ -49,7 +49,7 @@ def test_each_figure_with_its_unit():
     assert soh_text(Decimal("85.00")) == "85.0 %"
     assert capacity_text(78.3412) == "78.3 Ah"
     assert resistance_text(31.26) == "31.3 mΩ"
-    assert ratio_text(1.4973) == "1.50×"
+    assert ratio_text(1.4973) == "1.50\u00d7"
     assert points_text(-12.345) == "-12.3 points"
     assert points_text(2) == "+2.0 points"
 

@@ -104,7 +104,7 @@ def test_both_nickel_thresholds_add_up_and_are_both_named():
     named = reasons(chemistry="NCA", soh_pct=80.5, resistance_ratio=1.5)
     assert named == [
         "NCA at 80.5 % SOH, near the 80 % threshold",
-        "NCA resistance 1.50× baseline, near the 1.5× threshold",
+        "NCA resistance 1.50\u00d7 baseline, near the 1.5\u00d7 threshold",
     ]
 
 
@@ -192,9 +192,7 @@ def test_a_bigger_discrepancy_never_ranks_lower(facts, extra):
     if difference is None or not math.isfinite(difference) or abs(difference) > 1e6:
         difference = 0.0
     smaller = RiskFacts(**{**facts.__dict__, "difference_points": difference})
-    bigger = RiskFacts(
-        **{**facts.__dict__, "difference_points": -(abs(difference) + extra)}
-    )
+    bigger = RiskFacts(**{**facts.__dict__, "difference_points": -(abs(difference) + extra)})
     assert risk_score(bigger)[0] >= risk_score(smaller)[0]
 
 
