@@ -328,7 +328,8 @@ class _Facts:
 def _run_summary(run: Verification) -> str:
     if run.status == VerificationStatus.FAILED:
         return f"{run.test_record.original_name}: verification failed: {run.error}"
-    return f"{run.test_record.original_name}: {run.get_verdict_display()}. {run.verdict_reason}"
+    reason = f": {run.verdict_reason}" if run.verdict_reason else ""
+    return f"{run.test_record.original_name}: {run.get_verdict_display()}{reason}"
 
 
 def _held_summary(lot: Lot) -> str:

@@ -5,10 +5,10 @@ The score (0 to 100, higher first in the queue) adds these parts and caps the su
 =====================  ======================================================================
 part                   points
 =====================  ======================================================================
-kind of item           duplicate evidence 20, discrepancy 10, an answer waiting 10, rejected or
+kind of item           duplicate evidence 20, an answer waiting 12, discrepancy 10, rejected or
                        failed evidence 8, held route 8, inconclusive test 5, short of its
                        sampling plan 5 (the same evidence twice may be fraud; a supplier who
-                       answered is waiting for a person)
+                       answered is waiting for a person, ahead of the lot's own discrepancy)
 claim vs measurement   2 per SOH point of |claimed - measured|, at most 40 (20 points off)
 safety events          25 for an accident, thermal event, swelling, leak or flood in the pack's
                        or lot's history; 15 for a deep discharge alone (at most 25 in all)
@@ -47,7 +47,7 @@ ITEM_KIND_LABELS = {
 KIND_POINTS = {
     ItemKind.DUPLICATE: 20,
     ItemKind.DISCREPANCY: 10,
-    ItemKind.ANSWER_WAITING: 10,
+    ItemKind.ANSWER_WAITING: 12,
     ItemKind.REJECTED_EVIDENCE: 8,
     ItemKind.HELD_ROUTE: 8,
     ItemKind.INCONCLUSIVE: 5,
