@@ -49,7 +49,7 @@ class VerificationAdminBase(ReadOnlyAdmin):
     @admin.display(description="Measured - claimed", ordering="difference_pct_points")
     def difference(self, obj) -> str:
         value = obj.difference_pct_points
-        return "—" if value is None else f"{value:+.1f} points"
+        return "—" if value is None else f"{round(value, 1) or 0.0:+.1f} points"
 
     @admin.display(description="Same evidence as")
     def duplicate_link(self, obj) -> str:

@@ -45,7 +45,10 @@ def soh_text(value: Number) -> str:
 def points_text(value: Number) -> str:
     """A signed difference in SOH points (measured - claimed)."""
     number = _value(value)
-    return MISSING if number is None else f"{number:+.1f} points"
+    if number is None:
+        return MISSING
+    # A difference that rounds to nothing is no difference, not "-0.0".
+    return f"{round(number, 1) or 0.0:+.1f} points"
 
 
 def capacity_text(value: Number) -> str:

@@ -52,6 +52,7 @@ def test_each_figure_with_its_unit():
     assert ratio_text(1.4973) == "1.50\u00d7"
     assert points_text(-12.345) == "-12.3 points"
     assert points_text(2) == "+2.0 points"
+    assert points_text(-0.04) == points_text(0.03) == "+0.0 points"
 
 
 @given(st.floats(min_value=1e-6, max_value=1e9))
