@@ -17,6 +17,7 @@ from suppliers.models import Lot
 from suppliers.selectors import is_auditor, lot_can_manage
 from verification.models import TestRecord
 
+from ..choices import Decision
 from ..claim import lot_review
 from ..filters import QueueFilterForm
 from ..forms import DecisionForm, RequestCloseForm, SupplierRequestForm
@@ -25,6 +26,7 @@ from ..queue import review_queue
 from ..services import lot_decide, supplier_request_close, supplier_request_create
 
 QUEUE_PAGE_SIZE = 50
+DECIDED = {Decision.APPROVE: "approved", Decision.REJECT: "rejected"}
 
 
 def auditor_required(view: Callable) -> Callable:
@@ -114,7 +116,8 @@ def decide(request, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, f"Lot {lot.reference}: {form.cleaned_data['decision']}d.")
+        verb = DECIDED[form.cleaned_data["decision"]]
+        messages.success(request, f"Lot {lot.reference} {verb}; the supplier is told why.")
     return _back(lot.pk)
 
 

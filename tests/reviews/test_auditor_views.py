@@ -204,10 +204,12 @@ def test_a_decision_the_lifecycle_refuses_is_shown_and_changes_nothing(client, a
 
 def test_a_reject_through_the_page(client, audrey, lot):
     client.force_login(audrey)
-    client.post(
+    response = client.post(
         reverse("review-decide", args=[lot.pk]),
         {"decision": "reject", "reason": "Claims overstated by 17 points"},
+        follow=True,
     )
+    assert "Lot OVER-92 rejected" in response.content.decode()
     lot.refresh_from_db()
     assert lot.status == LotStatus.REJECTED
     assert lot_audit_trail(lot=lot).last().reason == "Claims overstated by 17 points"
