@@ -6,198 +6,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("suppliers", "0002_pack_identity_and_model_approval"),
+        ('suppliers', '0002_pack_identity_and_model_approval'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="SupplierAnswer",
+            name='SupplierAnswer',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("text", models.TextField(blank=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "author",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('text', models.TextField(blank=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["created_at", "pk"],
+                'ordering': ['created_at', 'pk'],
             },
         ),
         migrations.CreateModel(
-            name="AnswerFile",
+            name='AnswerFile',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("file", models.FileField(upload_to="answers/%Y/%m/")),
-                ("original_name", models.CharField(max_length=255)),
-                ("size_bytes", models.PositiveBigIntegerField()),
-                ("sha256", models.CharField(max_length=64)),
-                (
-                    "answer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="files",
-                        to="reviews.supplieranswer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('file', models.FileField(upload_to='answers/%Y/%m/')),
+                ('original_name', models.CharField(max_length=255)),
+                ('size_bytes', models.PositiveBigIntegerField()),
+                ('sha256', models.CharField(max_length=64)),
+                ('answer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='reviews.supplieranswer')),
             ],
         ),
         migrations.CreateModel(
-            name="SupplierRequest",
+            name='SupplierRequest',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("question", "Question"),
-                            ("data_request", "New test data requested"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("open", "Waiting for the supplier"),
-                            ("answered", "Answered, waiting for an auditor"),
-                            ("closed", "Closed"),
-                        ],
-                        default="open",
-                        max_length=20,
-                    ),
-                ),
-                ("text", models.TextField()),
-                ("asked_at", models.DateTimeField(auto_now_add=True)),
-                ("answered_at", models.DateTimeField(blank=True, null=True)),
-                ("closed_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "asked_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "lot",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="supplier_requests",
-                        to="suppliers.lot",
-                    ),
-                ),
-                (
-                    "pack",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="Blank: about the lot as a whole",
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="supplier_requests",
-                        to="suppliers.pack",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('question', 'Question'), ('data_request', 'New test data requested')], max_length=20)),
+                ('status', models.CharField(choices=[('open', 'Waiting for the supplier'), ('answered', 'Answered, waiting for an auditor'), ('closed', 'Closed')], default='open', max_length=20)),
+                ('text', models.TextField()),
+                ('asked_at', models.DateTimeField(auto_now_add=True)),
+                ('answered_at', models.DateTimeField(blank=True, null=True)),
+                ('closed_at', models.DateTimeField(blank=True, null=True)),
+                ('asked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('lot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='supplier_requests', to='suppliers.lot')),
+                ('pack', models.ForeignKey(blank=True, help_text='Blank: about the lot as a whole', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='supplier_requests', to='suppliers.pack')),
             ],
             options={
-                "ordering": ["-asked_at", "-pk"],
+                'ordering': ['-asked_at', '-pk'],
             },
         ),
         migrations.AddField(
-            model_name="supplieranswer",
-            name="request",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="answers",
-                to="reviews.supplierrequest",
-            ),
+            model_name='supplieranswer',
+            name='request',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='reviews.supplierrequest'),
         ),
         migrations.CreateModel(
-            name="Notification",
+            name='Notification',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("message", models.TextField()),
-                (
-                    "link",
-                    models.CharField(blank=True, help_text="A path in the app", max_length=255),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("read_at", models.DateTimeField(blank=True, null=True)),
-                ("emailed_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "lot",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="suppliers.lot",
-                    ),
-                ),
-                (
-                    "recipient",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="notifications",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('message', models.TextField()),
+                ('link', models.CharField(blank=True, help_text='A path in the app', max_length=255)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('read_at', models.DateTimeField(blank=True, null=True)),
+                ('emailed_at', models.DateTimeField(blank=True, null=True)),
+                ('lot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='suppliers.lot')),
+                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-created_at", "-pk"],
-                "indexes": [
-                    models.Index(
-                        fields=["recipient", "read_at"], name="reviews_not_recipie_a68ac9_idx"
-                    )
-                ],
+                'ordering': ['-created_at', '-pk'],
+                'indexes': [models.Index(fields=['recipient', 'read_at'], name='reviews_not_recipie_a68ac9_idx')],
             },
         ),
         migrations.AddIndex(
-            model_name="supplierrequest",
-            index=models.Index(fields=["status", "asked_at"], name="reviews_sup_status_c2c527_idx"),
+            model_name='supplierrequest',
+            index=models.Index(fields=['status', 'asked_at'], name='reviews_sup_status_c2c527_idx'),
         ),
         migrations.AddConstraint(
-            model_name="supplierrequest",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("kind__in", ["question", "data_request"])),
-                name="supplierrequest_kind_valid",
-            ),
+            model_name='supplierrequest',
+            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['question', 'data_request'])), name='supplierrequest_kind_valid'),
         ),
         migrations.AddConstraint(
-            model_name="supplierrequest",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("status__in", ["open", "answered", "closed"])),
-                name="supplierrequest_status_valid",
-            ),
+            model_name='supplierrequest',
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['open', 'answered', 'closed'])), name='supplierrequest_status_valid'),
         ),
     ]
