@@ -1,0 +1,146 @@
+"""An auditor clears a demo queue in headless Chromium: the riskiest claim first, a question,
+the supplier's answer, an approval with a reason, and the lot's trail showing each step."""
+
+import os
+from contextlib import nullcontext
+
+import pytest
+
+from audit.selectors import audit_chain_verify
+from marketplace.selectors import lot_audit_trail
+from suppliers.choices import LotStatus
+from suppliers.models import Lot
+from tests.factories import PASSWORD
+from tests.reviews.scenarios import claimed_lot
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser(chromium_path, live_server):
+    """Depends on live_server so the browser closes (and drops keep-alive connections) first."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test body
+    # are synchronous, so Django's async guard is relaxed for this test only.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def signed_in(browser, base_url: str, username: str, violations: list[str]):
+    page = browser.new_context().new_page()
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    return page
+
+
+def no_capture(execute: bool):
+    # Outside a test transaction each upload commits at once and its on-commit work runs then.
+    return nullcontext()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_auditor_clears_the_queue_with_a_question_answered(
+    browser, live_server, alice, audrey, volta, lfp_telecom_pack, tmp_path
+):
+    from playwright.sync_api import expect
+
+    for reference, packs in (("MILD-4", [(88, 84)]), ("RISKY-22", [(92, 70), (85, 85)])):
+        claimed_lot(
+            supplier=volta, pack_model=lfp_telecom_pack, uploader=alice, callbacks=no_capture,
+            packs=packs, reference=reference,
+        )  # fmt: skip
+    risky = Lot.objects.get(reference="RISKY-22")
+    assert risky.status == LotStatus.DISCREPANCY
+    violations: list[str] = []
+
+    auditor = signed_in(browser, live_server.url, "audrey", violations)
+    auditor.click("text=Audit queue")
+    expect(auditor.locator("h1")).to_have_text("Audit queue")
+    rows = auditor.locator("#queue tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("RISKY-22")
+    expect(rows.first).to_contain_text("measured 22.0 SOH points below the claim")
+    rows.first.locator("a.claim-link").click()
+    expect(auditor.locator("h1")).to_have_text("Review of lot RISKY-22")
+    expect(auditor.locator("#claims")).to_contain_text("-22.0 points")
+    expect(auditor.locator("#charts svg")).to_have_count(2)
+    auditor.select_option("#id_kind", "question")
+    auditor.select_option("#id_pack", label="RISKY-22-1")
+    auditor.fill("#id_text", "Was pack 1 stored somewhere hot before the test?")
+    auditor.click("#ask-button")
+    expect(auditor.locator(".message")).to_contain_text("the lot waits for their answer")
+    auditor.click("text=Audit queue")
+    expect(auditor.locator("#queue tbody tr")).to_have_count(1)
+    expect(auditor.locator("#waiting-for-supplier")).to_contain_text("1 lot waiting")
+
+    supplier = signed_in(browser, live_server.url, "alice", violations)
+    supplier.click("nav >> text=Questions")
+    expect(supplier.locator("h1")).to_have_text("Questions from the auditors")
+    supplier.click("text=Was pack 1 stored somewhere hot")
+    supplier.fill("#id_text", "Yes: a summer in an unshaded yard, up to 45 °C.")
+    supplier.set_input_files(
+        "#id_files",
+        files=[{"name": "yard-log.txt", "mimeType": "text/plain", "buffer": b"max 45 C\n"}],
+    )
+    supplier.click("text=Send answer")
+    expect(supplier.locator(".message")).to_contain_text("back in their queue")
+
+    auditor.reload()
+    first = auditor.locator("#queue tbody tr").first
+    expect(first).to_contain_text("Supplier answered")
+    expect(first).to_contain_text("RISKY-22")
+    first.locator("a.claim-link").click()
+    expect(auditor.locator("#conversation")).to_contain_text("unshaded yard")
+    expect(auditor.locator("#conversation")).to_contain_text("yard-log.txt")
+    auditor.select_option("#id_decision", "approve")
+    auditor.fill("#id_reason", "Heat explains the fade; the measured 70 % stands for buyers")
+    auditor.click("#decide-button")
+    expect(auditor.locator("#lot-status")).to_have_text("Verified")
+    trail = auditor.locator("#audit-trail")
+    expect(trail).to_contain_text("review.question")
+    expect(trail).to_contain_text("review.answer")
+    expect(trail.locator("tr.audit-lottransition").last).to_contain_text("verified")
+    expect(trail.locator("tr.audit-lottransition").last).to_contain_text("Heat explains the fade")
+    auditor.screenshot(
+        path=os.environ.get("E2E_REVIEW_SCREENSHOT") or str(tmp_path / "review-lot.png"),
+        full_page=True,
+    )
+    auditor.click("text=Audit queue")
+    expect(auditor.locator("#queue tbody tr")).to_have_count(1)
+    expect(auditor.locator("#queue tbody tr").first).to_contain_text("MILD-4")
+
+    actions = [entry.action for entry in lot_audit_trail(lot=risky)]
+    question = actions.index("review.question")
+    assert actions[question:] == [
+        "review.question",
+        "review.answer",
+        "lot.transition",
+        "review.request_closed",
+    ]
+    assert audit_chain_verify().ok
+    assert violations == []
