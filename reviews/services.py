@@ -74,8 +74,8 @@ def lot_decide(*, user: AbstractBaseUser, lot_id: int, decision: str, reason: st
     action, target = DECISIONS[Decision(decision)]
     lot = _lock_lot(lot_id)
     lot = lot_transition(lot=lot, to=target, action=action, actor=user, reason=reason)
-    _requests_close(lot=lot, user=user, reason=f"lot {decision}d: {reason}")
     verb = "approved" if decision == Decision.APPROVE else "rejected"
+    _requests_close(lot=lot, user=user, reason=f"lot {verb}: {reason}")
     _notify(
         _supplier_people(lot),
         lot=lot,
@@ -241,7 +241,7 @@ def supplier_answer_create(
         [request.asked_by],
         lot=request.lot,
         message=f"{request.lot.supplier} answered on lot {request.lot.reference}",
-        link=reverse("lot-detail", args=[request.lot_id]),
+        link=reverse("review-lot", args=[request.lot_id]),
     )
     return answer
 

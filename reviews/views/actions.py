@@ -34,7 +34,7 @@ def route_override(request, pk: int) -> HttpResponse:
     else:
         shown = lot.route_override or "the rules' route"
         messages.success(request, f"Lot {lot.reference}: route is now {shown}.")
-    return redirect("lot-detail", pk=pk)
+    return redirect("review-lot", pk=pk)
 
 
 @login_required
@@ -53,7 +53,7 @@ def test_record_rerun_view(request, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             messages.success(request, f"{record.original_name} sent back to the workers.")
-    return redirect("lot-detail", pk=record.pack.lot_id)
+    return redirect("review-lot", pk=record.pack.lot_id)
 
 
 urlpatterns = [

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
+from routing.choices import RouteChoice
 from suppliers.models import Lot
 from suppliers.selectors import is_auditor, lot_can_manage
 from verification.models import TestRecord
@@ -78,6 +79,7 @@ def lot_page(request, pk: int) -> HttpResponse:
             "review": lot_review(lot=lot, chart_pack_id=request.GET.get("pack")),
             "decision_form": DecisionForm(),
             "ask_form": SupplierRequestForm(lot=lot),
+            "route_choices": RouteChoice.choices,
         },
     )
 

@@ -79,3 +79,13 @@ def test_the_override_form_posts_through_the_service(lot, audrey, client):
     )
     assert response.status_code == 302
     assert LotSummary.objects.get(lot=lot).route == "recycle"
+
+
+def test_the_review_page_offers_the_override_and_re_runs(lot, audrey, client):
+    client.force_login(audrey)
+    page = client.get(f"/review/lots/{lot.pk}/").content.decode()
+    assert 'id="override-button"' in page
+    assert "/review/test-records/" in page and "Re-run" in page
+    response = client.post(f"/review/lots/{lot.pk}/route/", {"route": "hold", "reason": "Check"})
+    assert response["Location"] == f"/review/lots/{lot.pk}/"
+    assert "Set by an auditor: hold" in client.get(response["Location"]).content.decode()

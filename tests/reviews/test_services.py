@@ -115,10 +115,6 @@ def test_rejecting_closes_the_open_questions_with_the_reason(lot, audrey, alice)
     assert len(closing) == 2 and all(e.reason.endswith(": Overstated") for e in closing)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reviews.services.lot_decide closes requests with f'lot {decision}d', 'lot rejectd'",
-)
 def test_requests_closed_by_a_rejection_say_rejected(lot, audrey):
     supplier_request_create(user=audrey, lot_id=lot.pk, kind="question", text="?")
     lot_decide(user=audrey, lot_id=lot.pk, decision="reject", reason="Overstated")
