@@ -63,3 +63,20 @@ class RouteOverrideSerializer(serializers.Serializer):
         choices=[("", "the rules' route"), *RouteChoice.choices], allow_blank=True
     )
     reason = serializers.CharField()
+
+
+class QueueItemSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    score = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    summary = serializers.CharField()
+    lot = serializers.IntegerField(source="lot.pk")
+    lot_reference = serializers.CharField(source="lot.reference")
+    pack = serializers.IntegerField(source="pack.pk", default=None)
+    pack_serial = serializers.CharField(source="pack.serial", default=None)
+    supplier = serializers.CharField(source="supplier.name")
+    chemistry = serializers.CharField()
+    since = serializers.DateTimeField()
+    age_days = serializers.IntegerField()
+    link = serializers.CharField()

@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("audit/queue/", views.ReviewQueue.as_view(), name="api-audit-queue"),
     path("audit/lots/<int:pk>/decision/", views.LotDecision.as_view(), name="api-audit-decision"),
     path("audit/lots/<int:pk>/route/", views.LotRouteOverride.as_view(), name="api-audit-route"),
     path(

@@ -4,6 +4,7 @@ same services, so the two can never disagree."""
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -16,7 +17,9 @@ from suppliers.selectors import is_auditor
 from verification.api.serializers import TestRecordSerializer
 from verification.models import TestRecord
 
+from ..filters import QueueFilterForm
 from ..models import SupplierRequest
+from ..queue import review_queue
 from ..selectors import supplier_requests_all, supplier_requests_for
 from ..services import (
     lot_decide,
@@ -28,12 +31,15 @@ from ..services import (
 from .serializers import (
     AnswerCreateSerializer,
     DecisionSerializer,
+    QueueItemSerializer,
     ReasonSerializer,
     RequestCreateSerializer,
     RouteOverrideSerializer,
     SupplierAnswerSerializer,
     SupplierRequestSerializer,
 )
+
+QUEUE_API_LIMIT = 500
 
 
 class IsAuditor(BasePermission):
@@ -45,6 +51,27 @@ class IsAuditor(BasePermission):
 
 def _lot(pk: int) -> Lot:
     return get_object_or_404(Lot.objects.select_related("summary"), pk=pk)
+
+
+class ReviewQueue(APIView):
+    """The auditors' queue, riskiest first, with counts per kind; the page's filters (`kind`,
+    `chemistry`, `supplier` id, `older_than_days`)."""
+
+    permission_classes = [IsAuditor]
+
+    @extend_schema(responses={200: QueueItemSerializer(many=True)})
+    def get(self, request):
+        filters = QueueFilterForm(request.query_params or None)
+        if filters.is_bound and not filters.is_valid():
+            raise ValidationError(filters.errors)
+        queue = review_queue(**filters.queue_filters())
+        return Response(
+            {
+                "counts": queue.counts,
+                "waiting_for_supplier": queue.waiting_for_supplier,
+                "results": QueueItemSerializer(queue.items[:QUEUE_API_LIMIT], many=True).data,
+            }
+        )
 
 
 class LotDecision(APIView):

@@ -105,3 +105,17 @@ def test_another_supplier_cannot_answer(api, lot, audrey, rob):
     assert api.get("/api/audit/requests/").json()["count"] == 0
     response = api.post(f"/api/audit/requests/{request_id}/answers/", {"text": "hi"})
     assert response.status_code == 404
+
+
+def test_the_queue_in_the_api(api, lot, audrey, alice, bianca):
+    api.force_authenticate(audrey)
+    body = api.get("/api/audit/queue/").json()
+    assert body["counts"]["discrepancy"] == 1
+    item = body["results"][0]
+    assert (item["lot"], item["kind"]) == (lot.pk, "discrepancy")
+    assert item["score"] > 0 and item["reasons"]
+    assert api.get("/api/audit/queue/?kind=duplicate").json()["results"] == []
+    assert api.get("/api/audit/queue/?older_than_days=abc").status_code == 400
+    for user in (alice, bianca):
+        api.force_authenticate(user)
+        assert api.get("/api/audit/queue/").status_code == 403
