@@ -5,8 +5,10 @@ import os
 from contextlib import nullcontext
 
 import pytest
+from django.core.management import call_command
 
 from audit.selectors import audit_chain_verify
+from marketplace.demo import DEMO_PASSWORD
 from marketplace.selectors import lot_audit_trail
 from suppliers.choices import LotStatus
 from suppliers.models import Lot
@@ -142,5 +144,86 @@ def test_an_auditor_clears_the_queue_with_a_question_answered(
         "lot.transition",
         "review.request_closed",
     ]
+    assert audit_chain_verify().ok
+    assert violations == []
+
+
+def demo_signed_in(browser, base_url: str, username: str, violations: list[str]):
+    page = browser.new_context().new_page()
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    return page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_queue_is_cleared_to_the_last_item(browser, live_server):
+    """`load_demo`'s queue: the over-claimed telecom lot (five packs measured below their claim)
+    and an NMC lot held for a missing resistance figure. The auditor asks, the supplier answers,
+    the auditor approves with a reason, then routes the held lot; nothing is left."""
+    from playwright.sync_api import expect
+
+    call_command("load_demo", verbosity=0)
+    over_claimed = Lot.objects.get(reference="VFS-2026-004")
+    held = Lot.objects.get(reference="REC-0111")
+    assert over_claimed.status == LotStatus.DISCREPANCY and held.summary.route == "hold"
+    violations: list[str] = []
+
+    auditor = demo_signed_in(browser, live_server.url, "auditor", violations)
+    auditor.click("text=Audit queue")
+    rows = auditor.locator("#queue tbody tr")
+    expect(rows).to_have_count(6)
+    expect(rows.first).to_contain_text("VFS-2026-004")
+    rows.first.locator("a.claim-link").click()
+    expect(auditor.locator("h1")).to_have_text("Review of lot VFS-2026-004")
+    auditor.select_option("#id_kind", "question")
+    auditor.fill("#id_text", "The lot claims 90 %; which test was that figure from?")
+    auditor.click("#ask-button")
+
+    supplier = demo_signed_in(browser, live_server.url, "supplier", violations)
+    supplier.click("nav >> text=Questions")
+    supplier.click("text=which test was that figure from")
+    supplier.fill("#id_text", "From the BMS at removal; we accept the cycler's 79 %.")
+    supplier.click("text=Send answer")
+    expect(supplier.locator(".message")).to_contain_text("back in their queue")
+
+    auditor.click("text=Audit queue")
+    expect(auditor.locator("#queue tbody tr").first).to_contain_text("Supplier answered")
+    auditor.locator("#queue tbody tr").first.locator("a.claim-link").click()
+    auditor.select_option("#id_decision", "approve")
+    auditor.fill("#id_reason", "Claim came from the BMS; buyers see the measured 79 %")
+    auditor.click("#decide-button")
+    expect(auditor.locator("#lot-status")).to_have_text("Verified")
+
+    auditor.click("text=Audit queue")
+    rows = auditor.locator("#queue tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("REC-0111")
+    rows.first.locator("a.claim-link").click()
+    auditor.select_option("#override select[name=route]", "small-application")
+    auditor.fill("#override textarea[name=reason]", "No resistance figure: keep it to small loads")
+    auditor.click("#override-button")
+    expect(auditor.locator("#override")).to_contain_text("Set by an auditor: small-application")
+
+    auditor.click("text=Audit queue")
+    expect(auditor.locator("#queue tbody")).to_contain_text("Nothing waits for an auditor")
+    over_claimed.refresh_from_db()
+    assert over_claimed.status == LotStatus.VERIFIED
+    steps = [entry.action for entry in lot_audit_trail(lot=over_claimed)]
+    assert steps[-4:] == ["review.question", "review.answer", "lot.transition",
+                          "review.request_closed"]  # fmt: skip
+    assert "review.route_override" in [e.action for e in lot_audit_trail(lot=held)]
+    held.refresh_from_db()
+    held.summary.refresh_from_db()
+    assert (held.summary.route, held.route_override) == ("small-application",) * 2
     assert audit_chain_verify().ok
     assert violations == []
