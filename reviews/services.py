@@ -17,9 +17,11 @@ from core.errors import ApplicationError
 from marketplace.domain.lifecycle import Action, Status
 from marketplace.lifecycle import lot_scope, lot_transition
 from marketplace.pipeline import lot_refresh
+from marketplace.services import test_record_rerun
 from routing.choices import RouteChoice
 from suppliers.models import Lot, Pack
 from suppliers.selectors import is_auditor, lot_can_manage
+from verification.models import TestRecord
 
 from .choices import Decision, SupplierRequestKind, SupplierRequestStatus
 from .models import AnswerFile, SupplierAnswer, SupplierRequest
@@ -307,3 +309,24 @@ def lot_route_override(*, user: AbstractBaseUser, lot_id: int, route: str, reaso
         link=_lot_link(lot),
     )
     return lot
+
+
+@transaction.atomic
+def test_record_rerun_by_auditor(
+    *, user: AbstractBaseUser, test_record_id: int, reason: str
+) -> TestRecord:
+    """An auditor re-runs an upload's verification (failed or finished), with a written reason;
+    the lot's supplier is told."""
+    if not is_auditor(user):
+        raise ApplicationError("Only auditors re-run verification.")
+    reason = _written(reason, field="reason", what="A re-run")
+    record = test_record_rerun(user=user, test_record_id=test_record_id, reason=reason)
+    lot = Lot.objects.select_related("supplier").get(pk=record.pack.lot_id)
+    _notify(
+        _supplier_people(lot),
+        lot=lot,
+        message=f"An auditor re-runs the verification of {record.original_name} "
+        f"(pack {record.pack.serial}): {reason}",
+        link=_lot_link(lot),
+    )
+    return record

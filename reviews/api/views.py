@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace.api.serializers import LotSerializer
-from marketplace.services import test_record_rerun
 from suppliers.models import Lot
 from suppliers.selectors import is_auditor
 from verification.api.serializers import TestRecordSerializer
@@ -27,6 +26,7 @@ from ..services import (
     supplier_answer_create,
     supplier_request_close,
     supplier_request_create,
+    test_record_rerun_by_auditor,
 )
 from .serializers import (
     AnswerCreateSerializer,
@@ -167,7 +167,7 @@ class TestRecordRerun(APIView):
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         get_object_or_404(TestRecord, pk=pk)
-        record = test_record_rerun(
+        record = test_record_rerun_by_auditor(
             user=request.user, test_record_id=pk, reason=body.validated_data["reason"]
         )
         return Response(TestRecordSerializer(record).data)

@@ -10,11 +10,10 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
-from marketplace.services import test_record_rerun
 from suppliers.selectors import is_auditor
 from verification.models import TestRecord
 
-from ..services import lot_route_override
+from ..services import lot_route_override, test_record_rerun_by_auditor
 
 
 @login_required
@@ -43,16 +42,14 @@ def test_record_rerun_view(request, pk: int) -> HttpResponse:
     if not is_auditor(request.user):
         raise PermissionDenied("Only auditors re-run verification.")
     record = get_object_or_404(TestRecord.objects.select_related("pack"), pk=pk)
-    reason = request.POST.get("reason", "").strip()
-    if not reason:
-        messages.error(request, "A re-run needs a written reason.")
+    try:
+        test_record_rerun_by_auditor(
+            user=request.user, test_record_id=record.pk, reason=request.POST.get("reason", "")
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
     else:
-        try:
-            test_record_rerun(user=request.user, test_record_id=record.pk, reason=reason)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"{record.original_name} sent back to the workers.")
+        messages.success(request, f"{record.original_name} sent back to the workers.")
     return redirect("review-lot", pk=record.pack.lot_id)
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from audit.models import AuditEntry
+from reviews.models import Notification
 from tests.factories import measured_lot
 from verification.models import TestRecord, Verification
 
@@ -16,7 +17,7 @@ def lot(volta, alice, lfp_telecom_pack, django_capture_on_commit_callbacks):
 
 
 def test_a_finished_verification_is_run_again_and_the_first_stays_as_history(
-    client, audrey, lot, django_capture_on_commit_callbacks
+    client, audrey, alice, lot, django_capture_on_commit_callbacks
 ):
     record = TestRecord.objects.get(pack__lot=lot)
     first = Verification.objects.get(test_record=record)
@@ -35,6 +36,8 @@ def test_a_finished_verification_is_run_again_and_the_first_stays_as_history(
     entry = AuditEntry.objects.get(action="test_record.rerun")
     assert entry.reason == "The reader's cutoff detection was fixed"
     assert entry.before == {"status": "done"}
+    notice = Notification.objects.get(recipient=alice)
+    assert "re-runs the verification" in notice.message and "cutoff" in notice.message
 
 
 def test_a_rerun_needs_an_auditor_and_a_reason(client, alice, bianca, audrey, lot):
