@@ -1,7 +1,8 @@
 """Supplier scorecards: the facts read from the data, the materialised row, who sees what.
 
-Reading facts takes three aggregate queries whatever the number of suppliers and lots (lots by
-model, chemistry, month and status; each pack's latest measuring run; uploads by outcome), and
+Reading facts takes five queries whatever the number of suppliers and lots (lots by model,
+chemistry, month and status; each pack's latest measuring run; uploads by outcome; the
+auditors' questions and answers from the audit trail, and their lots' suppliers), and
 writing the rows one upsert. A page reads one row, and recomputes it when it is missing, older
 than `MAX_AGE`, or older than the supplier's latest lot change, so no hook in the pipeline is
 needed and a lot page stays one query away from its supplier's score.
@@ -13,10 +14,22 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.db import connection
-from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import (
+    CharField,
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, TruncMonth
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from suppliers.choices import LotStatus
 from suppliers.models import Lot, Organisation
 from suppliers.selectors import SUPPLIER_KINDS, User, is_auditor
@@ -149,12 +162,54 @@ def _evidence(ids: Sequence[int]) -> dict[int, dict[str, int]]:
     return out
 
 
+# The auditors' questions as the audit trail records them (the conversation itself lives in the
+# reviews app, above this one; its entries are the record of who asked and answered when).
+ASKED_ACTIONS = ("review.question", "review.data_request")
+ANSWERED_ACTION = "review.answer"
+CLOSED_ACTION = "review.request_closed"
+
+
+def _responses(ids: Sequence[int], now: datetime) -> dict[int, dict[str, list[float]]]:
+    """Per supplier: hours from each question to its first answer, and the age of those still
+    open (closed unanswered ones count in neither). Two queries."""
+    scopes = (
+        Lot.objects.filter(supplier_id__in=ids)
+        .annotate(lot_scope=Concat(Value("lot:"), Cast("pk", CharField())))
+        .values("lot_scope")
+    )
+    entries = AuditEntry.objects.filter(
+        object_type="supplier_request",
+        action__in=[*ASKED_ACTIONS, ANSWERED_ACTION, CLOSED_ACTION],
+        scope__in=scopes,
+    ).values_list("object_id", "action", "created_at", "scope")
+    asked: dict[str, tuple[datetime, str]] = {}
+    ended: dict[str, datetime | None] = {}
+    for object_id, action, at, scope in entries.order_by("seq"):
+        if action in ASKED_ACTIONS:
+            asked[object_id] = (at, scope)
+        elif object_id not in ended:
+            ended[object_id] = at if action == ANSWERED_ACTION else None
+    lot_ids = {int(scope.split(":", 1)[1]) for _, scope in asked.values()}
+    supplier_of = dict(Lot.objects.filter(pk__in=lot_ids).values_list("pk", "supplier_id"))
+    out: dict[int, dict[str, list[float]]] = {}
+    for object_id, (at, scope) in asked.items():
+        waits = out.setdefault(
+            supplier_of[int(scope.split(":", 1)[1])], {"answered": [], "open": []}
+        )
+        if object_id not in ended:
+            waits["open"].append((now - at).total_seconds() / 3600)
+        elif ended[object_id] is not None:
+            waits["answered"].append((ended[object_id] - at).total_seconds() / 3600)
+    return out
+
+
 def supplier_facts(*, supplier_ids: Sequence[int]) -> dict[int, SupplierFacts]:
-    """The scorecard's facts for each supplier, in three queries whatever their number."""
-    lots, claims, evidence = (
+    """The scorecard's facts for each supplier, in five queries whatever their number."""
+    lots, claims, evidence, responses = (
         _lot_facts(supplier_ids),
         _latest_claims(supplier_ids),
         _evidence(supplier_ids),
+        _responses(supplier_ids, timezone.now()),
     )
     out = {}
     for supplier_id in supplier_ids:
@@ -166,12 +221,14 @@ def supplier_facts(*, supplier_ids: Sequence[int]) -> dict[int, SupplierFacts]:
             claims=claims.get(supplier_id, []),
             evidence=evidence.get(supplier_id, {}),
             volume=[VolumeMonth(month, *v) for month, v in sorted(f["months"].items())],
+            answered_hours=responses.get(supplier_id, {}).get("answered", []),
+            open_hours=responses.get(supplier_id, {}).get("open", []),
         )
     return out
 
 
 def scorecards_refresh(*, supplier_ids: Sequence[int]) -> list[SupplierScorecard]:
-    """Recompute and store the suppliers' scorecards: three reads and one upsert."""
+    """Recompute and store the suppliers' scorecards: five reads and one upsert."""
     now = timezone.now()
     rows = []
     for supplier_id, facts in supplier_facts(supplier_ids=supplier_ids).items():

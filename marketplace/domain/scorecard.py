@@ -19,13 +19,16 @@ Parts and formulas (weights in brackets):
   (sum of squared shares): one model scores 100, two in equal parts 50. Needs two lots.
 - **Chemistry clarity** [0.10]: 100 x the share of packs offered whose pack model names its
   chemistry (anything but "unknown").
-- **Clean evidence** [0.10]: 100 x (1 - problem uploads / settled uploads), where a problem
+- **Clean evidence** [0.05]: 100 x (1 - problem uploads / settled uploads), where a problem
   upload is one whose latest run found it a duplicate of other evidence or not evidence for
   the pack (rejected), or that could not be read at all (failed). Inconclusive, cell-level and
   BMS-only uploads are neutral.
-- **Confirmed on arrival** and **Response time to questions** [weight 0 until measured]: the
-  platform has no deals and no questions to suppliers yet, so they are always None with that
-  reason; they become parts with a weight once the data exist (add a `PartSpec`).
+- **Response time to questions** [0.05]: the median time from an auditor's question or data
+  request to the supplier's first answer, a question still open counting at its age so far:
+  a day or less scores 100, `SLOW_RESPONSE_HOURS` (two weeks) or more 0, linear between.
+  None while the auditors have asked nothing.
+- **Confirmed on arrival** [weight 0 until measured]: the platform has no deals yet, so it is
+  always None with that reason; it becomes a part with a weight once deals exist.
 
 The total is None while fewer than `MIN_MEASURED_CLAIMS` claims have been measured: without
 them a score would rest on the supplier's own word.
@@ -33,6 +36,7 @@ them a score would rest on the supplier's own word.
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from statistics import median
 
 MIN_MEASURED_CLAIMS = 5
 MIN_LOTS_FOR_CONSISTENCY = 2
@@ -86,6 +90,9 @@ class SupplierFacts:
     claims: Sequence[Claim] = ()  # each pack's latest measuring run, any verdict
     evidence: Mapping[str, int] = field(default_factory=dict)  # uploads by outcome
     volume: Sequence[VolumeMonth] = ()
+    # Auditors' questions: hours to the first answer, and the age in hours of those still open.
+    answered_hours: Sequence[float] = ()
+    open_hours: Sequence[float] = ()
 
 
 @dataclass(frozen=True)
@@ -348,6 +355,35 @@ def clean_evidence(facts: SupplierFacts, spec: "PartSpec") -> Part:
     )
 
 
+FAST_RESPONSE_HOURS = 24.0
+SLOW_RESPONSE_HOURS = 14 * 24.0
+
+
+def response_time(facts: SupplierFacts, spec: "PartSpec") -> Part:
+    waits = [*facts.answered_hours, *facts.open_hours]
+    inputs = {"answered": len(facts.answered_hours), "open": len(facts.open_hours)}
+    if not waits:
+        return spec.part(None, "the auditors have asked nothing yet", inputs)
+    typical = median(waits)
+    inputs["median_hours"] = round(typical, 1)
+    span = SLOW_RESPONSE_HOURS - FAST_RESPONSE_HOURS
+    value = _clamp(100 * (SLOW_RESPONSE_HOURS - typical) / span)
+    advice = []
+    if facts.open_hours:
+        advice.append(
+            f"{_plural(len(facts.open_hours), 'question')} from the auditors "
+            f"{'waits' if len(facts.open_hours) == 1 else 'wait'} for your answer (Questions)."
+        )
+    if typical > FAST_RESPONSE_HOURS:
+        advice.append("Answer the auditors' questions within a day.")
+    return spec.part(
+        value,
+        f"median {typical:.0f} h to an answer over {_plural(len(waits), 'question')}",
+        inputs,
+        tuple(advice),
+    )
+
+
 def not_measured(reason: str) -> Callable[[SupplierFacts, "PartSpec"], Part]:
     def compute(facts: SupplierFacts, spec: "PartSpec") -> Part:
         return spec.part(None, reason, {})
@@ -372,19 +408,14 @@ PARTS: tuple[PartSpec, ...] = (
     PartSpec("reliable_volume", "Reliable volume", 0.20, reliable_volume),
     PartSpec("pack_consistency", "Consistent pack types", 0.10, pack_consistency),
     PartSpec("chemistry_clarity", "Chemistry clarity", 0.10, chemistry_clarity),
-    PartSpec("clean_evidence", "Clean evidence", 0.10, clean_evidence),
+    PartSpec("clean_evidence", "Clean evidence", 0.05, clean_evidence),
     PartSpec(
         "confirmed_on_arrival",
         "Confirmed on arrival",
         0.0,
         not_measured("not measured yet: no deals on the platform"),
     ),
-    PartSpec(
-        "response_time",
-        "Response time to questions",
-        0.0,
-        not_measured("not measured yet: no questions on the platform"),
-    ),
+    PartSpec("response_time", "Response time to questions", 0.05, response_time),
 )
 
 

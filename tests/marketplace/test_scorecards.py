@@ -20,6 +20,11 @@ from marketplace.scorecards import (
     supplier_facts,
 )
 from marketplace.tasks import refresh_scorecards
+from reviews.services import (
+    supplier_answer_create,
+    supplier_request_close,
+    supplier_request_create,
+)
 from suppliers.choices import LotStatus
 from suppliers.models import Organisation
 from tests.factories import LotFactory, PackFactory, PackModelFactory, capacity_test_upload
@@ -101,20 +106,22 @@ def test_duplicate_and_unreadable_uploads_count_against_the_evidence(
     assert len(clean["advice"]) == 2
 
 
-def test_facts_take_three_queries_whatever_the_number_of_suppliers(
+def test_facts_take_a_fixed_number_of_queries_whatever_the_number_of_suppliers(
     volta, recell, lfp_telecom_pack, nmc_module, django_assert_num_queries
 ):
-    with django_assert_num_queries(3):
+    # Lots, latest runs, uploads, the questions' audit entries (their lots' suppliers only
+    # when there are questions).
+    with django_assert_num_queries(4):
         supplier_facts(supplier_ids=[volta.pk])
     for supplier in (volta, recell):
         for model in (lfp_telecom_pack, nmc_module):
             LotFactory.create_batch(3, supplier=supplier, pack_model=model)
     more = [Organisation.objects.create(name=f"S{i}", slug=f"s{i}").pk for i in range(5)]
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         facts = supplier_facts(supplier_ids=[volta.pk, recell.pk, *more])
     assert facts[recell.pk].packs_by_chemistry == {"LFP": 30, "NMC": 30}
     assert facts[more[0]].lots == 0
-    with django_assert_num_queries(4):  # and one upsert for every row
+    with django_assert_num_queries(5):  # and one upsert for every row
         scorecards_refresh(supplier_ids=[volta.pk, recell.pk, *more])
     assert SupplierScorecard.objects.count() == 7
 
@@ -186,7 +193,7 @@ def test_audrey_sees_every_supplier_and_one_in_full_with_its_trends(
     assert "Supplier score:" in body
     assert "mean_abs_error" in body  # the inputs
     assert "not measured yet: no deals on the platform" in body
-    assert "not measured yet: no questions on the platform" in body
+    assert "the auditors have asked nothing yet" in body
     assert body.count("<svg") == 3
     assert "<script" not in body.split("</head>")[1]  # pygal's inline script left out
     assert client.get("/suppliers/nobody/scorecard/").status_code == 404
@@ -309,3 +316,18 @@ def test_the_demo_opens_on_scored_suppliers(db, django_capture_on_commit_callbac
     assert recell.total > volta.total > 0
     confirmed = next(p for p in volta.card["parts"] if p["key"] == "claims_confirmed")
     assert 0 < confirmed["value"] < 100 and confirmed["advice"]
+
+
+def test_response_time_is_read_from_the_auditors_questions_in_the_trail(
+    volta, recell, alice, audrey, lfp_telecom_pack
+):
+    lot = LotFactory(supplier=volta, pack_model=lfp_telecom_pack)
+    answered = supplier_request_create(user=audrey, lot_id=lot.pk, kind="question", text="?")
+    supplier_request_create(user=audrey, lot_id=lot.pk, kind="data_request", text="A new test")
+    closed = supplier_request_create(user=audrey, lot_id=lot.pk, kind="question", text="??")
+    supplier_answer_create(user=alice, request_id=answered.pk, text="Answered at once")
+    supplier_request_close(user=audrey, request_id=closed.pk, reason="Asked in error")
+    facts = supplier_facts(supplier_ids=[volta.pk, recell.pk])
+    assert len(facts[volta.pk].answered_hours) == 1 and len(facts[volta.pk].open_hours) == 1
+    assert facts[volta.pk].answered_hours[0] < 0.1
+    assert facts[recell.pk].answered_hours == [] and facts[recell.pk].open_hours == []

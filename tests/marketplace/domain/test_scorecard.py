@@ -52,8 +52,34 @@ def test_deals_and_questions_are_absent_with_their_reason_never_a_number():
     arrival, response = card.part("confirmed_on_arrival"), card.part("response_time")
     assert arrival.value is None and arrival.weight == 0
     assert arrival.reason == "not measured yet: no deals on the platform"
-    assert response.value is None and response.weight == 0
-    assert response.reason == "not measured yet: no questions on the platform"
+    assert response.value is None and response.weight > 0
+    assert response.reason == "the auditors have asked nothing yet"
+
+
+@pytest.mark.parametrize(
+    "answered,open_,value",
+    [([2.0], [], 100), ([24.0], [], 100), ([14 * 24.0], [], 0), ([1.0, 2.0], [1000.0], 100),
+     ([180.0], [], 50), ([], [400.0], 0)],
+)  # fmt: skip
+def test_response_time_scores_the_median_wait_open_questions_at_their_age(answered, open_, value):
+    part = scorecard(facts(answered_hours=answered, open_hours=open_)).part("response_time")
+    assert part.value == pytest.approx(value, abs=0.5)
+    assert part.inputs["answered"] == len(answered) and part.inputs["open"] == len(open_)
+    if open_:
+        assert any("waits for your answer" in a or "wait for your answer" in a for a in part.advice)
+
+
+@given(st.lists(st.floats(0, 5000), max_size=8), st.lists(st.floats(0, 5000), max_size=8))
+def test_response_time_is_bounded_and_slower_never_scores_higher(answered, open_):
+    part = scorecard(facts(answered_hours=answered, open_hours=open_)).part("response_time")
+    if not answered and not open_:
+        assert part.value is None
+        return
+    assert 0 <= part.value <= 100
+    slower = scorecard(
+        facts(answered_hours=[h + 10 for h in answered], open_hours=[h + 10 for h in open_])
+    ).part("response_time")
+    assert slower.value <= part.value
 
 
 def test_every_part_key_is_unique_and_the_measured_weights_sum_to_one():
