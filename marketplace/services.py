@@ -164,7 +164,8 @@ def test_record_rerun(
     *, user: AbstractBaseUser, test_record_id: int, reason: str = ""
 ) -> TestRecord:
     """An auditor sends an upload back to the workers, failed or finished (see verification's
-    reset: a finished run stays as history beside the new one)."""
+    reset: a finished one is read again as a new record, the earlier staying as history);
+    returns the record that will be verified."""
     if not is_auditor(user):
         raise ApplicationError("Only auditors re-run verification.")
     pack_id, before = TestRecord.objects.values_list("pack_id", "status").get(pk=test_record_id)
@@ -182,6 +183,8 @@ def test_record_rerun(
             "status": record.status,
             "file": record.original_name,
             "run_generation": record.run_generation,
+            # A finished upload is read again as a new record; the earlier one stays.
+            "rerun_of": test_record_id if record.pk != test_record_id else None,
         },
         reason=reason.strip(),
         scope=lot_scope(lot_id),

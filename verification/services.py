@@ -336,10 +336,8 @@ def verification_store(
     nominal_ah = float(pack.lot.pack_model.nominal_capacity_ah)
     check = judgement.check
     with transaction.atomic():
-        # One measurement per upload: a re-run reads the file again and replaces the detail,
-        # while each run keeps its own SOH, verdict and reason as history.
-        measurement, _ = Measurement.objects.update_or_create(
-            test_record=record, defaults=_measurement_fields(figures, nominal_ah=nominal_ah)
+        measurement = Measurement.objects.create(
+            test_record=record, **_measurement_fields(figures, nominal_ah=nominal_ah)
         )
         run.measurement = measurement
         run.claimed_soh_pct = float(pack.effective_claimed_soh_pct)
@@ -398,11 +396,13 @@ def verification_settle_duplicate(*, record: TestRecord, run: Verification) -> N
 def test_record_rerun_reset(
     *, user: AbstractBaseUser, test_record_id: int, rule_set_ref: int
 ) -> TestRecord:
-    """An auditor sends an upload back to the workers. A failed run (an outage, an internal
-    error, a reader since fixed) goes back to pending, so the run key stays unique and the
-    rerun is still idempotent; a finished one stays as history and the upload is verified again
-    in the next generation of its run. The lot pipeline queues the work and records the
-    auditor's action."""
+    """An auditor sends an upload back to the workers; returns the record to verify.
+
+    A failed run (an outage, an internal error, a reader since fixed) goes back to pending, so
+    the run key stays unique and the rerun is still idempotent. A finished one is never
+    overwritten: the same file is read again as a new record in the next generation of its
+    run, and the earlier record, run and measurement stay as history. The lot pipeline queues
+    the work and records the auditor's action."""
     if not is_auditor(user):
         raise ApplicationError("Only auditors re-run verification.")
     record = TestRecord.objects.select_for_update().select_related("pack").get(pk=test_record_id)
@@ -410,20 +410,29 @@ def test_record_rerun_reset(
         raise ApplicationError(
             f"{record.original_name} is still being verified; wait for its result to re-run it."
         )
-    generation = record.run_generation
     if record.status == TestRecordStatus.DONE:
-        generation = (
+        latest = (
             Verification.objects.filter(pack=record.pack, sha256=record.sha256)
             .order_by("-generation")
             .values_list("generation", flat=True)
             .first()
-            or 0
-        ) + 1
+        )
+        return TestRecord.objects.create(
+            pack=record.pack,
+            file=record.file.name,
+            original_name=record.original_name,
+            format=record.format,
+            test_level=record.test_level,
+            sha256=record.sha256,
+            size_bytes=record.size_bytes,
+            uploaded_by=record.uploaded_by,
+            run_generation=(latest or 0) + 1,
+        )
     Verification.objects.filter(
         pack=record.pack,
         sha256=record.sha256,
         rule_set_ref=rule_set_ref,
-        generation=generation,
+        generation=record.run_generation,
         status=VerificationStatus.FAILED,
     ).update(
         status=VerificationStatus.PENDING,
@@ -435,11 +444,7 @@ def test_record_rerun_reset(
         takeovers=0,
     )
     TestRecord.objects.filter(pk=record.pk).update(
-        status=TestRecordStatus.PENDING,
-        error="",
-        progress_pct=0,
-        queued_at=None,
-        run_generation=generation,
+        status=TestRecordStatus.PENDING, error="", progress_pct=0, queued_at=None
     )
     record.refresh_from_db()
     return record

@@ -31,11 +31,17 @@ def test_a_finished_verification_is_run_again_and_the_first_stays_as_history(
     runs = list(Verification.objects.filter(pack=record.pack).order_by("generation"))
     assert [(r.generation, r.status) for r in runs] == [(0, "done"), (1, "done")]
     assert runs[0].pk == first.pk and runs[0].verdict == first.verdict
+    # Never overwritten: each run keeps its own record and measurement.
+    assert runs[0].test_record_id == record.pk and runs[1].test_record_id != record.pk
+    assert runs[0].measurement_id != runs[1].measurement_id
+    assert runs[0].measurement.test_record_id == record.pk
+    again = runs[1].test_record
+    assert (again.status, again.run_generation, again.sha256) == ("done", 1, record.sha256)
     record.refresh_from_db()
-    assert (record.status, record.run_generation) == ("done", 1)
+    assert (record.status, record.run_generation) == ("done", 0)
     entry = AuditEntry.objects.get(action="test_record.rerun")
     assert entry.reason == "The reader's cutoff detection was fixed"
-    assert entry.before == {"status": "done"}
+    assert entry.before == {"status": "done"} and entry.after["rerun_of"] == record.pk
     notice = Notification.objects.get(recipient=alice)
     assert "re-runs the verification" in notice.message and "cutoff" in notice.message
 
