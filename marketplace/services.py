@@ -260,6 +260,13 @@ def lot_split_by_route(*, user: AbstractBaseUser, lot: Lot) -> list[Lot]:
     lot = Lot.objects.select_for_update().get(pk=lot.pk)
     if lot.status in UNSPLITTABLE_STATUSES:
         raise ApplicationError(f"A {lot.status} lot cannot be split.")
+    if lot.route_override:
+        # The auditor routed the whole lot; split by the rules' routes, its packs would leave it.
+        raise ApplicationError(
+            f"An auditor set this lot's route ({lot.route_override}: "
+            f"{lot.route_override_reason}); it cannot be split by the rules' routes unless an "
+            "auditor gives the route back to the rules."
+        )
     groups: dict[str, list[int]] = {}
     for pack_id, route in pack_routes_latest(lot_id=lot.pk).items():
         groups.setdefault(route, []).append(pack_id)

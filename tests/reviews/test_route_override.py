@@ -6,6 +6,7 @@ from audit.models import AuditEntry
 from core.errors import ApplicationError
 from marketplace.models import LotSummary
 from marketplace.pipeline import lots_reroute_chunk
+from marketplace.services import lot_split_by_route
 from reviews.services import lot_route_override
 from routing.selectors import rule_set_active
 from tests.factories import measured_lot
@@ -89,3 +90,24 @@ def test_the_review_page_offers_the_override_and_re_runs(lot, audrey, client):
     response = client.post(f"/review/lots/{lot.pk}/route/", {"route": "hold", "reason": "Check"})
     assert response["Location"] == f"/review/lots/{lot.pk}/"
     assert "Set by an auditor: hold" in client.get(response["Location"]).content.decode()
+
+
+def test_an_overridden_route_never_reads_as_measured_and_a_split_cannot_escape_it(
+    volta, alice, audrey, bianca, client, lfp_telecom_pack, django_capture_on_commit_callbacks
+):
+    mixed = measured_lot(
+        supplier=volta, pack_model=lfp_telecom_pack, soh_values=[85.0, 82.0, 45.0],
+        uploader=alice, callbacks=django_capture_on_commit_callbacks, reference="MIX",
+    )  # fmt: skip
+    lot_route_override(user=audrey, lot_id=mixed.pk, route="recycle", reason="Flood damage")
+    with pytest.raises(ApplicationError, match="An auditor set this lot's route"):
+        lot_split_by_route(user=alice, lot=mixed)
+    assert not mixed.sub_lots.exists()
+    client.force_login(bianca)
+    page = client.get(f"/lots/{mixed.pk}/").content.decode()
+    assert "recycle (auditor's decision)" in page
+    assert "Backed by measurements of every pack" not in page.split('id="routing"')[0]
+    assert (
+        "Suggested warranty for the rules&#x27; route" in page
+        or "Suggested warranty for the rules' route" in page
+    )
