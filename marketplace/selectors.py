@@ -237,6 +237,8 @@ def rule_set_preview(
         )
         for outcome in outcomes:
             preview.lots_checked += 1
+            if outcome.lot.route_override:
+                continue  # an auditor's route stands under any rule set (as the re-route does)
             summary = summaries.get(outcome.lot.pk)
             old = (summary.route if summary else "") or "none"
             new = outcome.lot_decision.route

@@ -6,6 +6,7 @@ from audit.models import AuditEntry
 from core.errors import ApplicationError
 from marketplace.models import LotSummary
 from marketplace.pipeline import lots_reroute_chunk
+from marketplace.selectors import rule_set_preview
 from marketplace.services import lot_split_by_route
 from reviews.services import lot_route_override
 from routing.selectors import rule_set_active
@@ -111,3 +112,10 @@ def test_an_overridden_route_never_reads_as_measured_and_a_split_cannot_escape_i
         "Suggested warranty for the rules&#x27; route" in page
         or "Suggested warranty for the rules' route" in page
     )
+
+
+def test_the_rule_set_preview_leaves_an_overridden_lot_where_the_auditor_put_it(lot, audrey):
+    lot_route_override(user=audrey, lot_id=lot.pk, route="recycle", reason="Leak found")
+    active = rule_set_active()
+    preview = rule_set_preview(thresholds=active.as_thresholds(), sample_plan=active.sample_plan)
+    assert preview.lots_checked == 1 and not preview.transitions and not preview.changes
