@@ -358,7 +358,7 @@ def _store_measured(*, record: TestRecord, run: Verification, figures) -> Verifi
     lot_refresh(
         lot_id=lot.pk,
         reason=f"{record.original_name} verified for pack {pack.serial}",
-        new_discrepancy=run.verdict in AUDIT_VERDICTS,
+        new_discrepancy=run.verdict in AUDIT_VERDICTS and not _verdict_seen_before(run),
     )
     for other_lot_id in other_lot_ids:
         lot_refresh(
@@ -367,6 +367,22 @@ def _store_measured(*, record: TestRecord, run: Verification, figures) -> Verifi
             new_discrepancy=True,
         )
     return run
+
+
+def _verdict_seen_before(run: Verification) -> bool:
+    """An auditor's re-run that finds what the earlier generation found is no new discrepancy:
+    the decision already taken on it stands."""
+    if run.generation == 0:
+        return False
+    earlier = (
+        Verification.objects.filter(
+            pack_id=run.pack_id, sha256=run.sha256, generation__lt=run.generation
+        )
+        .order_by("-generation")
+        .values_list("verdict", flat=True)
+        .first()
+    )
+    return earlier == run.verdict
 
 
 def test_record_give_up(*, test_record_id: int, message: str) -> None:

@@ -3,8 +3,10 @@
 import pytest
 
 from audit.models import AuditEntry
+from marketplace import services as marketplace_services
 from reviews.models import Notification
-from tests.factories import measured_lot
+from reviews.services import lot_decide
+from tests.factories import LotFactory, PackFactory, capacity_test_upload, measured_lot
 from verification.models import TestRecord, Verification
 
 
@@ -56,3 +58,23 @@ def test_a_rerun_needs_an_auditor_and_a_reason(client, alice, bianca, audrey, lo
     client.post(f"/review/test-records/{record.pk}/rerun/", {"reason": " "})
     assert Verification.objects.filter(pack=record.pack).count() == 1
     assert not AuditEntry.objects.filter(action="test_record.rerun").exists()
+
+
+def test_re_running_an_approved_file_leaves_the_decision_standing(
+    client, audrey, volta, alice, lfp_telecom_pack, django_capture_on_commit_callbacks
+):
+    over_claimed = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=95)
+    pack = PackFactory(lot=over_claimed)
+    with django_capture_on_commit_callbacks(execute=True):
+        record = marketplace_services.test_data_upload(
+            user=alice,
+            pack=pack,
+            uploaded_file=capacity_test_upload(soh_pct=84, pack_model=lfp_telecom_pack),
+        )
+    lot_decide(user=audrey, lot_id=over_claimed.pk, decision="approve", reason="BMS claim")
+    client.force_login(audrey)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/review/test-records/{record.pk}/rerun/", {"reason": "reader fixed"})
+    assert Verification.objects.filter(pack=pack, verdict="discrepancy").count() == 2
+    over_claimed.refresh_from_db()
+    assert over_claimed.status == "verified"  # the same finding again: the approval stands
