@@ -42,6 +42,8 @@ from .models import SupplierRequest
 
 # A lot still on offer or on its way there; drafts are the supplier's, and rejected, reserved,
 # sold or withdrawn lots are settled.
+# Lots whose verification is still open: evidence that proved nothing holds them up.
+AWAITING_DECISION_STATUSES = (LotStatus.SUBMITTED, LotStatus.VERIFYING, LotStatus.DISCREPANCY)
 ACTIVE_LOT_STATUSES = (
     LotStatus.SUBMITTED,
     LotStatus.VERIFYING,
@@ -130,13 +132,20 @@ def _scoped(queryset: QuerySet, prefix: str, *, chemistry: str, supplier_id: int
 def _evidence_runs(*, chemistry: str, supplier_id: int | None) -> list[Verification]:
     """Each pack's latest finished run, where it needs a person: a discrepancy or duplicate on a
     lot still in discrepancy (an auditor's decision settles it), an inconclusive or rejected test,
-    or a run that failed."""
+    or a run that failed, on a lot still being verified (new data or a re-run settles it)."""
     runs = (
         Verification.objects.filter(status__in=FINISHED, pack__lot__status__in=ACTIVE_LOT_STATUSES)
         .filter(
             Q(verdict__in=AUDIT_VERDICTS, pack__lot__status=LotStatus.DISCREPANCY)
-            | Q(verdict__in=[Verdict.INCONCLUSIVE, Verdict.REJECTED])
-            | Q(status=VerificationStatus.FAILED)
+            # On a lot that met its plan (verified, listed) an extra test that proved nothing
+            # holds nothing up and no decision could clear it: not work for a person.
+            | (
+                (
+                    Q(verdict__in=[Verdict.INCONCLUSIVE, Verdict.REJECTED])
+                    | Q(status=VerificationStatus.FAILED)
+                )
+                & Q(pack__lot__status__in=AWAITING_DECISION_STATUSES)
+            )
         )
         .annotate(latest_id=_latest_run_id())
         .filter(pk=F("latest_id"))

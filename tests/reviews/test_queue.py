@@ -138,6 +138,21 @@ def test_inconclusive_rejected_and_failed_evidence_are_queued_per_pack(
     assert "PARTIAL" not in {item.pack.serial for item in review_queue().items if item.pack}
 
 
+def test_an_extra_test_that_proved_nothing_on_a_verified_lot_is_no_work(
+    alice, volta, lfp_telecom_pack, django_capture_on_commit_callbacks
+):
+    lot = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, claimed_soh_pct=84, quantity=3)
+    for n in (1, 2, 3):
+        upload(user=alice, pack=PackFactory(lot=lot, serial=f"OK-{n}"), soh=84, seed=n,
+               callbacks=django_capture_on_commit_callbacks)  # fmt: skip
+    extra = PackFactory(lot=lot, serial="EXTRA")
+    upload_text(user=alice, pack=extra, text=partial_discharge_csv(lfp_telecom_pack),
+                callbacks=django_capture_on_commit_callbacks)  # fmt: skip
+    lot.refresh_from_db()
+    assert lot.status == LotStatus.VERIFIED
+    assert not [item for item in review_queue().items if item.lot.pk == lot.pk]
+
+
 def test_a_held_route_is_queued_with_the_rule_that_held_it(
     alice, volta, lfp_telecom_pack, django_capture_on_commit_callbacks
 ):
