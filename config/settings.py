@@ -249,6 +249,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.sweep_orphaned_test_data",
         "schedule": 3600.0,
     },
+    "sweep-orphaned-answer-files": {
+        "task": "reviews.tasks.sweep_orphaned_answer_files",
+        "schedule": 3600.0,
+    },
     # Idempotency keys live a day.
     "purge-idempotency-keys": {
         "task": "core.tasks.purge_idempotency_keys",

@@ -214,13 +214,27 @@ def supplier_answer_create(
     if len(files) > MAX_ANSWER_FILES:
         raise ApplicationError(f"At most {MAX_ANSWER_FILES} files per answer.", field="files")
     answer = SupplierAnswer.objects.create(request=request, text=text, author=user)
-    stored = []
+    stored: list[AnswerFile] = []
     try:
-        stored = [_stored_file(answer, uploaded) for uploaded in files]
+        for uploaded in files:
+            stored.append(_stored_file(answer, uploaded))
+        _answered(request=request, answer=answer, user=user, text=text, stored=stored)
     except BaseException:
+        # Rolled back with the rows; a commit lost with the connection is left to the sweep.
         for attached in stored:
             attached.file.delete(save=False)
         raise
+    return answer
+
+
+def _answered(
+    *,
+    request: SupplierRequest,
+    answer: SupplierAnswer,
+    user: AbstractBaseUser,
+    text: str,
+    stored: list[AnswerFile],
+) -> None:
     before = request.status
     request.status = SupplierRequestStatus.ANSWERED
     request.answered_at = timezone.now()
@@ -245,7 +259,6 @@ def supplier_answer_create(
         message=f"{request.lot.supplier} answered on lot {request.lot.reference}",
         link=reverse("review-lot", args=[request.lot_id]),
     )
-    return answer
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from core.constraints import MEASURED_SOH_MAX_PCT
 from core.errors import ApplicationError
+from core.files import ORPHAN_GRACE, SweepResult, storage_orphans_sweep
 from suppliers.choices import UPLOADABLE_LOT_STATUSES
 from suppliers.models import Pack
 from suppliers.selectors import is_auditor, lot_can_manage
@@ -556,58 +557,14 @@ def verifications_rejudge_for_model(*, pack_model_id: int) -> list[Verification]
     return runs
 
 
-# Uploads are written to storage just before their row commits: a file younger than this may
-# belong to an upload still in flight, so the sweep leaves it.
-ORPHAN_GRACE = timedelta(hours=1)
 TEST_DATA_DIR = "test-data"
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    files_checked: int
-    files_removed: int
-    bytes_removed: int
-
-
-def _storage_files(storage, directory: str):
-    folders, files = storage.listdir(directory)
-    for name in files:
-        yield f"{directory}/{name}"
-    for folder in folders:
-        yield from _storage_files(storage, f"{directory}/{folder}")
 
 
 def test_data_orphans_sweep(
     *, older_than: timedelta = ORPHAN_GRACE, dry_run: bool = False, progress=None
 ) -> SweepResult:
-    """Remove stored test-data files that no upload refers to: left by an upload whose
-    transaction rolled back after its file was written, or whose commit was lost with the
-    database connection. A file is only removed once no row names it and it is older than
-    `older_than`; the rows are read after the listing, so a row committed meanwhile keeps its
-    file."""
-    storage = TestRecord._meta.get_field("file").storage
-    if not storage.exists(TEST_DATA_DIR):
-        return SweepResult(0, 0, 0)
-    cutoff = timezone.now() - older_than
-    candidates = [
-        name
-        for name in _storage_files(storage, TEST_DATA_DIR)
-        if storage.get_modified_time(name) < cutoff
-    ]
-    referenced: set[str] = set()
-    for start in range(0, len(candidates), 1000):
-        chunk = candidates[start : start + 1000]
-        referenced.update(TestRecord.objects.filter(file__in=chunk).values_list("file", flat=True))
-    removed = removed_bytes = 0
-    for name in candidates:
-        if progress is not None:
-            progress(name)
-        if name in referenced:
-            continue
-        size = storage.size(name)
-        if not dry_run:
-            storage.delete(name)
-        logger.info("orphaned test-data file %s (%d bytes) removed", name, size)
-        removed += 1
-        removed_bytes += size
-    return SweepResult(len(candidates), removed, removed_bytes)
+    """Remove stored test-data files that no upload refers to (see `core.files`)."""
+    return storage_orphans_sweep(
+        model=TestRecord, field="file", directory=TEST_DATA_DIR,
+        older_than=older_than, dry_run=dry_run, progress=progress,
+    )  # fmt: skip

@@ -124,3 +124,33 @@ def test_the_inbox_costs_the_same_queries_for_one_or_many_requests(
             client.get(f"/supplier/requests/{SupplierRequest.objects.first().pk}/").status_code
             == 200
         )
+
+
+def test_an_answer_refused_midway_leaves_no_file_and_the_sweep_takes_strays(
+    settings, tmp_path, alice, question
+):
+    import os
+    import time
+
+    from reviews.services import supplier_answer_create
+    from reviews.tasks import sweep_orphaned_answer_files
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.TEST_DATA_MAX_UPLOAD_MB = 1
+    with pytest.raises(Exception, match="the limit is 1 MB"):
+        supplier_answer_create(
+            user=alice,
+            request_id=question.pk,
+            text="two files",
+            files=[
+                SimpleUploadedFile("small.pdf", b"%PDF small"),
+                SimpleUploadedFile("huge.bin", b"x" * (1024 * 1024 + 1)),
+            ],
+        )
+    assert not question.answers.exists()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+    stray = tmp_path / "answers" / "2026" / "11" / "stray.pdf"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"%PDF stray")
+    os.utime(stray, (time.time() - 7200, time.time() - 7200))
+    assert sweep_orphaned_answer_files() == 1 and not stray.exists()
