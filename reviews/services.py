@@ -34,6 +34,8 @@ DECISIONS = {
     Decision.REJECT: (Action.REJECT, Status.REJECTED),
 }
 MAX_ANSWER_FILES = 10
+# Lots no buyer can take any more: their route is history.
+UNROUTABLE_STATUSES = (Status.WITHDRAWN, Status.SOLD)
 OPEN_STATUSES = (SupplierRequestStatus.OPEN, SupplierRequestStatus.ANSWERED)
 
 
@@ -289,6 +291,8 @@ def lot_route_override(*, user: AbstractBaseUser, lot_id: int, route: str, reaso
         )
     reason = _written(reason, field="reason", what="A route override")
     lot = _lock_lot(lot_id)
+    if lot.status in UNROUTABLE_STATUSES:
+        raise ApplicationError(f"A {lot.status} lot is off the platform; its route stays.")
     before = {"route_override": lot.route_override, "reason": lot.route_override_reason}
     lot.route_override = route
     lot.route_override_reason = reason if route else ""

@@ -5,7 +5,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -130,8 +129,6 @@ class RequestList(generics.ListAPIView):
 
 class RequestAnswerCreate(APIView):
     """The supplier answers a request (multipart: `text`, `files`)."""
-
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(request=AnswerCreateSerializer, responses={201: SupplierAnswerSerializer})
     def post(self, request, pk: int):

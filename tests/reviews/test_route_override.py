@@ -10,6 +10,7 @@ from marketplace.selectors import rule_set_preview
 from marketplace.services import lot_split_by_route
 from reviews.services import lot_route_override
 from routing.selectors import rule_set_active
+from suppliers.models import Lot
 from tests.factories import measured_lot
 
 
@@ -119,3 +120,10 @@ def test_the_rule_set_preview_leaves_an_overridden_lot_where_the_auditor_put_it(
     active = rule_set_active()
     preview = rule_set_preview(thresholds=active.as_thresholds(), sample_plan=active.sample_plan)
     assert preview.lots_checked == 1 and not preview.transitions and not preview.changes
+
+
+def test_a_lot_off_the_platform_keeps_its_route(lot, audrey):
+    Lot.objects.filter(pk=lot.pk).update(status="withdrawn")
+    with pytest.raises(ApplicationError, match="off the platform"):
+        lot_route_override(user=audrey, lot_id=lot.pk, route="recycle", reason="late")
+    assert LotSummary.objects.get(lot=lot).route == "reuse-ESS"
