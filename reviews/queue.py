@@ -58,6 +58,7 @@ EVIDENCE_KINDS = {
     Verdict.DUPLICATE: ItemKind.DUPLICATE,
     Verdict.INCONCLUSIVE: ItemKind.INCONCLUSIVE,
     Verdict.REJECTED: ItemKind.REJECTED_EVIDENCE,
+    Verdict.UNAPPROVED_MODEL: ItemKind.UNAPPROVED_MODEL,
 }
 RISK_EVENT_KINDS = tuple(ROUTING_EVENT_NAMES)
 FINISHED = (VerificationStatus.DONE, VerificationStatus.FAILED)
@@ -142,6 +143,9 @@ def _evidence_runs(*, chemistry: str, supplier_id: int | None) -> list[Verificat
             | (
                 (
                     Q(verdict__in=[Verdict.INCONCLUSIVE, Verdict.REJECTED])
+                    # Measured against a pack model's ratings no auditor has approved yet: the
+                    # figures wait for that approval (or a correction of the model).
+                    | Q(verdict=Verdict.UNAPPROVED_MODEL, pack__lot__pack_model__approved_at=None)
                     | Q(status=VerificationStatus.FAILED)
                 )
                 & Q(pack__lot__status__in=AWAITING_DECISION_STATUSES)

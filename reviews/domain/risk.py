@@ -7,8 +7,9 @@ part                   points
 =====================  ======================================================================
 kind of item           duplicate evidence 20, an answer waiting 12, discrepancy 10, rejected or
                        failed evidence 8, held route 8, inconclusive test 5, short of its
-                       sampling plan 5 (the same evidence twice may be fraud; a supplier who
-                       answered is waiting for a person, ahead of the lot's own discrepancy)
+                       sampling plan 5, pack model awaiting approval 5 (the same evidence
+                       twice may be fraud; a supplier who answered is waiting for a person,
+                       ahead of the lot's own discrepancy)
 claim vs measurement   2 per SOH point of |claimed - measured|, at most 40 (20 points off)
 safety events          25 for an accident, thermal event, swelling, leak or flood in the pack's
                        or lot's history; 15 for a deep discharge alone (at most 25 in all)
@@ -32,6 +33,7 @@ class ItemKind(StrEnum):
     HELD_ROUTE = "held_route"
     SHORT_OF_PLAN = "short_of_plan"
     ANSWER_WAITING = "answer_waiting"
+    UNAPPROVED_MODEL = "unapproved_model"  # measured against ratings no auditor approved
 
 
 ITEM_KIND_LABELS = {
@@ -42,6 +44,7 @@ ITEM_KIND_LABELS = {
     ItemKind.HELD_ROUTE: "Route held for audit",
     ItemKind.SHORT_OF_PLAN: "Short of its sampling plan",
     ItemKind.ANSWER_WAITING: "Supplier answered",
+    ItemKind.UNAPPROVED_MODEL: "Pack model awaiting approval",
 }
 
 KIND_POINTS = {
@@ -52,6 +55,7 @@ KIND_POINTS = {
     ItemKind.HELD_ROUTE: 8,
     ItemKind.INCONCLUSIVE: 5,
     ItemKind.SHORT_OF_PLAN: 5,
+    ItemKind.UNAPPROVED_MODEL: 5,
 }
 POINTS_PER_SOH_POINT = 2.0
 MAX_DIFFERENCE_POINTS = 40.0

@@ -1,5 +1,5 @@
 """Auditors' actions posted from a lot's review page that are not verdicts: a route override,
-a re-run of an upload's verification."""
+a re-run of an upload's verification, the approval of the lot's pack model."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +10,8 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
+from marketplace.services import pack_model_approve
+from suppliers.models import Lot
 from suppliers.selectors import is_auditor
 from verification.models import TestRecord
 
@@ -53,7 +55,31 @@ def test_record_rerun_view(request, pk: int) -> HttpResponse:
     return redirect("review-lot", pk=record.pack.lot_id)
 
 
+@login_required
+@require_POST
+def pack_model_approve_view(request, pk: int) -> HttpResponse:
+    """Approve the pack model of the lot under review (its ratings checked against the maker's
+    data); the measurements held back for it are then judged."""
+    if not is_auditor(request.user):
+        raise PermissionDenied("Only auditors approve pack models.")
+    lot = get_object_or_404(Lot.objects.select_related("pack_model"), pk=pk)
+    try:
+        pack_model_approve(
+            user=request.user, pack_model=lot.pack_model, note=request.POST.get("note", "")
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{lot.pack_model} approved; its measurements are judged.")
+    return redirect("review-lot", pk=lot.pk)
+
+
 urlpatterns = [
+    path(
+        "review/lots/<int:pk>/approve-pack-model/",
+        pack_model_approve_view,
+        name="review-pack-model-approve",
+    ),
     path("review/lots/<int:pk>/route/", route_override, name="review-route-override"),
     path("review/test-records/<int:pk>/rerun/", test_record_rerun_view, name="review-rerun"),
 ]

@@ -302,3 +302,25 @@ def test_the_queue_page_makes_a_fixed_number_of_queries(
     assert {i.kind for i in items} == {
         ItemKind.DISCREPANCY, ItemKind.HELD_ROUTE, ItemKind.ANSWER_WAITING,
     }  # fmt: skip
+
+
+def test_measurements_waiting_for_their_pack_model_are_queued_until_it_is_approved(
+    client, alice, audrey, volta, django_capture_on_commit_callbacks
+):
+    unapproved = PackModelFactory(manufacturer="Acme", model="X1", approved_at=None)
+    lot = LotFactory(supplier=volta, pack_model=unapproved, claimed_soh_pct=84, quantity=1)
+    upload(user=alice, pack=PackFactory(lot=lot, serial="U-1"), soh=84,
+           callbacks=django_capture_on_commit_callbacks)  # fmt: skip
+    kinds = {item.kind for item in review_queue().items if item.lot.pk == lot.pk}
+    assert kinds == {ItemKind.UNAPPROVED_MODEL}
+    client.force_login(alice)
+    assert (
+        client.post(f"/review/lots/{lot.pk}/approve-pack-model/", {"note": "x"}).status_code == 403
+    )
+    client.force_login(audrey)
+    page = client.get(f"/review/lots/{lot.pk}/").content.decode()
+    assert 'id="approve-model-button"' in page
+    client.post(f"/review/lots/{lot.pk}/approve-pack-model/", {"note": "Maker's datasheet rev 3"})
+    unapproved.refresh_from_db()
+    assert unapproved.approved_at is not None
+    assert not [item for item in review_queue().items if item.lot.pk == lot.pk]
