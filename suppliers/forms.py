@@ -1,5 +1,7 @@
 from django import forms
+from django.utils import timezone
 
+from .domain.history import history_problems
 from .models import Lot, Pack
 from .selectors import pack_model_list, supplier_organisations
 
@@ -42,9 +44,18 @@ class LotForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        made, removed = cleaned.get("manufactured_on"), cleaned.get("removed_on")
-        if made and removed and removed < made:
-            self.add_error("removed_on", "Packs cannot be removed before they were made.")
+        # The same rule as the service's (and the API's), reported on the field it concerns.
+        given = [
+            (name, kind, cleaned[name])
+            for name, kind in (("manufactured_on", "manufactured"), ("removed_on", "removed"))
+            if cleaned.get(name)
+        ]
+        problems = history_problems(
+            [(kind, on) for _, kind, on in given], today=timezone.localdate()
+        )
+        for problem in problems:
+            field = given[problem.index][0] if problem.index < len(given) else None
+            self.add_error(field, problem.message)
         return cleaned
 
     def validate_unique(self):

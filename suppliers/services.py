@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.errors import ApplicationError
 
 from .choices import HistoryEventKind
+from .domain.history import history_problems
 from .models import HistoryEvent, Lot, Organisation, Pack, PackModel
 from .selectors import is_auditor, supplier_organisations
 
@@ -29,6 +30,15 @@ class HistoryInput(TypedDict, total=False):
     custody_from: str
     custody_to: str
     notes: str
+
+
+def history_check(history: Iterable[HistoryInput]) -> None:
+    """Refuse a history whose dates do not hang together (see `suppliers.domain.history`)."""
+    problems = history_problems(
+        ((event["kind"], event["occurred_on"]) for event in history), today=timezone.localdate()
+    )
+    if problems:
+        raise ApplicationError(" ".join(p.message for p in problems), field="history")
 
 
 @transaction.atomic
@@ -67,6 +77,8 @@ def lot_create(
             f"Your organisation already has a lot with reference {reference!r}.",
             field="reference",
         )
+    history = list(history)
+    history_check(history)
     _check_serials_free(serials=serials, supplier=supplier)
     try:
         with transaction.atomic():

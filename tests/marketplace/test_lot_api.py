@@ -43,6 +43,17 @@ def test_supplier_creates_and_submits_a_lot(api, alice, lfp_telecom_pack):
         ({"packs": []}, "packs"),
         ({"pack_model": 999999}, "pack_model"),
         ({"history": [{"kind": "volcano", "occurred_on": "2020-01-01"}]}, "history"),
+        # The dates the web form refuses, the API refuses too (one check in the service).
+        (
+            {
+                "history": [
+                    {"kind": "manufactured", "occurred_on": "2020-01-01"},
+                    {"kind": "removed", "occurred_on": "2019-06-01"},
+                ]
+            },
+            "history",
+        ),
+        ({"history": [{"kind": "storage", "occurred_on": "2999-01-01"}]}, "history"),
         ({"packs": [{"serial": "X"}, {"serial": "X"}]}, "packs"),
     ],
 )

@@ -1,3 +1,5 @@
+import pytest
+
 from suppliers.choices import LotStatus
 from suppliers.models import Lot
 
@@ -59,3 +61,22 @@ def test_form_errors_are_shown_not_500(client, alice, volta, lfp_telecom_pack):
 def test_buyer_cannot_open_the_lot_form(client, bianca):
     client.force_login(bianca)
     assert client.get("/supplier/lots/new/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        ({"removed_on": "2017-05-01"}, "is before the packs were made (2018-01-01)"),
+        ({"manufactured_on": "2999-01-01", "removed_on": ""}, "is in the future"),
+    ],
+)
+def test_the_form_refuses_the_dates_the_api_refuses(
+    client, alice, volta, lfp_telecom_pack, dates, message
+):
+    client.force_login(alice)
+    response = client.post(
+        "/supplier/lots/new/", form_data(lfp_telecom_pack, supplier=volta.pk, **dates)
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Lot.objects.exists()

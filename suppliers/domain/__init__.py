@@ -1,0 +1,1 @@
+"""Pure rules about suppliers' data (no Django): what makes a documented history coherent."""
