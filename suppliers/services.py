@@ -190,13 +190,57 @@ def pack_model_approve_rows(
     return pack_model
 
 
+def _pack_model_problems(fields: dict) -> None:
+    """Say what is really wrong with a pack model's ratings, field by field, before the
+    database's constraints would refuse them with no words."""
+    for name, label in (
+        ("nominal_voltage_v", "nominal voltage"),
+        ("nominal_capacity_ah", "nominal capacity"),
+        ("nominal_energy_kwh", "nominal energy"),
+    ):
+        if fields.get(name) is not None and fields[name] <= 0:
+            raise ApplicationError(f"The {label} must be above zero.", field=name)
+    for name in ("cells_series", "cells_parallel"):
+        if fields.get(name) is not None and fields[name] < 1:
+            raise ApplicationError("A pack has at least one cell in series and in parallel.",
+                                   field=name)  # fmt: skip
+    volts, amp_hours, kwh = (
+        fields.get("nominal_voltage_v"),
+        fields.get("nominal_capacity_ah"),
+        fields.get("nominal_energy_kwh"),
+    )
+    if volts and amp_hours and kwh:
+        rated = volts * amp_hours / 1000
+        if abs(rated - kwh) > kwh * ENERGY_AGREEMENT:
+            raise ApplicationError(
+                f"{volts} V x {amp_hours} Ah is {rated:.3f} kWh, not {kwh} kWh: the three ratings "
+                "must agree within 1 %.",
+                field="nominal_energy_kwh",
+            )
+
+
+# Nominal V x Ah and the rated kWh of one model agree to this share.
+ENERGY_AGREEMENT = Decimal("0.01")
+
+
 def pack_model_create(**fields) -> PackModel:
+    _pack_model_problems(fields)
+    duplicate = PackModel.objects.filter(
+        manufacturer__iexact=fields.get("manufacturer", "").strip(),
+        model__iexact=fields.get("model", "").strip(),
+    ).exists()
+    if duplicate:
+        raise ApplicationError(
+            f"A pack model {fields.get('manufacturer')} {fields.get('model')} already exists.",
+            field="model",
+        )
     try:
         with transaction.atomic():
             return PackModel.objects.create(**fields)
     except IntegrityError as exc:
+        # A concurrent request registered the same model between the check and the insert.
         raise ApplicationError(
-            "A pack model with this manufacturer and model already exists."
+            "A pack model with this manufacturer and model already exists.", field="model"
         ) from exc
 
 
