@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from audit.models import AuditEntry
 from suppliers.choices import OrganisationKind
 from tests.cycler_files import Cycler, reference_values
+from tests.e2e.browsing import CHROMIUM_ARGS
 from tests.factories import MembershipFactory, OrganisationFactory, PackModelFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -77,6 +78,24 @@ def chromium_path() -> str:
         f"needs Chromium at {CHROMIUM} (apt-get install chromium)",
     )
     return CHROMIUM
+
+
+@pytest.fixture
+def browser(chromium_path, live_server):
+    """Headless Chromium. Depends on live_server so the browser closes (and drops keep-alive
+    connections) first."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test
+    # body are still synchronous, so Django's async guard is relaxed for this test only.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 # Personas: permission tests read like a story.

@@ -4,56 +4,8 @@ import os
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.e2e.browsing import sign_in, watch_policy
 from verification.domain import synthetic_cycling_csv
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser(chromium_path, live_server):
-    """Depends on live_server so the browser closes (and drops keep-alive connections) first."""
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test
-    # body are still synchronous, so Django's async guard is relaxed for this test only.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def watch_policy(page, violations: list[str]) -> None:
-    """Collects what the Content-Security-Policy blocked on this page, as Chromium reports it."""
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(f"{page.url}: {message.text}")
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-
-
-def sign_in(page, base_url: str, username: str) -> None:
-    response = page.goto(f"{base_url}/accounts/login/")
-    # The live server runs the production settings: the policy is there to be broken.
-    assert "script-src 'self'" in response.headers["content-security-policy"]
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -73,7 +25,9 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
     violations: list[str] = []
     supplier = browser.new_context().new_page()
     watch_policy(supplier, violations)
-    sign_in(supplier, live_server.url, "alice")
+    response = sign_in(supplier, live_server.url, "alice")
+    # The live server runs the production settings: the policy is there to be broken.
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     expect(supplier.locator("h1")).to_have_text("My lots")
     supplier.click("text=List a new lot")
     supplier.fill("#id_reference", "E2E-LOT-1")
@@ -106,7 +60,8 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
 
     buyer = browser.new_context().new_page()
     watch_policy(buyer, violations)
-    sign_in(buyer, live_server.url, "bianca")
+    response = sign_in(buyer, live_server.url, "bianca")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     buyer.goto(f"{live_server.url}/lots/")
     buyer.select_option("#id_chemistry", "LFP")
     buyer.select_option("#id_route", "reuse-ESS")
@@ -145,7 +100,8 @@ def test_api_docs_and_admin_render_under_the_content_security_policy(browser, li
     violations: list[str] = []
     page = browser.new_context().new_page()
     watch_policy(page, violations)
-    sign_in(page, live_server.url, "audrey")
+    response = sign_in(page, live_server.url, "audrey")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     page.goto(f"{live_server.url}/api/docs/")
     expect(page.locator("#swagger-ui .info .title")).to_contain_text("Second-life battery")
     expect(page.locator("#swagger-ui .opblock").first).to_be_visible()

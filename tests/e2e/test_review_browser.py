@@ -12,52 +12,8 @@ from marketplace.demo import DEMO_PASSWORD
 from marketplace.selectors import lot_audit_trail
 from suppliers.choices import LotStatus
 from suppliers.models import Lot
-from tests.factories import PASSWORD
+from tests.e2e.browsing import signed_in
 from tests.reviews.scenarios import claimed_lot
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser(chromium_path, live_server):
-    """Depends on live_server so the browser closes (and drops keep-alive connections) first."""
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test body
-    # are synchronous, so Django's async guard is relaxed for this test only.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def signed_in(browser, base_url: str, username: str, violations: list[str]):
-    page = browser.new_context().new_page()
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(f"{page.url}: {message.text}")
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    return page
 
 
 def no_capture(execute: bool):
@@ -148,23 +104,6 @@ def test_an_auditor_clears_the_queue_with_a_question_answered(
     assert violations == []
 
 
-def demo_signed_in(browser, base_url: str, username: str, violations: list[str]):
-    page = browser.new_context().new_page()
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(f"{page.url}: {message.text}")
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    return page
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_queue_is_cleared_to_the_last_item(browser, live_server):
     """`load_demo`'s queue: the over-claimed telecom lot (five packs measured below their claim)
@@ -178,7 +117,7 @@ def test_the_demo_queue_is_cleared_to_the_last_item(browser, live_server):
     assert over_claimed.status == LotStatus.DISCREPANCY and held.summary.route == "hold"
     violations: list[str] = []
 
-    auditor = demo_signed_in(browser, live_server.url, "auditor", violations)
+    auditor = signed_in(browser, live_server.url, "auditor", violations, password=DEMO_PASSWORD)
     auditor.click("text=Audit queue")
     rows = auditor.locator("#queue tbody tr")
     expect(rows).to_have_count(6)
@@ -189,7 +128,7 @@ def test_the_demo_queue_is_cleared_to_the_last_item(browser, live_server):
     auditor.fill("#id_text", "The lot claims 90 %; which test was that figure from?")
     auditor.click("#ask-button")
 
-    supplier = demo_signed_in(browser, live_server.url, "supplier", violations)
+    supplier = signed_in(browser, live_server.url, "supplier", violations, password=DEMO_PASSWORD)
     supplier.click("nav >> text=Questions")
     supplier.click("text=which test was that figure from")
     supplier.fill("#id_text", "From the BMS at removal; we accept the cycler's 79 %.")
