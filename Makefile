@@ -25,7 +25,7 @@ run: install
 	@echo "  Demo logins (password: secondlife-demo):"
 	@echo "    supplier, supplier2   suppliers listing lots"
 	@echo "    buyer, buyer2         buyers browsing verified lots"
-	@echo "    auditor               platform auditor (admin at /admin/)"
+	@echo "    auditor               platform auditor (audit queue at /review/)"
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

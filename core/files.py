@@ -1,6 +1,7 @@
 """Stored files that no row names: left by a write whose transaction rolled back after the file
 was written, or whose commit was lost with the database connection."""
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -15,6 +16,15 @@ logger = logging.getLogger(__name__)
 # write still in flight, so a sweep leaves it.
 ORPHAN_GRACE = timedelta(hours=1)
 CHUNK = 1000
+
+
+def uploaded_sha256(uploaded_file) -> str:
+    """The file's sha256, read chunk by chunk (uploads may be large), rewound for storing."""
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 transaction with its audit entry in the lot's trail; a verdict is a lifecycle transition; the
 people concerned are notified in the app, and by email from a task once the write commits."""
 
-import hashlib
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import ApplicationError
+from core.files import uploaded_sha256
 from marketplace.domain.lifecycle import Action, Status
 from marketplace.lifecycle import lot_scope, lot_transition
 from marketplace.pipeline import lot_refresh
@@ -170,15 +170,11 @@ def _stored_file(answer: SupplierAnswer, uploaded: UploadedFile) -> AnswerFile:
             f"{uploaded.name} is {uploaded.size / 1024 / 1024:.1f} MB; the limit is {limit_mb} MB.",
             field="files",
         )
-    digest = hashlib.sha256()
-    for chunk in uploaded.chunks():
-        digest.update(chunk)
-    uploaded.seek(0)
     attached = AnswerFile(
         answer=answer,
         original_name=(uploaded.name or "attachment")[:255],
         size_bytes=uploaded.size,
-        sha256=digest.hexdigest(),
+        sha256=uploaded_sha256(uploaded),
     )
     attached.file.save(uploaded.name or "attachment", uploaded, save=False)
     try:

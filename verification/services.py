@@ -1,4 +1,3 @@
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,7 +13,7 @@ from django.utils import timezone
 
 from core.constraints import MEASURED_SOH_MAX_PCT
 from core.errors import ApplicationError
-from core.files import ORPHAN_GRACE, SweepResult, storage_orphans_sweep
+from core.files import ORPHAN_GRACE, SweepResult, storage_orphans_sweep, uploaded_sha256
 from suppliers.choices import UPLOADABLE_LOT_STATUSES
 from suppliers.models import Pack
 from suppliers.selectors import is_auditor, lot_can_manage
@@ -32,14 +31,6 @@ logger = logging.getLogger(__name__)
 
 # A run claimed longer ago than this is taken to belong to a worker that died.
 STALE_RUN_AFTER = timedelta(minutes=15)
-
-
-def _sha256(uploaded_file: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    for chunk in uploaded_file.chunks():
-        digest.update(chunk)
-    uploaded_file.seek(0)
-    return digest.hexdigest()
 
 
 class AlreadyUploaded(ApplicationError):
@@ -81,7 +72,7 @@ def test_record_create(
         raise ApplicationError(
             f"Unknown test level {test_level!r}: use pack, module or cell.", field="test_level"
         )
-    sha256 = _sha256(uploaded_file)
+    sha256 = uploaded_sha256(uploaded_file)
     earlier = TestRecord.objects.filter(pack=pack, sha256=sha256).order_by("pk").first()
     if earlier is not None:
         raise AlreadyUploaded(
