@@ -2,8 +2,6 @@
 a re-run of an upload's verification, the approval of the lot's pack model."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
@@ -12,17 +10,15 @@ from django.views.decorators.http import require_POST
 from core.errors import ApplicationError
 from marketplace.services import pack_model_approve
 from suppliers.models import Lot
-from suppliers.selectors import is_auditor
 from verification.models import TestRecord
 
 from ..services import lot_route_override, test_record_rerun_by_auditor
+from .auditor import auditor_required
 
 
-@login_required
+@auditor_required
 @require_POST
 def route_override(request, pk: int) -> HttpResponse:
-    if not is_auditor(request.user):
-        raise PermissionDenied("Only auditors override a route.")
     try:
         lot = lot_route_override(
             user=request.user,
@@ -38,11 +34,9 @@ def route_override(request, pk: int) -> HttpResponse:
     return redirect("review-lot", pk=pk)
 
 
-@login_required
+@auditor_required
 @require_POST
 def test_record_rerun_view(request, pk: int) -> HttpResponse:
-    if not is_auditor(request.user):
-        raise PermissionDenied("Only auditors re-run verification.")
     record = get_object_or_404(TestRecord.objects.select_related("pack"), pk=pk)
     try:
         test_record_rerun_by_auditor(
@@ -55,13 +49,11 @@ def test_record_rerun_view(request, pk: int) -> HttpResponse:
     return redirect("review-lot", pk=record.pack.lot_id)
 
 
-@login_required
+@auditor_required
 @require_POST
 def pack_model_approve_view(request, pk: int) -> HttpResponse:
     """Approve the pack model of the lot under review (its ratings checked against the maker's
     data); the measurements held back for it are then judged."""
-    if not is_auditor(request.user):
-        raise PermissionDenied("Only auditors approve pack models.")
     lot = get_object_or_404(Lot.objects.select_related("pack_model"), pk=pk)
     try:
         pack_model_approve(
