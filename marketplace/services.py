@@ -37,7 +37,7 @@ from .tasks import reroute_lots, verification_enqueue
 @transaction.atomic
 def lot_create(
     *,
-    user: AbstractBaseUser,
+    user: AbstractBaseUser | None,
     supplier: Organisation,
     pack_model: PackModel,
     reference: str,

@@ -40,7 +40,7 @@ class LotForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["supplier"].queryset = supplier_organisations(user=user)
         self.fields["supplier"].empty_label = None
-        self.fields["pack_model"].queryset = pack_model_list()
+        self.fields["pack_model"].queryset = pack_model_list(user=user)
 
     def clean(self):
         cleaned = super().clean()

@@ -87,11 +87,24 @@ class PackModel(models.Model):
     approval_note = models.TextField(
         blank=True, help_text="What the auditor checked the ratings against"
     )
+    # A proposed model is visible to the organisation that proposed it at once, and to
+    # everyone once an auditor has approved it.
+    proposed_by = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposed_pack_models",
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["manufacturer", "model"]
         constraints = [
-            models.UniqueConstraint(fields=["manufacturer", "model"], name="packmodel_unique"),
+            # Duplicates are caught by manufacturer and model whatever their case.
+            models.UniqueConstraint(
+                Upper("manufacturer"), Upper("model"), name="packmodel_unique_ci"
+            ),
             models.CheckConstraint(
                 condition=Q(nominal_capacity_ah__gt=0)
                 & Q(nominal_voltage_v__gt=0)

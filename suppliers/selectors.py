@@ -63,5 +63,18 @@ def pack_list_manageable(*, user: User) -> QuerySet[Pack]:
     )
 
 
-def pack_model_list() -> QuerySet[PackModel]:
-    return PackModel.objects.all()
+def pack_model_list(*, user: User) -> QuerySet[PackModel]:
+    """Approved models are everyone's catalogue; a proposal is its organisation's until an
+    auditor approves it. Auditors see every model (they approve them)."""
+    if is_auditor(user):
+        return PackModel.objects.all()
+    if not user.is_authenticated:
+        return PackModel.objects.none()
+    return PackModel.objects.filter(
+        Q(approved_at__isnull=False) | Q(proposed_by__memberships__user=user)
+    ).distinct()
+
+
+def pack_model_list_for_supplier(*, supplier: Organisation) -> QuerySet[PackModel]:
+    """The models a supplier may list lots of: approved ones and its own proposals."""
+    return PackModel.objects.filter(Q(approved_at__isnull=False) | Q(proposed_by=supplier))

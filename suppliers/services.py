@@ -13,7 +13,7 @@ from core.errors import ApplicationError
 from .choices import HistoryEventKind
 from .domain.history import history_problems
 from .models import HistoryEvent, Lot, Organisation, Pack, PackModel
-from .selectors import is_auditor, supplier_organisations
+from .selectors import is_auditor, pack_model_list_for_supplier, supplier_organisations
 
 
 class PackInput(TypedDict, total=False):
@@ -44,7 +44,7 @@ def history_check(history: Iterable[HistoryInput]) -> None:
 @transaction.atomic
 def lot_create(
     *,
-    user: AbstractBaseUser,
+    user: AbstractBaseUser | None,
     supplier: Organisation,
     pack_model: PackModel,
     reference: str,
@@ -58,10 +58,16 @@ def lot_create(
     """Create a draft lot with its packs and history in one transaction.
 
     Only the rows: the marketplace's lot service gives the new lot its provisional route and
-    its first audit entry in the same transaction.
+    its first audit entry in the same transaction. `user` None is an operator's management
+    command acting for `supplier`.
     """
-    if not supplier_organisations(user=user).filter(pk=supplier.pk).exists():
+    if user is not None and not supplier_organisations(user=user).filter(pk=supplier.pk).exists():
         raise ApplicationError("You can only list lots for your own supplier organisation.")
+    if not pack_model_list_for_supplier(supplier=supplier).filter(pk=pack_model.pk).exists():
+        raise ApplicationError(
+            "That pack model is another organisation's proposal, not yet approved.",
+            field="pack_model",
+        )
     packs = list(packs)
     if not packs:
         raise ApplicationError("A lot needs at least one pack.", field="packs")
@@ -223,25 +229,65 @@ def _pack_model_problems(fields: dict) -> None:
 ENERGY_AGREEMENT = Decimal("0.01")
 
 
-def pack_model_create(**fields) -> PackModel:
+def pack_model_create(
+    *, user: AbstractBaseUser | None, supplier: Organisation | None = None, **fields
+) -> PackModel:
+    """A supplier proposes a pack model: visible to its organisation at once, to everyone once
+    an auditor approves its ratings. `supplier` may be left out by a member of one supplier
+    organisation only; `user` None is an operator's command acting for `supplier`."""
+    supplier = _proposing_organisation(user=user, supplier=supplier)
+    fields = {
+        **fields,
+        "manufacturer": fields.get("manufacturer", "").strip(),
+        "model": fields.get("model", "").strip(),
+    }
     _pack_model_problems(fields)
     duplicate = PackModel.objects.filter(
-        manufacturer__iexact=fields.get("manufacturer", "").strip(),
-        model__iexact=fields.get("model", "").strip(),
-    ).exists()
-    if duplicate:
+        manufacturer__iexact=fields["manufacturer"], model__iexact=fields["model"]
+    ).first()
+    if duplicate is not None:
         raise ApplicationError(
-            f"A pack model {fields.get('manufacturer')} {fields.get('model')} already exists.",
+            f"A pack model {duplicate.manufacturer} {duplicate.model} already exists"
+            + ("." if duplicate.is_approved or duplicate.proposed_by_id == supplier.pk
+               else ", proposed by another organisation and awaiting an auditor's approval."),
             field="model",
-        )
+        )  # fmt: skip
     try:
         with transaction.atomic():
-            return PackModel.objects.create(**fields)
+            return PackModel.objects.create(
+                **fields, proposed_by=supplier, proposed_at=timezone.now()
+            )
     except IntegrityError as exc:
         # A concurrent request registered the same model between the check and the insert.
         raise ApplicationError(
             "A pack model with this manufacturer and model already exists.", field="model"
         ) from exc
+
+
+def _proposing_organisation(
+    *, user: AbstractBaseUser | None, supplier: Organisation | None
+) -> Organisation:
+    if user is None:
+        if supplier is None:
+            raise ApplicationError("Say which supplier organisation proposes this model.")
+        return supplier
+    own = supplier_organisations(user=user)
+    if supplier is not None:
+        if not own.filter(pk=supplier.pk).exists():
+            raise ApplicationError(
+                "You can only propose pack models for your own supplier organisation.",
+                field="supplier",
+            )
+        return supplier
+    found = list(own[:2])
+    if not found:
+        raise ApplicationError("Only members of a supplier organisation propose pack models.")
+    if len(found) > 1:
+        raise ApplicationError(
+            "You belong to several supplier organisations: say which one proposes this model.",
+            field="supplier",
+        )
+    return found[0]
 
 
 def packs_move(*, pack_ids: list[int], to_lot: Lot, lot_events: Iterable[HistoryEvent]) -> None:

@@ -140,7 +140,7 @@ class PackModelApprove(generics.GenericAPIView):
     def post(self, request, pk: int):
         if not is_auditor(request.user):
             raise PermissionDenied("Only auditors approve pack models.")
-        pack_model = get_object_or_404(pack_model_list(), pk=pk)
+        pack_model = get_object_or_404(pack_model_list(user=request.user), pk=pk)
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         pack_model = pack_model_approve(

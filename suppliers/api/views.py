@@ -17,9 +17,9 @@ class PackModelViewSet(
     filterset_fields = ["chemistry", "manufacturer"]
 
     def get_queryset(self):
-        return pack_model_list()
+        return pack_model_list(user=self.request.user)
 
     def perform_create(self, serializer):
         if not is_supplier(self.request.user):
             raise PermissionDenied("Only suppliers add pack models.")
-        serializer.instance = pack_model_create(**serializer.validated_data)
+        serializer.instance = pack_model_create(user=self.request.user, **serializer.validated_data)

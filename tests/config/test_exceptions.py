@@ -42,7 +42,7 @@ def integrity_error(message: str = "duplicate key value", **diag) -> IntegrityEr
         ("pack_serial_unique_live", "packs", "Pack with this serial already exists."),
         ("pack_serial_unique_in_lot", "packs", "Pack with this serial already exists."),
         (
-            "packmodel_unique",
+            "packmodel_unique_ci",
             "model",
             "Pack model with this manufacturer and model already exists.",
         ),
