@@ -12,7 +12,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.errors import ApplicationError
 from suppliers.models import Lot, Pack
-from suppliers.selectors import is_auditor, lot_can_manage
+from suppliers.selectors import is_auditor, lot_can_commit, lot_can_manage
 
 from .domain.lifecycle import (
     AUDITOR_ACTIONS,
@@ -23,7 +23,7 @@ from .domain.lifecycle import (
     review_required_after,
 )
 
-SUPPLIER_ACTIONS = frozenset({Action.SUBMIT, Action.WITHDRAW})
+SUPPLIER_ACTIONS = frozenset({Action.SUBMIT, Action.WITHDRAW, Action.RECALL})
 
 
 def lot_scope(lot_id: int) -> str:
@@ -37,8 +37,14 @@ def _check_actor(*, lot: Lot, action: Action, actor: AbstractBaseUser | None, re
             raise ApplicationError("Only auditors decide a lot's verdict.")
         if not reason.strip():
             raise ApplicationError("An auditor's decision needs a written reason.", field="reason")
-    if action in SUPPLIER_ACTIONS and (actor is None or not lot_can_manage(user=actor, lot=lot)):
-        raise ApplicationError(f"Only the supplier of this lot can {action} it.")
+    if action in SUPPLIER_ACTIONS:
+        if actor is None or not lot_can_manage(user=actor, lot=lot):
+            raise ApplicationError(f"Only the supplier of this lot can {action} it.")
+        if not lot_can_commit(user=actor, lot=lot):
+            raise ApplicationError(
+                f"Only an administrator of {lot.supplier.name} can {action} a lot; ask one of "
+                "them, or ask to be made one."
+            )
 
 
 def lot_transition(

@@ -17,7 +17,15 @@ from routing.selectors import lots_routable, pack_routes_latest, rule_set_active
 from routing.services import routing_decisions_move, rule_set_create_version
 from suppliers.models import HistoryEvent, Lot, Organisation, PackModel
 from suppliers.selectors import is_auditor, lot_can_manage
-from suppliers.services import HistoryInput, PackInput, pack_model_approve_rows, packs_move
+from suppliers.services import (
+    HistoryInput,
+    PackInput,
+    lot_rows_update,
+    pack_model_approve_rows,
+    pack_rows_add,
+    pack_rows_remove,
+    packs_move,
+)
 from suppliers.services import lot_create as lot_rows_create
 from verification.choices import TestDataFormat, TestLevel, Verdict
 from verification.models import TestRecord
@@ -105,6 +113,87 @@ def lot_withdraw(*, user: AbstractBaseUser, lot: Lot, reason: str = "") -> Lot:
     return lot_transition(
         lot=lot, to="withdrawn", action=Action.WITHDRAW, actor=user, reason=reason
     )
+
+
+@transaction.atomic
+def lot_recall(*, user: AbstractBaseUser, lot: Lot, reason: str = "") -> Lot:
+    """The supplier takes a submitted lot back to draft to correct it, before any data have
+    moved it; a person's earlier review flag goes with it."""
+    lot = Lot.objects.select_for_update().get(pk=lot.pk)
+    lot_transition(lot=lot, to="draft", action=Action.RECALL, actor=user, reason=reason)
+    return lot_refresh(lot_id=lot.pk, reason="recalled to draft")
+
+
+@transaction.atomic
+def lot_update(*, user: AbstractBaseUser, lot: Lot, **changes) -> Lot:
+    """Change a draft lot's own fields, recorded in its trail; the provisional route follows
+    the new claim."""
+    lot, before, after = lot_rows_update(user=user, lot=lot, **changes)
+    if after:
+        audit_record(
+            actor=user,
+            action="lot.update",
+            object_type="lot",
+            object_id=lot.pk,
+            before=before,
+            after=after,
+            scope=lot_scope(lot.pk),
+        )
+    return lot_refresh(lot_id=lot.pk, reason="draft edited")
+
+
+@transaction.atomic
+def lot_packs_add(*, user: AbstractBaseUser, lot: Lot, packs: Iterable[PackInput]) -> Lot:
+    created = pack_rows_add(user=user, lot=lot, packs=packs)
+    audit_record(
+        actor=user,
+        action="lot.packs_add",
+        object_type="lot",
+        object_id=lot.pk,
+        after={"packs": sorted(pack.serial for pack in created)},
+        scope=lot_scope(lot.pk),
+    )
+    return lot_refresh(lot_id=lot.pk, reason="packs added")
+
+
+@transaction.atomic
+def lot_draft_save(
+    *, user: AbstractBaseUser, lot: Lot, changes: dict, new_packs: list[PackInput]
+) -> Lot:
+    """The edit page's save: the field changes and the new packs together, or neither."""
+    if changes:
+        lot = lot_update(user=user, lot=lot, **changes)
+    if new_packs:
+        lot = lot_packs_add(user=user, lot=lot, packs=new_packs)
+    return lot
+
+
+@transaction.atomic
+def lot_packs_remove(*, user: AbstractBaseUser, lot: Lot, pack_ids: Iterable[int]) -> Lot:
+    """Remove packs from a draft. A pack with uploaded test data stays: evidence is never
+    deleted with a correction."""
+    pack_ids = list(pack_ids)
+    with_data = sorted(
+        TestRecord.objects.filter(pack_id__in=pack_ids, pack__lot=lot)
+        .values_list("pack__serial", flat=True)
+        .distinct()
+    )
+    if with_data:
+        raise ApplicationError(
+            f"Pack(s) {', '.join(with_data[:5])} carry uploaded test data and stay on the lot: "
+            "evidence is never deleted. Withdraw the lot if it should not be offered.",
+            field="packs",
+        )
+    removed = pack_rows_remove(user=user, lot=lot, pack_ids=pack_ids)
+    audit_record(
+        actor=user,
+        action="lot.packs_remove",
+        object_type="lot",
+        object_id=lot.pk,
+        before={"packs": removed},
+        scope=lot_scope(lot.pk),
+    )
+    return lot_refresh(lot_id=lot.pk, reason="packs removed")
 
 
 def test_data_upload(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import lots, rule_sets, scorecards, supply
+from .views import drafts, lots, pack_models, rule_sets, scorecards, supply
 
 urlpatterns = [
     path("", supply.home, name="home"),
@@ -12,6 +12,12 @@ urlpatterns = [
     path("supplier/lots/new/", supply.lot_new, name="lot-new"),
     path("lots/<int:pk>/submit/", supply.lot_submit_view, name="lot-submit"),
     path("lots/<int:pk>/withdraw/", supply.lot_withdraw_view, name="lot-withdraw"),
+    path("lots/<int:pk>/recall/", drafts.lot_recall_view, name="lot-recall"),
+    path("lots/<int:pk>/edit/", drafts.lot_edit, name="lot-edit"),
+    path("lots/<int:pk>/packs/<int:pack_pk>/remove/", drafts.pack_remove, name="lot-pack-remove"),
+    path("supplier/pack-row/", drafts.pack_row, name="pack-row"),
+    path("supplier/pack-models/", pack_models.pack_model_index, name="pack-model-list"),
+    path("supplier/pack-models/new/", pack_models.pack_model_new, name="pack-model-new"),
     path("lots/<int:pk>/test-data/", supply.test_record_upload, name="test-record-upload"),
     path("lots/<int:pk>/split/", supply.lot_split, name="lot-split"),
     path("routing/rule-sets/", rule_sets.rule_set_index, name="rule-set-list"),

@@ -1,8 +1,9 @@
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
 from .domain.history import history_problems
-from .models import Lot, Pack
+from .models import Lot, Pack, PackModel
 from .selectors import pack_model_list, supplier_organisations
 
 
@@ -73,6 +74,81 @@ class PackForm(forms.ModelForm):
         pass
 
 
+# One empty row to start with; the page adds rows as they are needed (htmx, or a plain
+# "add a row" submit without JavaScript).
+MAX_PACK_ROWS = 500
 PackFormSet = forms.formset_factory(
-    PackForm, extra=3, min_num=1, validate_min=True, max_num=500, validate_max=True
+    PackForm, extra=1, min_num=1, validate_min=True, max_num=MAX_PACK_ROWS, validate_max=True
 )
+# Packs added to an existing draft: no minimum, blank rows are skipped.
+PackAddFormSet = forms.formset_factory(PackForm, extra=1, max_num=MAX_PACK_ROWS, validate_max=True)
+
+
+def pack_formset_grown(formset_class, data, *, prefix: str):
+    """The formset re-shown with one more empty row: the no-JavaScript "add a row" path."""
+    data = data.copy()
+    key = f"{prefix}-TOTAL_FORMS"
+    data[key] = str(min(int(data.get(key) or 0) + 1, MAX_PACK_ROWS))
+    return formset_class(data, prefix=prefix)
+
+
+class LotEditForm(forms.ModelForm):
+    """A draft's own fields; its supplier never changes."""
+
+    class Meta:
+        model = Lot
+        fields = [
+            "reference",
+            "pack_model",
+            "location",
+            "quantity",
+            "claimed_soh_pct",
+            "price_per_kwh",
+        ]
+        labels = LotForm.Meta.labels
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pack_model"].queryset = pack_model_list(user=user).filter(
+            Q(approved_at__isnull=False) | Q(proposed_by=self.instance.supplier_id)
+        )
+
+    def validate_unique(self):
+        pass
+
+
+class PackModelForm(forms.ModelForm):
+    """A supplier's proposal of a pack model; the service checks the ratings agree."""
+
+    class Meta:
+        model = PackModel
+        fields = [
+            "manufacturer",
+            "model",
+            "chemistry",
+            "nominal_voltage_v",
+            "nominal_capacity_ah",
+            "nominal_energy_kwh",
+            "cells_series",
+            "cells_parallel",
+            "baseline_resistance_mohm",
+            "calendar_life_years",
+        ]
+        labels = {
+            "nominal_voltage_v": "Nominal voltage (V)",
+            "nominal_capacity_ah": "Nominal capacity (Ah)",
+            "nominal_energy_kwh": "Nominal energy (kWh)",
+            "baseline_resistance_mohm": "Beginning-of-life resistance (mΩ)",
+            "calendar_life_years": "Calendar life (years)",
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.supplier_choices = supplier_organisations(user=user)
+        if self.supplier_choices.count() > 1:
+            self.fields["supplier"] = forms.ModelChoiceField(
+                queryset=self.supplier_choices, empty_label=None, label="Proposed by"
+            )
+
+    def validate_unique(self):
+        pass

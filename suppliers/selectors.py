@@ -1,7 +1,7 @@
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
-from .choices import BROWSABLE_LOT_STATUSES, OrganisationKind
+from .choices import BROWSABLE_LOT_STATUSES, MembershipRole, OrganisationKind
 from .models import Lot, Organisation, Pack, PackModel
 
 SUPPLIER_KINDS = (OrganisationKind.SUPPLIER, OrganisationKind.BOTH)
@@ -55,6 +55,14 @@ def lot_can_manage(*, user: User, lot: Lot) -> bool:
     if not user.is_authenticated:
         return False
     return lot.supplier.memberships.filter(user=user).exists()
+
+
+def lot_can_commit(*, user: User, lot: Lot) -> bool:
+    """Submitting a lot to verification and withdrawing it commit the organisation: its
+    administrators do that; members prepare drafts and upload data."""
+    if not user.is_authenticated:
+        return False
+    return lot.supplier.memberships.filter(user=user, role=MembershipRole.ADMIN).exists()
 
 
 def pack_list_manageable(*, user: User) -> QuerySet[Pack]:

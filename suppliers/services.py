@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 
-from .choices import HistoryEventKind
+from .choices import HistoryEventKind, LotStatus
 from .domain.history import history_problems
+from .domain.pack_model import rating_problems
 from .models import HistoryEvent, Lot, Organisation, Pack, PackModel
 from .selectors import is_auditor, pack_model_list_for_supplier, supplier_organisations
 
@@ -125,6 +126,143 @@ def lot_create(
     return lot
 
 
+# What a draft's supplier may change, field by field (the packs and history have their own).
+LOT_EDITABLE_FIELDS = (
+    "reference",
+    "pack_model",
+    "location",
+    "quantity",
+    "claimed_soh_pct",
+    "price_per_kwh",
+)
+
+
+def _draft_of(*, user: AbstractBaseUser, lot: Lot) -> Lot:
+    """The lot, locked, if `user` may change it: a draft of one of their organisations.
+    After submission a lot changes only by lifecycle transitions (withdraw, recall)."""
+    if not supplier_organisations(user=user).filter(pk=lot.supplier_id).exists():
+        raise ApplicationError("Only the supplier of this lot can change it.")
+    lot = Lot.objects.select_for_update().select_related("pack_model").get(pk=lot.pk)
+    if lot.status != LotStatus.DRAFT:
+        raise ApplicationError(
+            f"Lot {lot.reference} is {lot.get_status_display().lower()}: only a draft is "
+            "edited. Recall it to draft first if it has not been verified yet."
+        )
+    return lot
+
+
+def lot_rows_update(*, user: AbstractBaseUser, lot: Lot, **changes) -> tuple[Lot, dict, dict]:
+    """Change a draft's own fields; returns the lot and the (before, after) of what changed."""
+    unknown = set(changes) - set(LOT_EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    lot = _draft_of(user=user, lot=lot)
+    changes = {name: value for name, value in changes.items() if getattr(lot, name) != value}
+    if "reference" in changes:
+        changes["reference"] = changes["reference"].strip()
+        if not changes["reference"]:
+            raise ApplicationError("A lot needs a reference.", field="reference")
+        taken = Lot.objects.filter(supplier=lot.supplier_id, reference=changes["reference"])
+        if taken.exclude(pk=lot.pk).exists():
+            raise ApplicationError(
+                f"Your organisation already has a lot with reference {changes['reference']!r}.",
+                field="reference",
+            )
+    if "pack_model" in changes:
+        visible = pack_model_list_for_supplier(supplier=lot.supplier)
+        if not visible.filter(pk=changes["pack_model"].pk).exists():
+            raise ApplicationError(
+                "That pack model is another organisation's proposal, not yet approved.",
+                field="pack_model",
+            )
+    if "quantity" in changes:
+        listed = lot.packs.count()
+        if changes["quantity"] < max(listed, 1):
+            raise ApplicationError(
+                f"The lot lists {listed} packs; its quantity cannot be below that. Remove "
+                "packs first.",
+                field="quantity",
+            )
+    before = {name: _plain(getattr(lot, name)) for name in changes}
+    for name, value in changes.items():
+        setattr(lot, name, value)
+    try:
+        with transaction.atomic():
+            lot.save(update_fields=[*changes, "updated_at"])
+    except IntegrityError as exc:
+        raise ApplicationError(
+            f"Your organisation already has a lot with reference {lot.reference!r}.",
+            field="reference",
+        ) from exc
+    return lot, before, {name: _plain(value) for name, value in changes.items()}
+
+
+def _plain(value):
+    """A field's value as the audit trail records it."""
+    return str(value) if isinstance(value, PackModel) else value
+
+
+def pack_rows_add(*, user: AbstractBaseUser, lot: Lot, packs: Iterable[PackInput]) -> list[Pack]:
+    """Add packs to a draft, within its quantity."""
+    lot = _draft_of(user=user, lot=lot)
+    packs = list(packs)
+    if not packs:
+        raise ApplicationError("Give at least one pack to add.", field="packs")
+    serials = [p["serial"].strip() for p in packs]
+    if any(not serial for serial in serials):
+        raise ApplicationError("Each pack needs a serial.", field="packs")
+    existing = set(lot.packs.annotate(u=Upper("serial")).values_list("u", flat=True))
+    upper = [serial.upper() for serial in serials]
+    if len(set(upper)) != len(upper) or existing & set(upper):
+        repeated = sorted({s for s in upper if upper.count(s) > 1 or s in existing})
+        raise ApplicationError(
+            f"Each pack in a lot needs its own serial; repeated: {', '.join(repeated[:5])}.",
+            field="packs",
+        )
+    if len(existing) + len(serials) > lot.quantity:
+        raise ApplicationError(
+            f"The lot's quantity is {lot.quantity} and it lists {len(existing)} packs: "
+            f"{len(serials)} more would make {len(existing) + len(serials)}. Raise the "
+            "quantity first.",
+            field="packs",
+        )
+    _check_serials_free(serials=serials, supplier=lot.supplier)
+    try:
+        with transaction.atomic():
+            created = Pack.objects.bulk_create(
+                Pack(
+                    lot=lot,
+                    serial=serial,
+                    claimed_soh_pct=p.get("claimed_soh_pct"),
+                    cycle_count=p.get("cycle_count"),
+                )
+                for serial, p in zip(serials, packs, strict=True)
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "One of these serials was just listed in another lot; reload and check the serials.",
+            field="packs",
+        ) from exc
+    return created
+
+
+def pack_rows_remove(*, user: AbstractBaseUser, lot: Lot, pack_ids: Iterable[int]) -> list[str]:
+    """Remove packs from a draft (with their own history); returns their serials. The caller
+    refuses packs that carry evidence first."""
+    lot = _draft_of(user=user, lot=lot)
+    pack_ids = set(pack_ids)
+    packs = list(lot.packs.filter(pk__in=pack_ids).order_by("serial"))
+    if len(packs) != len(pack_ids) or not packs:
+        raise ApplicationError("Those packs are not all on this lot.", field="packs")
+    if len(packs) == lot.packs.count():
+        raise ApplicationError(
+            "A lot needs at least one pack; withdraw the lot instead of removing them all.",
+            field="packs",
+        )
+    Pack.objects.filter(pk__in=pack_ids).delete()
+    return [pack.serial for pack in packs]
+
+
 SERIALS_NAMED = 5
 
 
@@ -196,37 +334,19 @@ def pack_model_approve_rows(
     return pack_model
 
 
-def _pack_model_problems(fields: dict) -> None:
+def _pack_model_check(fields: dict) -> None:
     """Say what is really wrong with a pack model's ratings, field by field, before the
     database's constraints would refuse them with no words."""
-    for name, label in (
-        ("nominal_voltage_v", "nominal voltage"),
-        ("nominal_capacity_ah", "nominal capacity"),
-        ("nominal_energy_kwh", "nominal energy"),
-    ):
-        if fields.get(name) is not None and fields[name] <= 0:
-            raise ApplicationError(f"The {label} must be above zero.", field=name)
-    for name in ("cells_series", "cells_parallel"):
-        if fields.get(name) is not None and fields[name] < 1:
-            raise ApplicationError("A pack has at least one cell in series and in parallel.",
-                                   field=name)  # fmt: skip
-    volts, amp_hours, kwh = (
-        fields.get("nominal_voltage_v"),
-        fields.get("nominal_capacity_ah"),
-        fields.get("nominal_energy_kwh"),
+    problems = rating_problems(
+        chemistry=fields.get("chemistry"),
+        nominal_voltage_v=fields.get("nominal_voltage_v"),
+        nominal_capacity_ah=fields.get("nominal_capacity_ah"),
+        nominal_energy_kwh=fields.get("nominal_energy_kwh"),
+        cells_series=fields.get("cells_series"),
+        cells_parallel=fields.get("cells_parallel", 1),
     )
-    if volts and amp_hours and kwh:
-        rated = volts * amp_hours / 1000
-        if abs(rated - kwh) > kwh * ENERGY_AGREEMENT:
-            raise ApplicationError(
-                f"{volts} V x {amp_hours} Ah is {rated:.3f} kWh, not {kwh} kWh: the three ratings "
-                "must agree within 1 %.",
-                field="nominal_energy_kwh",
-            )
-
-
-# Nominal V x Ah and the rated kWh of one model agree to this share.
-ENERGY_AGREEMENT = Decimal("0.01")
+    if problems:
+        raise ApplicationError(problems[0].message, field=problems[0].field)
 
 
 def pack_model_create(
@@ -241,7 +361,7 @@ def pack_model_create(
         "manufacturer": fields.get("manufacturer", "").strip(),
         "model": fields.get("model", "").strip(),
     }
-    _pack_model_problems(fields)
+    _pack_model_check(fields)
     duplicate = PackModel.objects.filter(
         manufacturer__iexact=fields["manufacturer"], model__iexact=fields["model"]
     ).first()

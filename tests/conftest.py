@@ -16,7 +16,7 @@ import pytest
 from django.db import connection, transaction
 
 from audit.models import AuditEntry
-from suppliers.choices import OrganisationKind
+from suppliers.choices import MembershipRole, OrganisationKind
 from tests.cycler_files import Cycler, reference_values
 from tests.e2e.browsing import CHROMIUM_ARGS
 from tests.factories import MembershipFactory, OrganisationFactory, PackModelFactory, UserFactory
@@ -115,14 +115,27 @@ def recell(db):
 
 @pytest.fixture
 def alice(volta):
-    """Alice lists lots for Volta Fleet Services."""
-    return MembershipFactory(user=UserFactory(username="alice"), organisation=volta).user
+    """Alice runs Volta Fleet Services' listings: an administrator, she submits and withdraws."""
+    return MembershipFactory(
+        user=UserFactory(username="alice"), organisation=volta, role=MembershipRole.ADMIN
+    ).user
+
+
+@pytest.fixture
+def mia(volta):
+    """Mia prepares Volta's drafts and uploads their data; as a member she cannot submit or
+    withdraw a lot."""
+    return MembershipFactory(
+        user=UserFactory(username="mia"), organisation=volta, role=MembershipRole.MEMBER
+    ).user
 
 
 @pytest.fixture
 def rob(recell):
-    """Rob lists lots for ReCell, a competing supplier."""
-    return MembershipFactory(user=UserFactory(username="rob"), organisation=recell).user
+    """Rob lists lots for ReCell, a competing supplier (its administrator)."""
+    return MembershipFactory(
+        user=UserFactory(username="rob"), organisation=recell, role=MembershipRole.ADMIN
+    ).user
 
 
 @pytest.fixture

@@ -6,7 +6,12 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from suppliers.api.serializers import LotCreateSerializer, PackModelSerializer
+from suppliers.api.serializers import (
+    LotCreateSerializer,
+    LotUpdateSerializer,
+    PackModelSerializer,
+    PacksAddSerializer,
+)
 from suppliers.models import Organisation, Pack
 from suppliers.selectors import (
     SUPPLIER_KINDS,
@@ -30,7 +35,11 @@ from ..scorecards import scorecard_access, scorecard_current, scorecard_data, sc
 from ..selectors import lot_audit_trail, lots_visible
 from ..services import (
     lot_create,
+    lot_packs_add,
+    lot_packs_remove,
+    lot_recall,
     lot_split_by_route,
+    lot_update,
     lot_submit,
     lot_withdraw,
     pack_model_approve,
@@ -89,6 +98,43 @@ class LotViewSet(
             supplier = own[0]
         lot = lot_create(user=request.user, supplier=supplier, **data)
         return self._detail(lot, code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=LotUpdateSerializer, responses={200: LotDetailSerializer})
+    def partial_update(self, request, pk=None):
+        """Change a draft's own fields (any subset); after submission a lot changes only by
+        recall or withdrawal."""
+        lot = get_object_or_404(self.get_queryset(), pk=pk)
+        body = LotUpdateSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        return self._detail(lot_update(user=request.user, lot=lot, **body.validated_data))
+
+    @extend_schema(request=PacksAddSerializer, responses={201: LotDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="packs")
+    def packs_add(self, request, pk=None):
+        """Add packs to a draft, within its quantity."""
+        lot = get_object_or_404(self.get_queryset(), pk=pk)
+        body = PacksAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        lot = lot_packs_add(user=request.user, lot=lot, packs=body.validated_data["packs"])
+        return self._detail(lot, code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: LotDetailSerializer})
+    @action(detail=True, methods=["delete"], url_path=r"packs/(?P<pack_id>\d+)")
+    def pack_remove(self, request, pk=None, pack_id=None):
+        """Remove a pack from a draft; a pack with uploaded test data stays."""
+        lot = get_object_or_404(self.get_queryset(), pk=pk)
+        return self._detail(lot_packs_remove(user=request.user, lot=lot, pack_ids=[int(pack_id)]))
+
+    @extend_schema(request=WithdrawSerializer, responses={200: LotDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def recall(self, request, pk=None):
+        """Take a submitted lot back to draft, before any data moved it (administrators)."""
+        lot = get_object_or_404(self.get_queryset(), pk=pk)
+        body = WithdrawSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._detail(
+            lot_recall(user=request.user, lot=lot, reason=body.validated_data["reason"])
+        )
 
     @extend_schema(request=None, responses={200: LotDetailSerializer})
     @action(detail=True, methods=["post"])

@@ -24,6 +24,7 @@ class Status(StrEnum):
 class Action(StrEnum):
     SUBMIT = "submit"  # the supplier hands a draft to verification
     WITHDRAW = "withdraw"  # the supplier takes the lot off the platform
+    RECALL = "recall"  # the supplier takes a submitted lot back to draft, before any data moved it
     PIPELINE = "pipeline"  # test data were verified: the data moved the lot
     SPLIT = "split"  # a sub-lot split off by route takes its parent's status
     APPROVE = "approve"  # an auditor confirms the lot's figures
@@ -61,6 +62,8 @@ def _table() -> dict[Action, frozenset[tuple[Status, Status]]]:
     return {
         Action.SUBMIT: frozenset({(Status.DRAFT, Status.SUBMITTED)}),
         Action.WITHDRAW: frozenset((a, Status.WITHDRAWN) for a in _WITHDRAWABLE),
+        # Only from submitted: once data have moved a lot, its claims stand as they were.
+        Action.RECALL: frozenset({(Status.SUBMITTED, Status.DRAFT)}),
         Action.PIPELINE: frozenset(pipeline),
         Action.SPLIT: frozenset(
             (Status.DRAFT, b) for b in (*PIPELINE_STATUSES, Status.DISCREPANCY, Status.LISTED)

@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from suppliers.models import Pack
-from suppliers.selectors import is_auditor, lot_can_manage
+from suppliers.selectors import is_auditor, lot_can_commit, lot_can_manage
 from verification.charts import measurement_charts
 from verification.forms import TestRecordUploadForm
 from verification.selectors import test_record_list_for_lot, test_record_list_for_pack
@@ -65,6 +65,7 @@ def render_lot_page(request, lot, *, upload_form=None, upload_error: str = "", s
         "charts": lot_charts(report, pack_id=request.GET.get("pack")),
         "history": lot.history.all(),
         "can_manage": can_manage,
+        "can_commit": can_manage and lot_can_commit(user=request.user, lot=lot),
         "is_auditor": auditor,
         "upload_error": upload_error,
         "supplier_score": _supplier_score(lot),

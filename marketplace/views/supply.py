@@ -9,7 +9,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
-from suppliers.forms import LotForm, PackFormSet
+from suppliers.choices import LotStatus
+from suppliers.forms import LotForm, PackFormSet, pack_formset_grown
 from suppliers.models import Lot
 from suppliers.selectors import is_supplier, lot_can_manage, lot_list_owned
 from suppliers.services import lot_service_history
@@ -26,7 +27,7 @@ from .lots import render_lot_page
 @login_required
 def home(request):
     if is_supplier(request.user):
-        return redirect("lot-list-mine")
+        return redirect("supplier-dashboard")
     return redirect("lot-browse")
 
 
@@ -35,7 +36,17 @@ def lot_list_mine(request):
     if not is_supplier(request.user):
         raise PermissionDenied("Only suppliers list lots.")
     lots = lot_list_owned(user=request.user).select_related("summary").order_by("-created_at")
-    return render(request, "suppliers/lot_list_mine.html", {"lots": lots})
+    status = request.GET.get("status", "")
+    if status in LotStatus.values:
+        lots = lots.filter(status=status)
+    elif status:
+        messages.error(request, f"No lot status {status!r}; showing every lot.")
+        status = ""
+    return render(
+        request,
+        "suppliers/lot_list_mine.html",
+        {"lots": lots, "status": status, "statuses": LotStatus.choices},
+    )
 
 
 @login_required
@@ -44,6 +55,11 @@ def lot_new(request):
         raise PermissionDenied("Only members of a supplier organisation can list lots.")
     form = LotForm(request.POST or None, user=request.user)
     packs = PackFormSet(request.POST or None, prefix="packs")
+    if request.method == "POST" and "add_row" in request.POST:
+        # Without JavaScript "add a row" posts the form: show it again, unsaved, one row more.
+        form = LotForm(initial=request.POST.dict(), user=request.user)
+        packs = pack_formset_grown(PackFormSet, request.POST, prefix="packs")
+        return render(request, "suppliers/lot_form.html", {"form": form, "packs": packs})
     if request.method == "POST" and form.is_valid() and packs.is_valid():
         data = form.cleaned_data
         try:

@@ -22,8 +22,10 @@ class PackModelSerializer(serializers.ModelSerializer):
             "approved",
             "approved_at",
             "approval_note",
+            "proposed_by",
+            "proposed_at",
         ]
-        read_only_fields = ["approved_at", "approval_note"]
+        read_only_fields = ["approved_at", "approval_note", "proposed_by", "proposed_at"]
         validators = []  # the service reports duplicates as a 400 with a clear message
 
     # Only measurements against an approved model's nominal can confirm a claim.
@@ -71,6 +73,26 @@ class LotCreateSerializer(serializers.ModelSerializer):
             "history",
         ]
         validators = []
+
+
+class LotUpdateSerializer(serializers.ModelSerializer):
+    """A draft's own fields, any subset (PATCH)."""
+
+    class Meta:
+        model = Lot
+        fields = [
+            "reference",
+            "pack_model",
+            "location",
+            "quantity",
+            "claimed_soh_pct",
+            "price_per_kwh",
+        ]
+        validators = []
+
+
+class PacksAddSerializer(serializers.Serializer):
+    packs = PackInputSerializer(many=True, allow_empty=False)
 
 
 class PackSerializer(serializers.ModelSerializer):

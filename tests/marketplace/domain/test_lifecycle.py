@@ -30,6 +30,7 @@ ALLOWED = {
         (S.REJECTED, S.WITHDRAWN),
         (S.LISTED, S.WITHDRAWN),
     },
+    Action.RECALL: {(S.SUBMITTED, S.DRAFT)},
     Action.PIPELINE: {
         (S.SUBMITTED, S.VERIFYING),
         (S.SUBMITTED, S.VERIFIED),
