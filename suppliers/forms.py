@@ -117,38 +117,39 @@ class LotEditForm(forms.ModelForm):
         pass
 
 
-class PackModelForm(forms.ModelForm):
-    """A supplier's proposal of a pack model; the service checks the ratings agree."""
+PACK_MODEL_FIELDS = [
+    "manufacturer",
+    "model",
+    "chemistry",
+    "nominal_voltage_v",
+    "nominal_capacity_ah",
+    "nominal_energy_kwh",
+    "cells_series",
+    "cells_parallel",
+    "baseline_resistance_mohm",
+    "calendar_life_years",
+]
+PACK_MODEL_LABELS = {
+    "nominal_voltage_v": "Nominal voltage (V)",
+    "nominal_capacity_ah": "Nominal capacity (Ah)",
+    "nominal_energy_kwh": "Nominal energy (kWh)",
+    "baseline_resistance_mohm": "Beginning-of-life resistance (mΩ)",
+    "calendar_life_years": "Calendar life (years)",
+}
 
-    class Meta:
-        model = PackModel
-        fields = [
-            "manufacturer",
-            "model",
-            "chemistry",
-            "nominal_voltage_v",
-            "nominal_capacity_ah",
-            "nominal_energy_kwh",
-            "cells_series",
-            "cells_parallel",
-            "baseline_resistance_mohm",
-            "calendar_life_years",
-        ]
-        labels = {
-            "nominal_voltage_v": "Nominal voltage (V)",
-            "nominal_capacity_ah": "Nominal capacity (Ah)",
-            "nominal_energy_kwh": "Nominal energy (kWh)",
-            "baseline_resistance_mohm": "Beginning-of-life resistance (mΩ)",
-            "calendar_life_years": "Calendar life (years)",
-        }
+
+class PackModelForm(forms.Form):
+    """A supplier's proposal of a pack model. A plain form with the model's fields: the
+    service names what is wrong with the ratings, where the model's constraints would only
+    say "violated"."""
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.supplier_choices = supplier_organisations(user=user)
-        if self.supplier_choices.count() > 1:
+        self.fields.update(
+            forms.fields_for_model(PackModel, fields=PACK_MODEL_FIELDS, labels=PACK_MODEL_LABELS)
+        )
+        choices = supplier_organisations(user=user)
+        if choices.count() > 1:
             self.fields["supplier"] = forms.ModelChoiceField(
-                queryset=self.supplier_choices, empty_label=None, label="Proposed by"
+                queryset=choices, empty_label=None, label="Proposed by"
             )
-
-    def validate_unique(self):
-        pass

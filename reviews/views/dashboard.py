@@ -54,6 +54,7 @@ def supplier_dashboard(request) -> HttpResponse:
         "requests": list(
             supplier_requests_for(user=request.user)
             .filter(status=SupplierRequestStatus.OPEN)
+            .prefetch_related(None)  # the answers are not shown here
             .order_by("-asked_at")[:REQUESTS_SHOWN]
         ),
         "open_requests": supplier_requests_for(user=request.user)
