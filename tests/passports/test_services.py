@@ -16,7 +16,7 @@ from passports.services import (
     reuse_certificate_issue,
 )
 from suppliers.choices import HistoryEventKind, LotStatus
-from suppliers.models import HistoryEvent, Lot, Pack, PackModel
+from suppliers.models import HistoryEvent, Lot, Pack
 from tests.factories import LotFactory, PackFactory, PackModelFactory
 from tests.passports.scenarios import assert_valid, example, measure, row_counts, with_changes
 
@@ -27,15 +27,25 @@ pytestmark = pytest.mark.django_db
 def measured_pack(alice, volta, lfp_telecom_pack, django_capture_on_commit_callbacks):
     lot = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, quantity=1, reference="V-1")
     pack = PackFactory(lot=lot, serial="VOLTA-0001", claimed_soh_pct=Decimal("84"), cycle_count=900)
-    measure(user=alice, pack=pack, soh=84.0, resistance_mohm=40.0,
-            callbacks=django_capture_on_commit_callbacks)  # fmt: skip
+    measure(
+        user=alice,
+        pack=pack,
+        soh=84.0,
+        resistance_mohm=40.0,
+        callbacks=django_capture_on_commit_callbacks,
+    )
     return Pack.objects.select_related("lot__pack_model", "lot__summary").get(pk=pack.pk)
 
 
 @pytest.fixture
 def draft(volta, lfp_telecom_pack):
-    return LotFactory(supplier=volta, pack_model=lfp_telecom_pack, status=LotStatus.DRAFT,
-                      reference="V-DRAFT", quantity=2)  # fmt: skip
+    return LotFactory(
+        supplier=volta,
+        pack_model=lfp_telecom_pack,
+        status=LotStatus.DRAFT,
+        reference="V-DRAFT",
+        quantity=2,
+    )
 
 
 def test_a_measured_pack_exports_its_measured_figures(alice, measured_pack):
@@ -47,7 +57,9 @@ def test_a_measured_pack_exports_its_measured_figures(alice, measured_pack):
     assert dynamic["capacity"]["capacity"]["value"] == round(m.discharge_capacity_ah, 3)
     fade = 100 * (1 - m.discharge_capacity_ah / m.nominal_capacity_ah)
     assert dynamic["capacity"]["fade"]["value"] == pytest.approx(fade, abs=0.01)
-    assert dynamic["capacity"]["fade"]["value"] == pytest.approx(100 - run.measured_soh_pct, abs=0.01)
+    assert dynamic["capacity"]["fade"]["value"] == pytest.approx(
+        100 - run.measured_soh_pct, abs=0.01
+    )
     assert dynamic["resistance"]["increase"]["pack"]["value"] == pytest.approx(
         100 * (m.resistance_ratio - 1), abs=0.01
     )
@@ -134,9 +146,15 @@ def test_import_updates_a_pack_of_the_suppliers_draft(alice, volta, draft):
 
 
 def test_the_published_example_imports_with_a_known_pack_model(volta, alice, draft):
-    PackModelFactory(manufacturer="Example Cells", model="123-0.740-3434-A", chemistry="NMC",
-                     nominal_voltage_v="3.7", nominal_capacity_ah="4", nominal_energy_kwh="0.015",
-                     cells_series=1)  # fmt: skip
+    PackModelFactory(
+        manufacturer="Example Cells",
+        model="123-0.740-3434-A",
+        chemistry="NMC",
+        nominal_voltage_v="3.7",
+        nominal_capacity_ah="4",
+        nominal_energy_kwh="0.015",
+        cells_series=1,
+    )
     result = passport_import(user=alice, supplier=volta, document=example())
     assert result.pack.serial == "SN12345678"
     assert result.pack.cycle_count == 1500
@@ -154,8 +172,9 @@ def test_an_unknown_model_is_proposed_for_the_supplier(alice, volta, lfp_telecom
     document = passport_issue(user=alice, pack=pack).document
     Pack.objects.filter(pk=pack.pk).update(live=False)
     document["identification"]["identification"]["type"] = {
-        "manufacturerPartId": "TB51-NEW", "nameAtManufacturer": "Acme Power TB51-NEW",
-    }  # fmt: skip
+        "manufacturerPartId": "TB51-NEW",
+        "nameAtManufacturer": "Acme Power TB51-NEW",
+    }
     document["performance"]["dynamic"] = {
         "capacity": {"capacity": {"value": 90, "time": "2025-01-01T00:00:00Z"}}
     }
@@ -174,8 +193,9 @@ def test_another_suppliers_proposal_is_not_found(rob, recell, alice, volta):
     ).document
     Pack.objects.filter(serial="Y").update(live=False)
     document["identification"]["identification"]["type"] = {
-        "manufacturerPartId": "P1", "nameAtManufacturer": "acme P1",
-    }  # fmt: skip
+        "manufacturerPartId": "P1",
+        "nameAtManufacturer": "acme P1",
+    }
     document["performance"]["dynamic"] = {
         "capacity": {"capacity": {"value": 90, "time": "2025-01-01T00:00:00Z"}}
     }
@@ -188,23 +208,37 @@ def test_another_suppliers_proposal_is_not_found(rob, recell, alice, volta):
 
 MALFORMED = {
     "bad JSON": b'{"specVersion": ',
-    "schema errors": json.dumps(with_changes(example(), sustainability__status="new",
-                                             metadata__passportIdentifier="42")),
-    "date in the future": json.dumps(with_changes(
-        example(), operation__manufacturer={"facility": [], "manufacturingDate": "2999-01-01"})),
-    "fade 140 %": json.dumps(with_changes(
-        example(), performance__dynamic__capacity={
-            "fade": {"value": 140.0, "time": "2023-01-01T00:00:00Z"},
-            "throughput": {"value": 1.0, "time": "2023-01-01T00:00:00Z"},
-        })),
-}  # fmt: skip
+    "schema errors": json.dumps(
+        with_changes(example(), sustainability__status="new", metadata__passportIdentifier="42")
+    ),
+    "date in the future": json.dumps(
+        with_changes(
+            example(), operation__manufacturer={"facility": [], "manufacturingDate": "2999-01-01"}
+        )
+    ),
+    "fade 140 %": json.dumps(
+        with_changes(
+            example(),
+            performance__dynamic__capacity={
+                "fade": {"value": 140.0, "time": "2023-01-01T00:00:00Z"},
+                "throughput": {"value": 1.0, "time": "2023-01-01T00:00:00Z"},
+            },
+        )
+    ),
+}
 
 
 @pytest.mark.parametrize("raw", MALFORMED.values(), ids=MALFORMED.keys())
 def test_a_malformed_document_changes_nothing(alice, volta, draft, raw):
-    PackModelFactory(manufacturer="Example Cells", model="123-0.740-3434-A", chemistry="NMC",
-                     nominal_voltage_v="3.7", nominal_capacity_ah="4", nominal_energy_kwh="0.015",
-                     cells_series=1)  # fmt: skip
+    PackModelFactory(
+        manufacturer="Example Cells",
+        model="123-0.740-3434-A",
+        chemistry="NMC",
+        nominal_voltage_v="3.7",
+        nominal_capacity_ah="4",
+        nominal_energy_kwh="0.015",
+        cells_series=1,
+    )
     PackFactory(lot=draft, serial="SN12345678", cycle_count=5)
     before = row_counts()
     with pytest.raises(PassportInvalid) as refused:
@@ -268,8 +302,13 @@ def test_a_pack_added_to_a_full_draft_grows_its_quantity(alice, volta, draft):
 
 
 def test_reuse_certificate_only_for_a_pack_sold_for_reuse(alice, volta, lfp_telecom_pack):
-    sold = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, status=LotStatus.SOLD,
-                      summary__route="reuse-ESS", summary__route_provisional=False)  # fmt: skip
+    sold = LotFactory(
+        supplier=volta,
+        pack_model=lfp_telecom_pack,
+        status=LotStatus.SOLD,
+        summary__route="reuse-ESS",
+        summary__route_provisional=False,
+    )
     pack = PackFactory(lot=sold, serial="SOLD-1")
     record = reuse_certificate_issue(user=alice, pack=pack)
     certificate = record.document["certificate"]
@@ -279,10 +318,15 @@ def test_reuse_certificate_only_for_a_pack_sold_for_reuse(alice, volta, lfp_tele
     assert passport_issue(user=alice, pack=pack).document["sustainability"]["status"] == (
         "repurposed"
     )
-    listed = PackFactory(lot__supplier=volta, lot__status=LotStatus.LISTED,
-                         lot__summary__route="reuse-ESS")  # fmt: skip
-    recycled = PackFactory(lot__supplier=volta, lot__status=LotStatus.SOLD,
-                           lot__summary__route="recycle", lot__summary__route_provisional=False)  # fmt: skip
+    listed = PackFactory(
+        lot__supplier=volta, lot__status=LotStatus.LISTED, lot__summary__route="reuse-ESS"
+    )
+    recycled = PackFactory(
+        lot__supplier=volta,
+        lot__status=LotStatus.SOLD,
+        lot__summary__route="recycle",
+        lot__summary__route_provisional=False,
+    )
     for pack in (listed, recycled):
         with pytest.raises(ApplicationError, match="only for a pack sold for reuse"):
             reuse_certificate_issue(user=alice, pack=pack)

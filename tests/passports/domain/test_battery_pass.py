@@ -50,11 +50,22 @@ def test_an_unmeasured_pack_states_no_figure_of_use():
 
 def test_measured_figures_and_their_time():
     measured = MeasuredFacts(
-        at=AT, capacity_ah=82.5, nominal_capacity_ah=100.0, energy_kwh=4.1,
-        soh_energy_pct=80.1, resistance_mohm=42.0, resistance_ratio=1.5,
-    )  # fmt: skip
-    facts = PackFacts(serial="SN-1", rated=RATED, measured=measured, cycle_count=1200,
-                      cycles_declared_at=AT, manufactured_on=date(2018, 1, 1))  # fmt: skip
+        at=AT,
+        capacity_ah=82.5,
+        nominal_capacity_ah=100.0,
+        energy_kwh=4.1,
+        soh_energy_pct=80.1,
+        resistance_mohm=42.0,
+        resistance_ratio=1.5,
+    )
+    facts = PackFacts(
+        serial="SN-1",
+        rated=RATED,
+        measured=measured,
+        cycle_count=1200,
+        cycles_declared_at=AT,
+        manufactured_on=date(2018, 1, 1),
+    )
     document = _document(facts)
     assert_valid(document)
     dynamic = document["performance"]["dynamic"]
@@ -79,14 +90,23 @@ def test_a_pack_above_its_rating_has_no_fade():
 )
 def test_what_is_exported_is_read_back(capacity, cycles):
     measured = MeasuredFacts(at=AT, capacity_ah=capacity, nominal_capacity_ah=100.0)
-    facts = PackFacts(serial="SN-9", rated=RATED, measured=measured, cycle_count=cycles,
-                      cycles_declared_at=AT, manufactured_on=date(2019, 5, 4))  # fmt: skip
+    facts = PackFacts(
+        serial="SN-9",
+        rated=RATED,
+        measured=measured,
+        cycle_count=cycles,
+        cycles_declared_at=AT,
+        manufactured_on=date(2019, 5, 4),
+    )
     reading = read_battery_pass(_document(facts), now=NOW)
     assert reading.problems == []
     read = reading.facts
     assert (read.serial, read.manufacturer, read.model, read.chemistry) == (
-        "SN-9", "CATL", "TB48100", "LFP",
-    )  # fmt: skip
+        "SN-9",
+        "CATL",
+        "TB48100",
+        "LFP",
+    )
     assert abs(float(read.claimed_soh_pct) - round(capacity, 3)) <= 0.006
     assert read.cycle_count == cycles
     assert read.manufactured_on == date(2019, 5, 4)
@@ -105,14 +125,19 @@ def test_what_is_exported_is_read_back(capacity, cycles):
     ],
 )
 def test_sustainability_status(lot_status, route, decided, status):
-    assert sustainability_status(lot_status=lot_status, route=route, route_decided=decided) == status
+    assert (
+        sustainability_status(lot_status=lot_status, route=route, route_decided=decided) == status
+    )
 
 
 def test_reuse_certificate_is_valid_but_for_its_declared_gaps():
     document = reuse_certificate_document(
-        catena_x_id=ID, serial="SN-1", original_equipment_number="TB48100", issued_at=AT,
+        catena_x_id=ID,
+        serial="SN-1",
+        original_equipment_number="TB48100",
+        issued_at=AT,
         previous_life_id="urn:uuid:00000000-0000-4000-8000-000000000001",
-    )  # fmt: skip
+    )
     validator = reuse_certificate_validator()
     assert schema_problems(document, validator=validator, not_held=REUSE_CERTIFICATE_NOT_HELD) == []
     assert {p.path for p in schema_problems(document, validator=validator)} == set(

@@ -41,23 +41,53 @@ def test_what_is_not_a_json_object_is_refused(raw, message):
 @pytest.mark.parametrize(
     ("changes", "path", "message"),
     [
-        ({"operation__manufacturer__manufacturingDate": "2027-01-01"},
-         "operation.manufacturer.manufacturingDate", "in the future"),
-        ({"operation__manufacturer__manufacturingDate": "2023-02-30"},
-         "operation.manufacturer.manufacturingDate", "not a real date"),
-        ({"performance__dynamic__capacity__fade": {"value": 140.0,
-                                                  "time": "2025-01-01T00:00:00Z"}},
-         "performance.dynamic.capacity.fade.value", "outside 0-100 %"),
-        ({"performance__dynamic__capacity__fade": {"value": 10.0,
-                                                  "time": "2026-07-01T00:00:00Z"}},
-         "performance.dynamic.capacity.fade.time", "in the future"),
-        ({"performance__dynamic__fullCycles": {"value": -3, "time": "2025-01-01T00:00:00Z"}},
-         "performance.dynamic.fullCycles.value", "cannot be negative"),
-        ({"performance__dynamic__capacity__capacity": {"value": 5.0,
-                                                      "time": "2025-01-01T00:00:00Z"}},
-         "performance.dynamic.capacity.capacity.value", "not a state of health"),
+        (
+            {"operation__manufacturer__manufacturingDate": "2027-01-01"},
+            "operation.manufacturer.manufacturingDate",
+            "in the future",
+        ),
+        (
+            {"operation__manufacturer__manufacturingDate": "2023-02-30"},
+            "operation.manufacturer.manufacturingDate",
+            "not a real date",
+        ),
+        (
+            {
+                "performance__dynamic__capacity__fade": {
+                    "value": 140.0,
+                    "time": "2025-01-01T00:00:00Z",
+                }
+            },
+            "performance.dynamic.capacity.fade.value",
+            "outside 0-100 %",
+        ),
+        (
+            {
+                "performance__dynamic__capacity__fade": {
+                    "value": 10.0,
+                    "time": "2026-07-01T00:00:00Z",
+                }
+            },
+            "performance.dynamic.capacity.fade.time",
+            "in the future",
+        ),
+        (
+            {"performance__dynamic__fullCycles": {"value": -3, "time": "2025-01-01T00:00:00Z"}},
+            "performance.dynamic.fullCycles.value",
+            "cannot be negative",
+        ),
+        (
+            {
+                "performance__dynamic__capacity__capacity": {
+                    "value": 5.0,
+                    "time": "2025-01-01T00:00:00Z",
+                }
+            },
+            "performance.dynamic.capacity.capacity.value",
+            "not a state of health",
+        ),
     ],
-)  # fmt: skip
+)
 def test_our_own_checks_refuse_what_we_would_record(changes, path, message):
     reading = read_battery_pass(with_changes(example(), **changes), now=NOW)
     assert not reading.ok
@@ -66,7 +96,8 @@ def test_our_own_checks_refuse_what_we_would_record(changes, path, message):
 
 def test_an_impossible_value_we_do_not_import_is_a_warning():
     document = with_changes(
-        example(), performance__dynamic__power__fade={"value": 140.0, "time": "2024-01-01T00:00:00Z"}
+        example(),
+        performance__dynamic__power__fade={"value": 140.0, "time": "2024-01-01T00:00:00Z"},
     )
     reading = read_battery_pass(document, now=NOW)
     assert reading.ok

@@ -64,14 +64,22 @@ def test_the_reuse_certificate_tolerates_only_its_own_gaps():
     del certificate["certificate"]["supplier"]
     del certificate["certificate"]["revocationDate"]
     validator = reuse_certificate_validator()
-    assert schema_problems(certificate, validator=validator, not_held=REUSE_CERTIFICATE_NOT_HELD) == []
+    assert (
+        schema_problems(certificate, validator=validator, not_held=REUSE_CERTIFICATE_NOT_HELD) == []
+    )
     del certificate["certificate"]["catenaXId"]
-    assert [p.path for p in schema_problems(
-        certificate, validator=validator, not_held=REUSE_CERTIFICATE_NOT_HELD
-    )] == ["certificate.catenaXId"]
+    assert [
+        p.path
+        for p in schema_problems(
+            certificate, validator=validator, not_held=REUSE_CERTIFICATE_NOT_HELD
+        )
+    ] == ["certificate.catenaXId"]
 
 
 def test_paths_are_dotted_with_list_indexes():
     assert dotted(["a", "b", 0, "c"]) == "a.b[0].c"
     assert dotted([]) == ""
-    assert str(Problem("", "A passport is a JSON object.")) == "(document): A passport is a JSON object."
+    assert (
+        str(Problem("", "A passport is a JSON object."))
+        == "(document): A passport is a JSON object."
+    )
