@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "routing",
     "marketplace",
     "reviews",
+    "passports",
 ]
 
 MIDDLEWARE = [
