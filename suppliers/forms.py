@@ -76,3 +76,11 @@ class PackForm(forms.ModelForm):
 PackFormSet = forms.formset_factory(
     PackForm, extra=3, min_num=1, validate_min=True, max_num=500, validate_max=True
 )
+
+
+class PackImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV or XLSX file",
+        help_text="One pack a row under a header; nothing is saved until you confirm the preview.",
+        widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
