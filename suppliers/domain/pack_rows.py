@@ -327,6 +327,14 @@ def _history_errors(row: PackRow, *, today: date, made_on: date | None) -> list[
     ]
 
 
+def _serial_of(columns: Sequence[str | None], values: Sequence[object]) -> str:
+    """The serial of a row with errors elsewhere, so its repeats are found all the same."""
+    try:
+        return _serial(values[columns.index("serial")])
+    except (ValueError, IndexError):
+        return ""
+
+
 def _blank(values: Sequence[object]) -> bool:
     return not any(_text(v) for v in values)
 
@@ -363,17 +371,16 @@ def pack_rows_parse(
             ]  # fmt: skip
             return result
         parsed = row_parse(line, columns, values, today=today, made_on=made_on)
+        serial = parsed.serial if isinstance(parsed, PackRow) else _serial_of(columns, values)
+        repeats = first_line.get(serial.upper()) if serial else None
+        if serial and repeats is None:
+            first_line[serial.upper()] = line
         if isinstance(parsed, list):
             result.errors.extend(parsed)
-            continue
-        key = parsed.serial.upper()
-        if key in first_line:
-            result.errors.append(
-                RowError(line, "serial", f"{parsed.serial} repeats line {first_line[key]}.")
-            )
-            continue
-        first_line[key] = line
-        result.rows.append(parsed)
+        if repeats is not None:
+            result.errors.append(RowError(line, "serial", f"{serial} repeats line {repeats}."))
+        elif isinstance(parsed, PackRow):
+            result.rows.append(parsed)
     if not result.rows_read:
         result.errors.append(RowError(None, None, "The file has a header but no packs."))
     return result
