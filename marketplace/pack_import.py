@@ -106,13 +106,13 @@ def pack_import_preview(*, user: AbstractBaseUser, lot: Lot, uploaded_file) -> P
     confirmation (under its hash and the lot, whoever of the lot's supplier confirms)."""
     pack_import_allowed(user=user, lot=lot)
     name = get_valid_filename(uploaded_file.name or "packs")[:100] or "packs"
-    check = _checked(lot=lot, data=upload_bytes(uploaded_file), name=name)
+    data = upload_bytes(uploaded_file)
+    check = _checked(lot=lot, data=data, name=name)
     if check.ok:
         folder = _held_folder(lot.pk, check.sha256)
         for held in _held_files(folder):
             default_storage.delete(held)  # the same content again: held afresh, under its name
-        uploaded_file.seek(0)
-        default_storage.save(f"{folder}/{name}", ContentFile(uploaded_file.read()))
+        default_storage.save(f"{folder}/{name}", ContentFile(data))
     return check
 
 

@@ -45,9 +45,10 @@ class PackImportInvalid(ApplicationError):
     def __init__(self, errors: Sequence[RowError], *, rows_read: int = 0):
         errors = list(errors)
         count = len(errors)
+        first = f" ({errors[0]}{'; ...' if count > 1 else ''})" if errors else ""
         super().__init__(
-            f"The file cannot be imported: {count:,} problem{'s' if count != 1 else ''} "
-            f"({errors[0]}{'; ...' if count > 1 else ''}). Nothing was saved.",
+            f"The file cannot be imported: {count:,} problem{'s' if count != 1 else ''}{first}. "
+            "Nothing was saved.",
             field="file",
         )
         self.errors = errors
