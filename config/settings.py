@@ -254,6 +254,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.sweep_orphaned_answer_files",
         "schedule": 3600.0,
     },
+    # Pack-import uploads held for a confirmation that never came.
+    "sweep-held-pack-imports": {
+        "task": "marketplace.tasks.sweep_held_pack_imports",
+        "schedule": 3600.0,
+    },
     # Idempotency keys live a day.
     "purge-idempotency-keys": {
         "task": "core.tasks.purge_idempotency_keys",

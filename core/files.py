@@ -81,3 +81,25 @@ def storage_orphans_sweep(
         removed += 1
         removed_bytes += size
     return SweepResult(len(candidates), removed, removed_bytes)
+
+
+def storage_stale_sweep(
+    *, storage, directory: str, older_than: timedelta, dry_run: bool = False
+) -> SweepResult:
+    """Remove the files under `directory` of `storage` older than `older_than`: for files held
+    only between two requests (an upload shown for confirmation), which no row ever names."""
+    if not storage.exists(directory):
+        return SweepResult(0, 0, 0)
+    cutoff = timezone.now() - older_than
+    checked = removed = removed_bytes = 0
+    for name in list(_storage_files(storage, directory)):
+        checked += 1
+        if storage.get_modified_time(name) >= cutoff:
+            continue
+        size = storage.size(name)
+        if not dry_run:
+            storage.delete(name)
+        logger.info("stale file %s (%d bytes) removed", name, size)
+        removed += 1
+        removed_bytes += size
+    return SweepResult(checked, removed, removed_bytes)

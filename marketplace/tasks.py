@@ -11,6 +11,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from verification.selectors import test_record_ids_stale, test_record_ids_unqueued
 from verification.services import test_data_orphans_sweep, test_record_mark_queued
 
+from .pack_import import held_imports_sweep
 from .pipeline import reroute_job_run, test_record_give_up, test_record_verify
 from .scorecards import scorecards_refresh_all
 
@@ -99,6 +100,12 @@ def requeue_stale_test_records() -> int:
 def sweep_orphaned_test_data() -> int:
     """Hourly: files of uploads that never committed are removed from storage."""
     return test_data_orphans_sweep().files_removed
+
+
+@shared_task(acks_late=True)
+def sweep_held_pack_imports() -> int:
+    """Hourly: pack-import uploads previewed and never confirmed, once a day old."""
+    return held_imports_sweep().files_removed
 
 
 @shared_task(

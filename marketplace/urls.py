@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import drafts, lots, pack_models, rule_sets, scorecards, supply
+from .views import drafts, lots, pack_import, pack_models, rule_sets, scorecards, supply
 
 urlpatterns = [
     path("", supply.home, name="home"),
@@ -20,6 +20,17 @@ urlpatterns = [
     path("supplier/pack-models/new/", pack_models.pack_model_new, name="pack-model-new"),
     path("lots/<int:pk>/test-data/", supply.test_record_upload, name="test-record-upload"),
     path("lots/<int:pk>/split/", supply.lot_split, name="lot-split"),
+    path("lots/<int:pk>/packs/import/", pack_import.pack_import_start, name="pack-import"),
+    path(
+        "lots/<int:pk>/packs/import/confirm/",
+        pack_import.pack_import_confirm_view,
+        name="pack-import-confirm",
+    ),
+    path(
+        "supplier/packs/import-template.csv",
+        pack_import.pack_import_template,
+        name="pack-import-template",
+    ),
     path("routing/rule-sets/", rule_sets.rule_set_index, name="rule-set-list"),
     path("routing/rule-sets/edit/", rule_sets.rule_set_edit, name="rule-set-edit"),
     path("routing/jobs/<int:pk>/", rule_sets.reroute_job_detail, name="reroute-job"),

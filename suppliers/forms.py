@@ -153,3 +153,11 @@ class PackModelForm(forms.Form):
             self.fields["supplier"] = forms.ModelChoiceField(
                 queryset=choices, empty_label=None, label="Proposed by"
             )
+
+
+class PackImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV or XLSX file",
+        help_text="One pack a row under a header; nothing is saved until you confirm the preview.",
+        widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )

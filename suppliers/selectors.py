@@ -1,5 +1,8 @@
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Upper
 
 from .choices import BROWSABLE_LOT_STATUSES, MembershipRole, OrganisationKind
 from .models import Lot, Organisation, Pack, PackModel
@@ -86,3 +89,14 @@ def pack_model_list(*, user: User) -> QuerySet[PackModel]:
 def pack_model_list_for_supplier(*, supplier: Organisation) -> QuerySet[PackModel]:
     """The models a supplier may list lots of: approved ones and its own proposals."""
     return PackModel.objects.filter(Q(approved_at__isnull=False) | Q(proposed_by=supplier))
+
+
+def pack_serials_live(*, serials: Iterable[str]) -> QuerySet[Pack]:
+    """The live packs on the platform holding any of `serials`, whatever their case: a serial
+    (or passport id) names one live pack, whoever lists it."""
+    wanted = {serial.upper() for serial in serials}
+    return (
+        Pack.objects.filter(live=True)
+        .annotate(serial_upper=Upper("serial"))
+        .filter(serial_upper__in=wanted)
+    )

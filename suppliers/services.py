@@ -5,7 +5,6 @@ from typing import TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Upper
 from django.utils import timezone
 
 from core.errors import ApplicationError
@@ -14,7 +13,12 @@ from .choices import HistoryEventKind, LotStatus
 from .domain.history import history_problems
 from .domain.pack_model import rating_problems
 from .models import HistoryEvent, Lot, Organisation, Pack, PackModel
-from .selectors import is_auditor, pack_model_list_for_supplier, supplier_organisations
+from .selectors import (
+    is_auditor,
+    pack_model_list_for_supplier,
+    pack_serials_live,
+    supplier_organisations,
+)
 
 
 class PackInput(TypedDict, total=False):
@@ -269,12 +273,8 @@ SERIALS_NAMED = 5
 def _check_serials_free(*, serials: list[str], supplier: Organisation) -> None:
     """A serial (or passport id) names one live pack on the platform. Whose lot holds it is
     said only to its own supplier; another's is "already listed by another organisation"."""
-    wanted = {serial.upper() for serial in serials}
-    taken = (
-        Pack.objects.filter(live=True)
-        .annotate(serial_upper=Upper("serial"))
-        .filter(serial_upper__in=wanted)
-        .values_list("serial", "lot__supplier_id", "lot__reference")
+    taken = pack_serials_live(serials=serials).values_list(
+        "serial", "lot__supplier_id", "lot__reference"
     )
     own, others = [], []
     for serial, supplier_id, reference in taken:

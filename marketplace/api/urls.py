@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .pack_import import LotPackImport
 from .views import LotViewSet, PackModelApprove, PackTestRecordListCreate, SupplierScorecardDetail
 
 router = SimpleRouter()
@@ -8,6 +9,7 @@ router.register("lots", LotViewSet, basename="api-lot")
 
 urlpatterns = [
     *router.urls,
+    path("lots/<int:pk>/packs/import/", LotPackImport.as_view(), name="api-lot-pack-import"),
     path(
         "pack-models/<int:pk>/approve/", PackModelApprove.as_view(), name="api-pack-model-approve"
     ),
