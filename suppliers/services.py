@@ -5,6 +5,7 @@ from typing import TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from core.errors import ApplicationError
