@@ -10,6 +10,7 @@ COPY verification ./verification
 COPY routing ./routing
 COPY marketplace ./marketplace
 COPY reviews ./reviews
+COPY accounts ./accounts
 COPY templates ./templates
 COPY static ./static
 COPY manage.py ./

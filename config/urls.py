@@ -10,6 +10,7 @@ api_patterns = [
     path("", include("marketplace.api.urls")),
     path("", include("verification.api.urls")),
     path("", include("reviews.api.urls")),
+    path("", include("accounts.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script from its own URL: no inline script,
     # so the page works under the Content-Security-Policy.
@@ -26,4 +27,5 @@ urlpatterns = [
     path("", include("verification.urls")),
     path("", include("marketplace.urls")),
     path("", include("reviews.urls")),
+    path("", include("accounts.urls")),
 ]
