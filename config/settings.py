@@ -268,8 +268,10 @@ CELERY_BEAT_SCHEDULE = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # First, so that a refused or missing credential is a 401 that names the scheme
+        # (WWW-Authenticate: Token), not a 403.
         "accounts.authentication.PersonalTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
         # Kept for scripts that sign in with a password (django-axes locks it out like the
         # login form); it can create a first personal token, which a token cannot.
         "rest_framework.authentication.BasicAuthentication",

@@ -330,3 +330,14 @@ def test_the_purge_runs_on_beat(settings):
     app.loader.import_default_modules()
     entry = settings.CELERY_BEAT_SCHEDULE["purge-idempotency-keys"]
     assert entry["task"] in app.tasks
+
+
+def test_a_token_header_scopes_the_request_over_the_session(rf, alice):
+    """DRF tries the token before the session, so the key belongs to the token as well."""
+    plain = rf.post("/api/lots/")
+    plain.user = alice
+    both = rf.post("/api/lots/", HTTP_AUTHORIZATION="Token slm_abc")
+    both.user = alice
+    token_only = rf.post("/api/lots/", HTTP_AUTHORIZATION="Token slm_abc")
+    assert idempotency.caller_scope(both) == idempotency.caller_scope(token_only)
+    assert idempotency.caller_scope(both) != idempotency.caller_scope(plain)
