@@ -6,9 +6,10 @@ organisation and stops working the moment its user is no longer a member of it, 
 when it was last used.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from hmac import compare_digest
 
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from knox.auth import TokenAuthentication
@@ -59,8 +60,20 @@ class PersonalTokenAuthentication(TokenAuthentication):
                 f"This token acts for {token.organisation}, and its user is no longer a member."
             )
         if token.last_used_at is None or token.last_used_at <= now - LAST_USED_RESOLUTION:
-            # Compare-and-set: of concurrent requests in the same minute one writes.
-            PersonalToken.objects.filter(pk=token.pk).filter(
-                Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
-            ).update(last_used_at=now)
+            self.note_use(token, now)
         return token.user, token
+
+    @staticmethod
+    def note_use(token: PersonalToken, now: datetime) -> None:
+        """Compare-and-set, skipping a locked row: a request with an Idempotency-Key runs in
+        one transaction (config.middleware), so its UPDATE holds the token's row until it
+        ends, and a plain UPDATE would make every concurrent request with the same token wait
+        for it. They skip the note instead; the holder has written it."""
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
+        with transaction.atomic():
+            claimable = (
+                PersonalToken.objects.filter(stale, pk=token.pk)
+                .select_for_update(skip_locked=True)
+                .values("pk")
+            )
+            PersonalToken.objects.filter(pk__in=claimable).update(last_used_at=now)

@@ -1,9 +1,11 @@
 """A personal token authenticates API calls as `Authorization: Token <secret>` while it lives,
 its user is active and still a member of the organisation it acts for."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.authentication import PersonalTokenAuthentication
@@ -117,3 +119,26 @@ def test_a_tokens_lots_belong_to_its_organisation(api, alice, volta, lfp_telecom
     )
     assert refused.status_code == 400
     assert "acts for Volta Fleet Services" in refused.json()["supplier"][0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_holding_the_tokens_row_does_not_make_others_wait(require_postgres, alice):
+    """An idempotent request's transaction holds the row it noted the use on; a concurrent
+    request with the same token skips the note instead of waiting for that transaction."""
+    secret = personal_token(alice)
+    token = PersonalToken.objects.get()
+    done = threading.Event()
+
+    def other_request():
+        try:
+            PersonalTokenAuthentication().authenticate_credentials(secret.encode())
+            done.set()
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        PersonalTokenAuthentication.note_use(token, timezone.now() - timedelta(minutes=5))
+        thread = threading.Thread(target=other_request)
+        thread.start()
+        assert done.wait(10), "the second request waited for the first one's transaction"
+    thread.join(10)

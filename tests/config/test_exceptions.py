@@ -111,7 +111,7 @@ def bare_pack_model_create(barrier: threading.Barrier):
     """The service without its IntegrityError guard, every request past the check at once:
     the race's refusal reaches the API's exception handler."""
 
-    def create(**fields):
+    def create(*, user, supplier=None, **fields):
         barrier.wait(20)
         return PackModel.objects.create(**fields)
 
