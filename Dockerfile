@@ -11,6 +11,7 @@ COPY routing ./routing
 COPY marketplace ./marketplace
 COPY reviews ./reviews
 COPY passports ./passports
+COPY accounts ./accounts
 COPY templates ./templates
 COPY static ./static
 COPY manage.py ./

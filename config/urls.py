@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("verification.api.urls")),
     path("", include("reviews.api.urls")),
     path("", include("passports.api.urls")),
+    path("", include("accounts.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script from its own URL: no inline script,
     # so the page works under the Content-Security-Policy.
@@ -28,4 +29,5 @@ urlpatterns = [
     path("", include("marketplace.urls")),
     path("", include("reviews.urls")),
     path("", include("passports.urls")),
+    path("", include("accounts.urls")),
 ]

@@ -41,15 +41,18 @@ def key_problem(key: str) -> str | None:
 
 
 def caller_scope(request: HttpRequest) -> str | None:
-    """Whose keys these are, before DRF has authenticated anyone: the session's user (which
-    DRF's SessionAuthentication takes first), else the Authorization header. Only a keyed hash
-    is kept: a Basic header carries a password. None for an anonymous request, which the API
-    refuses anyway. One user with two tokens has two scopes: keys belong to a credential."""
+    """Whose keys these are, before DRF has authenticated anyone, in DRF's order: a token
+    header, else the session's user, else any other Authorization header (Basic). Only a keyed
+    hash is kept: a Basic header carries a password. None for an anonymous request, which the
+    API refuses anyway. One user with two tokens has two scopes: keys belong to a credential."""
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.is_active:
+    authorization = request.headers.get("Authorization", "")
+    if authorization[:6].lower() == "token ":
+        source = f"authorization:{authorization}"
+    elif user is not None and user.is_authenticated and user.is_active:
         source = f"session-user:{user.pk}"
-    elif request.headers.get("Authorization"):
-        source = f"authorization:{request.headers['Authorization']}"
+    elif authorization:
+        source = f"authorization:{authorization}"
     else:
         return None
     return salted_hmac("core.idempotency.scope", source, algorithm="sha256").hexdigest()

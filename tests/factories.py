@@ -1,3 +1,4 @@
+import itertools
 from datetime import date
 from decimal import Decimal
 
@@ -6,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from accounts.services import token_create
 from marketplace.models import LotSummary
 from marketplace.services import test_data_upload
 from suppliers.choices import (
@@ -53,6 +55,17 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(OrganisationFactory)
+
+
+_token_numbers = itertools.count(1)
+
+
+def personal_token(user, *, organisation=None, name: str = "", **fields) -> str:
+    """A personal API token's secret for `Authorization: Token <secret>`, made the way the
+    tokens page makes one; for the user's first organisation unless one is named."""
+    organisation = organisation or user.memberships.order_by("pk").first().organisation
+    name = name or f"test token {next(_token_numbers)}"
+    return token_create(user=user, name=name, organisation=organisation, **fields).secret
 
 
 class PackModelFactory(factory.django.DjangoModelFactory):

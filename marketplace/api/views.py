@@ -89,6 +89,15 @@ class LotViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         supplier = data.pop("supplier", None)
+        # A personal token acts for one organisation (accounts.authentication): its lots are
+        # that organisation's, whichever others its user belongs to.
+        acting_for = getattr(request.auth, "organisation", None)
+        if acting_for is not None:
+            if supplier is not None and supplier.pk != acting_for.pk:
+                raise ValidationError(
+                    {"supplier": [f"This token acts for {acting_for}, not for {supplier}."]}
+                )
+            supplier = acting_for
         if supplier is None:
             own = list(supplier_organisations(user=request.user)[:2])
             if len(own) != 1:

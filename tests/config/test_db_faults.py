@@ -11,11 +11,10 @@ from http.client import HTTPException
 import psycopg
 import pytest
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, connections
-from rest_framework.authtoken.models import Token
 
 from config.middleware import DatabaseUnavailableMiddleware
 from suppliers.models import Lot
-from tests.factories import LotFactory
+from tests.factories import LotFactory, personal_token
 
 SECRET = "could not connect to server at db-7.internal (10.0.3.7), port 5432"
 
@@ -172,7 +171,7 @@ def create_until_answered(url: str, token: str, body: dict, key: str) -> tuple[l
 def test_connections_killed_every_100_ms_leave_no_500_and_no_hidden_write(
     require_postgres, live_server, faulty_server_connections, alice, lfp_telecom_pack
 ):
-    token = Token.objects.create(user=alice).key
+    token = personal_token(alice)
     url = f"{live_server.url}/api/lots/"
     results: dict[str, tuple[list, dict | None]] = {}
     stop, kills = threading.Event(), []

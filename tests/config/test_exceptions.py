@@ -6,14 +6,13 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.exceptions import api_exception_handler, integrity_error_response
 from core.models import IdempotencyKey
 from suppliers.api import views as supplier_views
 from suppliers.models import PackModel
-from tests.factories import LotFactory
+from tests.factories import LotFactory, personal_token
 
 
 class DriverError(Exception):
@@ -127,7 +126,7 @@ def test_racing_pack_model_creates_answer_400_on_the_model_field(
     monkeypatch.setattr(
         supplier_views, "pack_model_create", bare_pack_model_create(threading.Barrier(racers))
     )
-    token = Token.objects.create(user=alice).key
+    token = personal_token(alice)
     answers, lock = [], threading.Lock()
     body = {
         "manufacturer": "BYD",

@@ -8,7 +8,6 @@ from django.db import OperationalError, connection
 from django.test import RequestFactory
 from django.test.client import encode_multipart
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.celery import app
@@ -17,7 +16,7 @@ from core.models import IdempotencyKey
 from core.tasks import purge_idempotency_keys
 from marketplace.api import views as marketplace_views
 from suppliers.models import Lot
-from tests.factories import LotFactory, PackFactory, capacity_test_upload
+from tests.factories import LotFactory, PackFactory, capacity_test_upload, personal_token
 from verification.models import TestRecord
 
 
@@ -93,12 +92,12 @@ def test_keys_belong_to_their_caller(api, alice, rob, lfp_telecom_pack):
 def test_token_callers_are_scoped_by_their_token_which_is_never_stored(
     api, alice, lfp_telecom_pack
 ):
-    token = Token.objects.create(user=alice)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = personal_token(alice)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert post_lot(api, lot_body(lfp_telecom_pack)).status_code == 201
     assert post_lot(api, lot_body(lfp_telecom_pack))["Idempotent-Replayed"] == "true"
     stored = IdempotencyKey.objects.get()
-    assert token.key not in stored.scope
+    assert token not in stored.scope
     assert len(stored.scope) == 64
     assert stored.user == alice
 
@@ -274,7 +273,7 @@ def test_a_concurrent_request_with_the_same_key_waits_and_replays(
 ):
     """The second request arrives while the first is still writing: without the lock it would
     run too (and meet the first's reference); with it, it waits and gets the first's answer."""
-    token = Token.objects.create(user=alice)
+    token = personal_token(alice)
     started, create = threading.Event(), marketplace_views.lot_create
 
     def slow_create(**kwargs):
@@ -289,7 +288,7 @@ def test_a_concurrent_request_with_the_same_key_waits_and_replays(
 
     def send():
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         try:
             answers.append(post_lot(client, lot_body(lfp_telecom_pack), key="same"))
         finally:
@@ -331,3 +330,14 @@ def test_the_purge_runs_on_beat(settings):
     app.loader.import_default_modules()
     entry = settings.CELERY_BEAT_SCHEDULE["purge-idempotency-keys"]
     assert entry["task"] in app.tasks
+
+
+def test_a_token_header_scopes_the_request_over_the_session(rf, alice):
+    """DRF tries the token before the session, so the key belongs to the token as well."""
+    plain = rf.post("/api/lots/")
+    plain.user = alice
+    both = rf.post("/api/lots/", HTTP_AUTHORIZATION="Token slm_abc")
+    both.user = alice
+    token_only = rf.post("/api/lots/", HTTP_AUTHORIZATION="Token slm_abc")
+    assert idempotency.caller_scope(both) == idempotency.caller_scope(token_only)
+    assert idempotency.caller_scope(both) != idempotency.caller_scope(plain)
