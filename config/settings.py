@@ -190,6 +190,8 @@ if env.str("STORAGE_BACKEND", default="local") == "s3":
 
 # Test-data uploads above this size are refused before the body is read into memory.
 TEST_DATA_MAX_UPLOAD_MB = env.int("TEST_DATA_MAX_UPLOAD_MB", default=50)
+# Documents (data sheets, certificates, photos) are read by people, not parsers.
+DOCUMENT_MAX_UPLOAD_MB = env.int("DOCUMENT_MAX_UPLOAD_MB", default=20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -2,7 +2,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
 from .choices import BROWSABLE_LOT_STATUSES, OrganisationKind
-from .models import Lot, Organisation, Pack, PackModel
+from .models import Document, Lot, Organisation, Pack, PackModel
 
 SUPPLIER_KINDS = (OrganisationKind.SUPPLIER, OrganisationKind.BOTH)
 BUYER_KINDS = (OrganisationKind.BUYER, OrganisationKind.BOTH)
@@ -78,3 +78,18 @@ def pack_model_list(*, user: User) -> QuerySet[PackModel]:
 def pack_model_list_for_supplier(*, supplier: Organisation) -> QuerySet[PackModel]:
     """The models a supplier may list lots of: approved ones and its own proposals."""
     return PackModel.objects.filter(Q(approved_at__isnull=False) | Q(proposed_by=supplier))
+
+
+def document_list_visible(*, user: User) -> QuerySet[Document]:
+    """Documents a user may see and download: all of their own organisations' and, for the
+    auditors, everyone's; a buyer sees those the supplier published, on lots buyers browse.
+    Anyone else sees none (and is told nothing of them)."""
+    documents = Document.objects.select_related("pack", "history_event")
+    if is_auditor(user):
+        return documents
+    if not user.is_authenticated:
+        return documents.none()
+    seen = Q(owner__in=Organisation.objects.filter(memberships__user=user))
+    if is_buyer(user):
+        seen |= Q(published=True, lot__status__in=BROWSABLE_LOT_STATUSES)
+    return documents.filter(seen)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.errors import ApplicationError
 
 from .choices import HistoryEventKind
-from .domain.history import history_problems
+from .domain.history import HistoryFact, history_problems
 from .models import HistoryEvent, Lot, Organisation, Pack, PackModel
 from .selectors import is_auditor, pack_model_list_for_supplier, supplier_organisations
 
@@ -32,10 +32,21 @@ class HistoryInput(TypedDict, total=False):
     notes: str
 
 
+HISTORY_TEXT_FIELDS = ("actor", "vin", "custody_from", "custody_to")
+
+
 def history_check(history: Iterable[HistoryInput]) -> None:
-    """Refuse a history whose dates do not hang together (see `suppliers.domain.history`)."""
+    """Refuse a history that does not hang together (see `suppliers.domain.history`)."""
     problems = history_problems(
-        ((event["kind"], event["occurred_on"]) for event in history), today=timezone.localdate()
+        (
+            HistoryFact(
+                kind=event["kind"],
+                occurred_on=event["occurred_on"],
+                **{name: event.get(name) or "" for name in HISTORY_TEXT_FIELDS},
+            )
+            for event in history
+        ),
+        today=timezone.localdate(),
     )
     if problems:
         raise ApplicationError(" ".join(p.message for p in problems), field="history")

@@ -24,6 +24,7 @@ from ..selectors import (
     lots_visible,
     pack_report,
 )
+from .history import history_context
 
 
 @login_required
@@ -63,11 +64,11 @@ def render_lot_page(request, lot, *, upload_form=None, upload_error: str = "", s
         "lot": lot,
         "report": report,
         "charts": lot_charts(report, pack_id=request.GET.get("pack")),
-        "history": lot.history.all(),
         "can_manage": can_manage,
         "is_auditor": auditor,
         "upload_error": upload_error,
         "supplier_score": _supplier_score(lot),
+        **history_context(request, lot),
     }
     if can_manage or auditor:
         records = list(test_record_list_for_lot(lot=lot))
@@ -111,6 +112,7 @@ def pack_detail(request, pk: int):
         "report": report,
         "measurement": report.latest.measurement if report.latest else None,
         "charts": measurement_charts(report.latest.measurement) if report.latest else None,
+        **history_context(request, lot, pack=pack),
     }
     if sees_test_data:
         records = list(test_record_list_for_pack(pack=pack))
