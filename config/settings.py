@@ -255,6 +255,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.sweep_orphaned_answer_files",
         "schedule": 3600.0,
     },
+    "sweep-orphaned-documents": {
+        "task": "suppliers.tasks.sweep_orphaned_documents",
+        "schedule": 3600.0,
+    },
     # Idempotency keys live a day.
     "purge-idempotency-keys": {
         "task": "core.tasks.purge_idempotency_keys",
@@ -300,6 +304,8 @@ SPECTACULAR_SETTINGS = {
         "LotStatusEnum": "suppliers.choices.LotStatus",
         "TestRecordStatusEnum": "verification.choices.TestRecordStatus",
         "SupplierRequestKindEnum": "reviews.choices.SupplierRequestKind",
+        "HistoryEventKindEnum": "suppliers.choices.HistoryEventKind",
+        "DocumentKindEnum": "suppliers.choices.DocumentKind",
     },
 }
 

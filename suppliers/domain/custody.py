@@ -53,7 +53,7 @@ class CustodyChain:
     # False: no manufacture date, so the chain starts at the first event and what came
     # before it is unknown.
     from_manufacture: bool = False
-    holders: tuple[str, ...] = field(default=())  # each known holder once, in order
+    holders: tuple[str, ...] = ()  # each holder with a period of its own, once, in order
 
     @property
     def gaps(self) -> tuple[CustodyPeriod, ...]:
@@ -157,12 +157,13 @@ def custody_chain(events: Iterable[CustodyEvent], *, today: date) -> CustodyChai
         elif event.kind in HOLDER_NAMING_KINDS and event.actor.strip():
             walk.holder_seen(event.actor.strip(), on)
     walk.finish()
+    periods = _tidy(walk.periods)
     holders: dict[str, str] = {}
-    for period in walk.periods:
+    for period in periods:
         if period.holder is not None:
             holders.setdefault(holder_key(period.holder), period.holder)
     return CustodyChain(
-        periods=_tidy(walk.periods), from_manufacture=bool(made), holders=tuple(holders.values())
+        periods=periods, from_manufacture=bool(made), holders=tuple(holders.values())
     )
 
 
