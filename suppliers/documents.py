@@ -4,6 +4,7 @@ The marketplace's document service wraps these in one transaction with the lot l
 audit entry (`marketplace.documents`)."""
 
 import logging
+from datetime import timedelta
 
 import filetype
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from core.errors import ApplicationError
-from core.files import SweepResult, storage_orphans_sweep, uploaded_sha256
+from core.files import ORPHAN_GRACE, SweepResult, storage_orphans_sweep, uploaded_sha256
 
 from .choices import HISTORY_CLOSED_LOT_STATUSES, DocumentKind
 from .domain.documents import (
@@ -150,8 +151,14 @@ def document_publish_rows(
     return document
 
 
-def documents_orphans_sweep(*, dry_run: bool = False) -> SweepResult:
+def documents_orphans_sweep(
+    *, older_than: timedelta = ORPHAN_GRACE, dry_run: bool = False
+) -> SweepResult:
     """Stored documents no row names (their upload rolled back, or its commit was lost)."""
     return storage_orphans_sweep(
-        model=Document, field="file", directory=DOCUMENTS_DIRECTORY, dry_run=dry_run
+        model=Document,
+        field="file",
+        directory=DOCUMENTS_DIRECTORY,
+        older_than=older_than,
+        dry_run=dry_run,
     )
