@@ -116,11 +116,13 @@ def _back(lot: Lot, pack: Pack | None):
     return redirect(lot)
 
 
-def _form_page(request, lot: Lot, form, *, title: str, action: str, status: int = 200):
+def _form_page(
+    request, lot: Lot, form, *, title: str, action: str, status: int = 200, error: str = ""
+):
     return render(
         request,
         "suppliers/history_form.html",
-        {"lot": lot, "form": form, "title": title, "action": action},
+        {"lot": lot, "form": form, "title": title, "action": action, "error": error},
         status=status,
     )
 
@@ -132,10 +134,9 @@ def history_event_new(request, pk: int):
     if request.method == "POST":
         too_large = upload_too_large(request, limit_mb=settings.DOCUMENT_MAX_UPLOAD_MB)
         if too_large:
-            form = HistoryEventForm(lot=lot)
-            form.add_error(None, too_large)
-            return _form_page(request, lot, form, title="Add a history event",
-                              action=request.path, status=400)  # fmt: skip
+            # Nothing is read, so no CSRF token is needed to refuse.
+            return _form_page(request, lot, HistoryEventForm(lot=lot), title="Add a history event",
+                              action=request.path, status=400, error=too_large)  # fmt: skip
     return _history_event_new(request, lot)
 
 
@@ -233,10 +234,8 @@ def document_new(request, pk: int):
     if request.method == "POST":
         too_large = upload_too_large(request, limit_mb=settings.DOCUMENT_MAX_UPLOAD_MB)
         if too_large:
-            form = DocumentForm(lot=lot)
-            form.add_error("file", too_large)
-            return _form_page(request, lot, form, title="Add a document", action=request.path,
-                              status=400)  # fmt: skip
+            return _form_page(request, lot, DocumentForm(lot=lot), title="Add a document",
+                              action=request.path, status=400, error=too_large)  # fmt: skip
     return _document_new(request, lot)
 
 
