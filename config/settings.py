@@ -192,6 +192,8 @@ if env.str("STORAGE_BACKEND", default="local") == "s3":
 
 # Test-data uploads above this size are refused before the body is read into memory.
 TEST_DATA_MAX_UPLOAD_MB = env.int("TEST_DATA_MAX_UPLOAD_MB", default=50)
+# Documents (data sheets, certificates, photos) are read by people, not parsers.
+DOCUMENT_MAX_UPLOAD_MB = env.int("DOCUMENT_MAX_UPLOAD_MB", default=20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -260,6 +262,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.sweep_held_pack_imports",
         "schedule": 3600.0,
     },
+    # Documents whose row never came (a failed upload) or is gone.
+    "sweep-orphaned-documents": {
+        "task": "suppliers.tasks.sweep_orphaned_documents",
+        "schedule": 3600.0,
+    },
     # Idempotency keys live a day.
     "purge-idempotency-keys": {
         "task": "core.tasks.purge_idempotency_keys",
@@ -323,6 +330,8 @@ SPECTACULAR_SETTINGS = {
         "LotStatusEnum": "suppliers.choices.LotStatus",
         "TestRecordStatusEnum": "verification.choices.TestRecordStatus",
         "SupplierRequestKindEnum": "reviews.choices.SupplierRequestKind",
+        "HistoryEventKindEnum": "suppliers.choices.HistoryEventKind",
+        "DocumentKindEnum": "suppliers.choices.DocumentKind",
     },
 }
 

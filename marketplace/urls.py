@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import drafts, lots, pack_import, pack_models, rule_sets, scorecards, supply
+from .views import drafts, history, lots, pack_import, pack_models, rule_sets, scorecards, supply
 
 urlpatterns = [
     path("", supply.home, name="home"),
@@ -37,4 +37,5 @@ urlpatterns = [
     path("supplier/scorecard/", scorecards.scorecard_mine, name="scorecard-mine"),
     path("suppliers/scorecards/", scorecards.scorecard_index, name="scorecard-list"),
     path("suppliers/<slug:slug>/scorecard/", scorecards.scorecard_detail, name="scorecard-detail"),
+    *history.urlpatterns,
 ]

@@ -1,11 +1,14 @@
-"""Organisations and pack models are managed here; lots, their packs and history are shown but
-not changed: a lot changes through the supplier's pages and the lifecycle, which audit it."""
+"""Organisations and pack models are managed here; lots, their packs, history and documents
+are shown but not changed: a lot changes through the supplier's pages and the lifecycle, which
+audit it."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import HistoryEvent, Lot, Membership, Organisation, Pack, PackModel
+from .models import Document, HistoryEvent, Lot, Membership, Organisation, Pack, PackModel
 
 
 class MembershipInline(admin.TabularInline):
@@ -59,7 +62,12 @@ class PackInline(ReadOnlyInline):
 
 class HistoryInline(ReadOnlyInline):
     model = HistoryEvent
-    fields = ["kind", "occurred_on", "pack", "actor", "vin", "notes"]
+    fields = ["kind", "occurred_on", "pack", "actor", "vin", "custody_from", "custody_to", "notes"]
+
+
+class DocumentInline(ReadOnlyInline):
+    model = Document
+    fields = ["kind", "original_name", "pack", "history_event", "published", "uploaded_at"]
 
 
 @admin.register(Lot)
@@ -76,4 +84,26 @@ class LotAdmin(ReadOnlyAdmin):
     list_filter = ["status", "review_required", "pack_model__chemistry", "supplier"]
     search_fields = ["reference", "supplier__name", "location"]
     list_select_related = ["supplier", "pack_model"]
-    inlines = [PackInline, HistoryInline]
+    inlines = [PackInline, HistoryInline, DocumentInline]
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    """Documents are evidence: shown, never edited. The file is offered through the download
+    view (which checks who asks), never as a public media URL."""
+
+    list_display = ["original_name", "kind", "lot", "pack", "owner", "published", "uploaded_at"]
+    list_filter = ["kind", "published", "content_type"]
+    search_fields = ["original_name", "sha256", "lot__reference", "owner__name"]
+    list_select_related = ["lot", "pack", "owner"]
+    exclude = ["file"]
+    readonly_fields = ["download"]
+
+    @admin.display(description="File")
+    def download(self, obj: Document) -> str:
+        return format_html(
+            '<a href="{}">{}</a> ({})',
+            reverse("document-download", args=[obj.pk]),
+            obj.original_name,
+            obj.content_type,
+        )

@@ -72,3 +72,17 @@ ROUTING_EVENT_NAMES = {
     HistoryEventKind.FLOOD: "flood",
     HistoryEventKind.DEEP_DISCHARGE: "deep-discharge",
 }
+
+
+class DocumentKind(models.TextChoices):
+    SAFETY_DATA_SHEET = "safety_data_sheet", "Safety data sheet"
+    UN38_3_SUMMARY = "un38_3_summary", "UN 38.3 test summary"
+    DECLARATION_OF_CONFORMITY = "declaration_of_conformity", "Declaration of conformity"
+    PHOTO = "photo", "Photo"
+    TEST_REPORT = "test_report", "Test report"
+    OTHER = "other", "Other"
+
+
+# After submission a lot's history only grows (a later test, a repair, a transfer), until the
+# lot is withdrawn or sold: then its record is closed.
+HISTORY_CLOSED_LOT_STATUSES = (LotStatus.WITHDRAWN, LotStatus.SOLD)

@@ -2,8 +2,9 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from .choices import DocumentKind, HistoryEventKind
 from .domain.history import history_problems
-from .models import Lot, Pack, PackModel
+from .models import HistoryEvent, Lot, Pack, PackModel
 from .selectors import pack_model_list, supplier_organisations
 
 
@@ -161,3 +162,74 @@ class PackImportForm(forms.Form):
         help_text="One pack a row under a header; nothing is saved until you confirm the preview.",
         widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
+
+
+class HistoryEventForm(forms.Form):
+    """One event of a lot's history. Only the types are checked here: whether the history
+    still hangs together is the service's one check, shared with the API."""
+
+    pack = forms.ModelChoiceField(
+        queryset=Pack.objects.none(), required=False, empty_label="Every pack of the lot"
+    )
+    kind = forms.ChoiceField(choices=HistoryEventKind.choices, label="What happened")
+    occurred_on = forms.DateField(label="On", widget=forms.DateInput(attrs={"type": "date"}))
+    actor = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Who",
+        help_text="The maker, operator, workshop or lab; for manufacture, entry into and "
+        "removal from service it names who held the packs",
+    )
+    vin = forms.CharField(required=False, max_length=17, label="VIN (optional)")
+    custody_from = forms.CharField(
+        required=False, max_length=200, label="Handed over by", help_text="Custody transfers"
+    )
+    custody_to = forms.CharField(
+        required=False, max_length=200, label="Taken by", help_text="Custody transfers"
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    document = forms.FileField(
+        required=False,
+        label="Supporting document (optional)",
+        help_text="PDF, PNG, JPEG or WebP; checked from its content",
+    )
+    document_kind = forms.ChoiceField(
+        choices=DocumentKind.choices, required=False, initial=DocumentKind.PHOTO
+    )
+    publish_document = forms.BooleanField(required=False, label="Publish it to buyers")
+
+    def __init__(self, *args, lot: Lot, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pack"].queryset = lot.packs.all()
+
+    def history_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in EVENT_FORM_FIELDS}
+
+
+EVENT_FORM_FIELDS = ("kind", "occurred_on", "actor", "vin", "custody_from", "custody_to", "notes")
+
+
+class EventChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: HistoryEvent) -> str:
+        return f"{obj} (pack {obj.pack.serial})" if obj.pack_id else f"{obj} (every pack)"
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(choices=DocumentKind.choices)
+    file = forms.FileField(help_text="PDF, PNG, JPEG or WebP; checked from its content")
+    pack = forms.ModelChoiceField(
+        queryset=Pack.objects.none(), required=False, empty_label="The whole lot"
+    )
+    history_event = EventChoiceField(
+        queryset=HistoryEvent.objects.none(), required=False, empty_label="No particular event"
+    )
+    published = forms.BooleanField(
+        required=False,
+        label="Publish to buyers",
+        help_text="Buyers see it once the lot is verified or listed",
+    )
+
+    def __init__(self, *args, lot: Lot, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pack"].queryset = lot.packs.all()
+        self.fields["history_event"].queryset = lot.history.select_related("pack")

@@ -9,7 +9,14 @@ from django.urls import reverse
 
 from core.constraints import percent_or_null
 
-from .choices import Chemistry, HistoryEventKind, LotStatus, MembershipRole, OrganisationKind
+from .choices import (
+    Chemistry,
+    DocumentKind,
+    HistoryEventKind,
+    LotStatus,
+    MembershipRole,
+    OrganisationKind,
+)
 
 SOH_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
@@ -262,3 +269,49 @@ class HistoryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.occurred_on}"
+
+
+class Document(models.Model):
+    """Evidence a supplier attaches to a lot, one of its packs or one history event: a safety
+    data sheet, a UN 38.3 test summary, a declaration of conformity, a photo, a test report.
+
+    Stored through Django's storage API and served only through the download view (never a
+    public media URL); its type is the one read from its content, not its name."""
+
+    owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="documents")
+    lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="documents")
+    pack = models.ForeignKey(
+        Pack, on_delete=models.CASCADE, null=True, blank=True, related_name="documents"
+    )
+    history_event = models.ForeignKey(
+        HistoryEvent,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
+        help_text="The event it documents; it stays with the lot if a draft's event is deleted",
+    )
+    kind = models.CharField(max_length=30, choices=DocumentKind.choices)
+    file = models.FileField(upload_to="documents/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100, help_text="Detected from the content")
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    published = models.BooleanField(
+        default=False, help_text="Shown to buyers once the lot is verified or listed"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        constraints = [
+            # The same file twice on one lot is one piece of evidence.
+            models.UniqueConstraint(fields=["lot", "sha256"], name="document_unique_in_lot"),
+            models.CheckConstraint(condition=Q(size_bytes__gt=0), name="document_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"

@@ -5,7 +5,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Upper
 
 from .choices import BROWSABLE_LOT_STATUSES, MembershipRole, OrganisationKind
-from .models import Lot, Organisation, Pack, PackModel
+from .models import Document, Lot, Organisation, Pack, PackModel
 
 SUPPLIER_KINDS = (OrganisationKind.SUPPLIER, OrganisationKind.BOTH)
 BUYER_KINDS = (OrganisationKind.BUYER, OrganisationKind.BOTH)
@@ -100,3 +100,18 @@ def pack_serials_live(*, serials: Iterable[str]) -> QuerySet[Pack]:
         .annotate(serial_upper=Upper("serial"))
         .filter(serial_upper__in=wanted)
     )
+
+
+def document_list_visible(*, user: User) -> QuerySet[Document]:
+    """Documents a user may see and download: all of their own organisations' and, for the
+    auditors, everyone's; a buyer sees those the supplier published, on lots buyers browse.
+    Anyone else sees none (and is told nothing of them)."""
+    documents = Document.objects.select_related("pack", "history_event")
+    if is_auditor(user):
+        return documents
+    if not user.is_authenticated:
+        return documents.none()
+    seen = Q(owner__in=Organisation.objects.filter(memberships__user=user))
+    if is_buyer(user):
+        seen |= Q(published=True, lot__status__in=BROWSABLE_LOT_STATUSES)
+    return documents.filter(seen)

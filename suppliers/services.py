@@ -11,9 +11,9 @@ from django.utils import timezone
 from core.errors import ApplicationError
 
 from .choices import HistoryEventKind, LotStatus
-from .domain.history import history_problems
+from .domain.history import HistoryFact, history_problems
 from .domain.pack_model import rating_problems
-from .models import HistoryEvent, Lot, Organisation, Pack, PackModel
+from .models import Document, HistoryEvent, Lot, Organisation, Pack, PackModel
 from .selectors import (
     is_auditor,
     pack_model_list_for_supplier,
@@ -38,10 +38,21 @@ class HistoryInput(TypedDict, total=False):
     notes: str
 
 
+HISTORY_TEXT_FIELDS = ("actor", "vin", "custody_from", "custody_to")
+
+
 def history_check(history: Iterable[HistoryInput]) -> None:
-    """Refuse a history whose dates do not hang together (see `suppliers.domain.history`)."""
+    """Refuse a history that does not hang together (see `suppliers.domain.history`)."""
     problems = history_problems(
-        ((event["kind"], event["occurred_on"]) for event in history), today=timezone.localdate()
+        (
+            HistoryFact(
+                kind=event["kind"],
+                occurred_on=event["occurred_on"],
+                **{name: event.get(name) or "" for name in HISTORY_TEXT_FIELDS},
+            )
+            for event in history
+        ),
+        today=timezone.localdate(),
     )
     if problems:
         raise ApplicationError(" ".join(p.message for p in problems), field="history")
@@ -412,14 +423,28 @@ def _proposing_organisation(
 
 
 def packs_move(*, pack_ids: list[int], to_lot: Lot, lot_events: Iterable[HistoryEvent]) -> None:
-    """Move packs, with their own history, to another lot of the same supplier; the lot-wide
-    events they shared (`lot_events`) are copied, so both lots keep their documented history."""
+    """Move packs, with their own history and documents, to another lot of the same supplier;
+    the lot-wide events they shared (`lot_events`) and the lot-wide documents are copied (the
+    copies name the same stored files), so both lots keep their documented history."""
+    lot_events = list(lot_events)
+    from_lot_ids = set(Pack.objects.filter(pk__in=pack_ids).values_list("lot_id", flat=True))
     Pack.objects.filter(pk__in=pack_ids).update(lot=to_lot)
     HistoryEvent.objects.filter(pack_id__in=pack_ids).update(lot=to_lot)
-    HistoryEvent.objects.bulk_create(
+    Document.objects.filter(pack_id__in=pack_ids).update(lot=to_lot)
+    copies = HistoryEvent.objects.bulk_create(
         HistoryEvent(
             lot=to_lot, kind=e.kind, occurred_on=e.occurred_on, actor=e.actor, vin=e.vin,
             custody_from=e.custody_from, custody_to=e.custody_to, notes=e.notes,
         )
         for e in lot_events
+    )  # fmt: skip
+    copy_of = {event.pk: copy for event, copy in zip(lot_events, copies, strict=True)}
+    Document.objects.bulk_create(
+        Document(
+            owner_id=d.owner_id, lot=to_lot, history_event=copy_of.get(d.history_event_id),
+            kind=d.kind, file=d.file.name, original_name=d.original_name,
+            content_type=d.content_type, size_bytes=d.size_bytes, sha256=d.sha256,
+            published=d.published, uploaded_by_id=d.uploaded_by_id,
+        )
+        for d in Document.objects.filter(lot_id__in=from_lot_ids, pack__isnull=True)
     )  # fmt: skip

@@ -9,13 +9,13 @@ from suppliers.selectors import is_auditor, lot_can_manage
 from .selectors import test_record_list_for_lot
 
 
-def upload_too_large(request) -> str | None:
+def upload_too_large(request, *, limit_mb: int | None = None) -> str | None:
     """Refuse an oversized body from its Content-Length, before Django reads it.
 
     Callers must run this before anything touches request.POST or request.FILES: the CSRF
     check does, so upload views check the size first and the CSRF token after it.
     """
-    limit_mb = settings.TEST_DATA_MAX_UPLOAD_MB
+    limit_mb = settings.TEST_DATA_MAX_UPLOAD_MB if limit_mb is None else limit_mb
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

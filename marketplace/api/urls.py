@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .history import DocumentDownload, LotDocuments, LotHistory
 from .pack_import import LotPackImport
 from .views import LotViewSet, PackModelApprove, PackTestRecordListCreate, SupplierScorecardDetail
 
@@ -18,6 +19,9 @@ urlpatterns = [
         PackTestRecordListCreate.as_view(),
         name="api-pack-test-records",
     ),
+    path("lots/<int:pk>/history/", LotHistory.as_view(), name="api-lot-history"),
+    path("lots/<int:pk>/documents/", LotDocuments.as_view(), name="api-lot-documents"),
+    path("documents/<int:pk>/download/", DocumentDownload.as_view(), name="api-document-download"),
     path(
         "suppliers/<int:pk>/scorecard/",
         SupplierScorecardDetail.as_view(),

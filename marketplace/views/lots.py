@@ -24,6 +24,7 @@ from ..selectors import (
     lots_visible,
     pack_report,
 )
+from .history import history_context
 
 
 @login_required
@@ -63,12 +64,12 @@ def render_lot_page(request, lot, *, upload_form=None, upload_error: str = "", s
         "lot": lot,
         "report": report,
         "charts": lot_charts(report, pack_id=request.GET.get("pack")),
-        "history": lot.history.all(),
         "can_manage": can_manage,
         "can_commit": can_manage and lot_can_commit(user=request.user, lot=lot),
         "is_auditor": auditor,
         "upload_error": upload_error,
         "supplier_score": _supplier_score(lot),
+        **history_context(request, lot),
     }
     if can_manage or auditor:
         records = list(test_record_list_for_lot(lot=lot))
@@ -112,6 +113,7 @@ def pack_detail(request, pk: int):
         "report": report,
         "measurement": report.latest.measurement if report.latest else None,
         "charts": measurement_charts(report.latest.measurement) if report.latest else None,
+        **history_context(request, lot, pack=pack),
     }
     if sees_test_data:
         records = list(test_record_list_for_pack(pack=pack))
