@@ -68,6 +68,7 @@ class HistoryInline(ReadOnlyInline):
 class DocumentInline(ReadOnlyInline):
     model = Document
     fields = ["kind", "original_name", "pack", "history_event", "published", "uploaded_at"]
+    readonly_fields = fields  # uploaded_at is not editable, so it can only be shown
 
 
 @admin.register(Lot)
