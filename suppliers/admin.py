@@ -68,6 +68,7 @@ class HistoryInline(ReadOnlyInline):
 class DocumentInline(ReadOnlyInline):
     model = Document
     fields = ["kind", "original_name", "pack", "history_event", "published", "uploaded_at"]
+    readonly_fields = fields
 
 
 @admin.register(Lot)
