@@ -199,6 +199,8 @@ class HistoryEventForm(forms.Form):
     publish_document = forms.BooleanField(required=False, label="Publish it to buyers")
 
     def __init__(self, *args, lot: Lot, **kwargs):
+        # Ids of their own: the lot page holds this form beside the test-data upload's.
+        kwargs.setdefault("auto_id", "history_%s")
         super().__init__(*args, **kwargs)
         self.fields["pack"].queryset = lot.packs.all()
 
@@ -230,6 +232,7 @@ class DocumentForm(forms.Form):
     )
 
     def __init__(self, *args, lot: Lot, **kwargs):
+        kwargs.setdefault("auto_id", "document_%s")
         super().__init__(*args, **kwargs)
         self.fields["pack"].queryset = lot.packs.all()
         self.fields["history_event"].queryset = lot.history.select_related("pack")

@@ -1,7 +1,7 @@
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.db.models.functions import Upper
 
 from .choices import BROWSABLE_LOT_STATUSES, MembershipRole, OrganisationKind
@@ -111,7 +111,9 @@ def document_list_visible(*, user: User) -> QuerySet[Document]:
         return documents
     if not user.is_authenticated:
         return documents.none()
-    seen = Q(owner__in=Organisation.objects.filter(memberships__user=user))
-    if is_buyer(user):
-        seen |= Q(published=True, lot__status__in=BROWSABLE_LOT_STATUSES)
-    return documents.filter(seen)
+    # One query: whether the user is a buyer is asked inside it.
+    buyer = Exists(Organisation.objects.filter(memberships__user=user, kind__in=BUYER_KINDS))
+    return documents.filter(
+        Q(owner__in=Organisation.objects.filter(memberships__user=user))
+        | (Q(published=True, lot__status__in=BROWSABLE_LOT_STATUSES) & Q(buyer))
+    )

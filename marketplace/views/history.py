@@ -59,10 +59,13 @@ def lot_chain(events: list[HistoryEvent]) -> CustodyChain:
     )
 
 
-def history_context(request, lot: Lot, *, pack: Pack | None = None) -> dict:
+def history_context(
+    request, lot: Lot, *, pack: Pack | None = None, can_manage: bool | None = None
+) -> dict:
     """What the history section of a lot's page (or of one pack's) shows this user: every
     event with the documents the user may see, the chain of custody, and for the supplier
-    the forms to add to them. The page itself is only shown to those who may see the lot."""
+    the forms to add to them. The page itself is only shown to those who may see the lot;
+    `can_manage`, where the page knows it already, saves asking again."""
     events = HistoryEvent.objects.filter(lot=lot).select_related("pack")
     documents = document_list_visible(user=request.user).filter(lot=lot)
     if pack is not None:
@@ -75,7 +78,8 @@ def history_context(request, lot: Lot, *, pack: Pack | None = None) -> dict:
     # The lot's chain is that of the events every pack went through; a pack's adds its own.
     chain_events = [e for e in events if pack is not None or e.pack_id is None]
     chain = lot_chain(chain_events)
-    can_manage = lot_can_manage(user=request.user, lot=lot)
+    if can_manage is None:
+        can_manage = lot_can_manage(user=request.user, lot=lot)
     context = {
         "timeline": [TimelineEntry(e, by_event.get(e.pk, [])) for e in events],
         "loose_documents": by_event.get(None, []),

@@ -69,7 +69,7 @@ def render_lot_page(request, lot, *, upload_form=None, upload_error: str = "", s
         "is_auditor": auditor,
         "upload_error": upload_error,
         "supplier_score": _supplier_score(lot),
-        **history_context(request, lot),
+        **history_context(request, lot, can_manage=can_manage),
     }
     if can_manage or auditor:
         records = list(test_record_list_for_lot(lot=lot))
@@ -105,7 +105,8 @@ def pack_detail(request, pk: int):
     """One pack: its latest figures in full, how they were obtained, and every earlier result."""
     pack = get_object_or_404(Pack.objects.select_related("lot__pack_model"), pk=pk)
     lot = get_object_or_404(lots_visible(user=request.user), pk=pack.lot_id)
-    sees_test_data = lot_can_manage(user=request.user, lot=lot) or is_auditor(request.user)
+    can_manage = lot_can_manage(user=request.user, lot=lot)
+    sees_test_data = can_manage or is_auditor(request.user)
     report = pack_report(pack=pack, include_failed=sees_test_data)
     context = {
         "lot": lot,
@@ -113,7 +114,7 @@ def pack_detail(request, pk: int):
         "report": report,
         "measurement": report.latest.measurement if report.latest else None,
         "charts": measurement_charts(report.latest.measurement) if report.latest else None,
-        **history_context(request, lot, pack=pack),
+        **history_context(request, lot, pack=pack, can_manage=can_manage),
     }
     if sees_test_data:
         records = list(test_record_list_for_pack(pack=pack))
