@@ -28,7 +28,7 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
     response = sign_in(supplier, live_server.url, "alice")
     # The live server runs the production settings: the policy is there to be broken.
     assert "script-src 'self'" in response.headers["content-security-policy"]
-    expect(supplier.locator("h1")).to_have_text("My lots")
+    expect(supplier.locator("h1")).to_have_text("Dashboard")  # where suppliers land
     supplier.click("text=List a new lot")
     supplier.fill("#id_reference", "E2E-LOT-1")
     supplier.select_option("#id_pack_model", str(lfp_telecom_pack.pk))
@@ -39,6 +39,11 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
     supplier.fill("#id_manufactured_on", "2017-03-01")
     supplier.fill("#id_removed_on", "2025-09-30")
     supplier.fill("#id_packs-0-serial", "E2E-P1")
+    # The pack table grows in place (htmx under the page's policy): a third row, no reload.
+    supplier.click("#packs-add-row")
+    expect(supplier.locator('input[name="packs-2-serial"]')).to_have_count(1)
+    expect(supplier.locator("#id_packs-TOTAL_FORMS")).to_have_value("3")
+    expect(supplier.locator("#id_packs-0-serial")).to_have_value("E2E-P1")
     supplier.click("text=Save draft lot")
     expect(supplier.locator("h1")).to_have_text("Lot E2E-LOT-1")
     expect(supplier.locator("#lot-status")).to_have_text("Draft")
