@@ -18,6 +18,7 @@ from knox.settings import CONSTANTS
 from rest_framework import exceptions
 
 from suppliers.models import Membership
+from suppliers.selectors import ACTING_FOR
 
 from .models import PersonalToken
 
@@ -61,6 +62,9 @@ class PersonalTokenAuthentication(TokenAuthentication):
             )
         if token.last_used_at is None or token.last_used_at <= now - LAST_USED_RESOLUTION:
             self.note_use(token, now)
+        # From here on the request reaches this organisation's lots, packs, files and
+        # documents alone, whatever else its user belongs to (suppliers.selectors).
+        setattr(token.user, ACTING_FOR, token.organisation_id)
         return token.user, token
 
     @staticmethod

@@ -3,6 +3,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from suppliers.models import Organisation
+from suppliers.selectors import organisations_of
 
 from .models import PersonalToken
 
@@ -24,4 +25,4 @@ def token_organisations(*, user: AbstractBaseUser) -> QuerySet[Organisation]:
     """The organisations a token of this user may act for: the ones the user belongs to."""
     if not user.is_authenticated:
         return Organisation.objects.none()
-    return Organisation.objects.filter(memberships__user=user).order_by("name")
+    return organisations_of(user=user).order_by("name")

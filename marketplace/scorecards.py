@@ -32,7 +32,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from suppliers.choices import LotStatus
 from suppliers.models import Lot, Organisation
-from suppliers.selectors import SUPPLIER_KINDS, User, is_auditor
+from suppliers.selectors import SUPPLIER_KINDS, User, is_auditor, is_member
 from verification.choices import TestRecordStatus, VerificationStatus
 from verification.models import TestRecord, Verification
 
@@ -327,7 +327,7 @@ def scorecard_access(*, user: User, supplier: Organisation) -> Access | None:
     summary: a buyer never sees the inputs, which count the supplier's unverified lots."""
     if not user.is_authenticated:
         return None
-    if is_auditor(user) or supplier.memberships.filter(user=user).exists():
+    if is_auditor(user) or is_member(user=user, organisation_id=supplier.pk):
         return Access.FULL
     return Access.SUMMARY
 

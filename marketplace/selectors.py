@@ -13,7 +13,7 @@ from routing.selectors import decision_latest, lots_routable
 from routing.services import lots_decide
 from suppliers.choices import BROWSABLE_LOT_STATUSES
 from suppliers.models import Lot, Pack
-from suppliers.selectors import is_auditor, lot_list_visible
+from suppliers.selectors import is_auditor, lot_list_visible, organisations_of
 from verification.choices import STANDING_VERDICTS, TestRecordStatus, Verdict, VerificationStatus
 from verification.models import TestRecord, Verification
 from verification.selectors import verification_history_for_pack
@@ -36,7 +36,7 @@ def lots_visible(*, user) -> QuerySet[Lot]:
     lots = lot_list_visible(user=user)
     if is_auditor(user) or not user.is_authenticated:
         return lots
-    return lots.filter(_meets_plan() | Q(supplier__memberships__user=user)).distinct()
+    return lots.filter(_meets_plan() | Q(supplier__in=organisations_of(user=user)))
 
 
 def lot_list_browsable() -> QuerySet[Lot]:

@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
 from suppliers.models import Lot
+from suppliers.selectors import organisations_of
 
 from .choices import SupplierRequestStatus
 from .models import Notification, SupplierRequest
@@ -12,10 +13,9 @@ def supplier_requests_for(*, user: AbstractBaseUser) -> QuerySet[SupplierRequest
     if not user.is_authenticated:
         return SupplierRequest.objects.none()
     return (
-        SupplierRequest.objects.filter(lot__supplier__memberships__user=user)
+        SupplierRequest.objects.filter(lot__supplier__in=organisations_of(user=user))
         .select_related("lot", "pack", "asked_by")
         .prefetch_related("answers__files", "answers__author")
-        .distinct()
     )
 
 

@@ -5,12 +5,36 @@ from django.db.models import Exists, Q, QuerySet
 from django.db.models.functions import Upper
 
 from .choices import BROWSABLE_LOT_STATUSES, MembershipRole, OrganisationKind
-from .models import Document, Lot, Organisation, Pack, PackModel
+from .models import Document, Lot, Membership, Organisation, Pack, PackModel
 
 SUPPLIER_KINDS = (OrganisationKind.SUPPLIER, OrganisationKind.BOTH)
 BUYER_KINDS = (OrganisationKind.BUYER, OrganisationKind.BOTH)
 
 User = AbstractBaseUser | AnonymousUser
+
+# Set on the request's user by an API credential that acts for one organisation (a personal
+# token, accounts.authentication): every question of membership below then answers for that
+# organisation alone, so a token never reaches its user's other organisations.
+ACTING_FOR = "acting_for_organisation_id"
+
+
+def memberships_of(*, user: User) -> QuerySet[Membership]:
+    """The memberships a user acts through: all of them on the web, one through a token."""
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    memberships = Membership.objects.filter(user=user)
+    acting_for = getattr(user, ACTING_FOR, None)
+    if acting_for is not None:
+        memberships = memberships.filter(organisation_id=acting_for)
+    return memberships
+
+
+def organisations_of(*, user: User) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(pk__in=memberships_of(user=user).values("organisation_id"))
+
+
+def is_member(*, user: User, organisation_id: int) -> bool:
+    return memberships_of(user=user).filter(organisation_id=organisation_id).exists()
 
 
 def is_auditor(user: User) -> bool:
@@ -18,9 +42,7 @@ def is_auditor(user: User) -> bool:
 
 
 def supplier_organisations(*, user: User) -> QuerySet[Organisation]:
-    if not user.is_authenticated:
-        return Organisation.objects.none()
-    return Organisation.objects.filter(memberships__user=user, kind__in=SUPPLIER_KINDS)
+    return organisations_of(user=user).filter(kind__in=SUPPLIER_KINDS)
 
 
 def is_supplier(user: User) -> bool:
@@ -28,9 +50,7 @@ def is_supplier(user: User) -> bool:
 
 
 def is_buyer(user: User) -> bool:
-    if not user.is_authenticated:
-        return False
-    return Organisation.objects.filter(memberships__user=user, kind__in=BUYER_KINDS).exists()
+    return organisations_of(user=user).filter(kind__in=BUYER_KINDS).exists()
 
 
 def _lots_with_relations() -> QuerySet[Lot]:
@@ -45,8 +65,8 @@ def lot_list_visible(*, user: User) -> QuerySet[Lot]:
     if not user.is_authenticated:
         return lots.none()
     return lots.filter(
-        Q(status__in=BROWSABLE_LOT_STATUSES) | Q(supplier__memberships__user=user)
-    ).distinct()
+        Q(status__in=BROWSABLE_LOT_STATUSES) | Q(supplier__in=organisations_of(user=user))
+    )
 
 
 def lot_list_owned(*, user: User) -> QuerySet[Lot]:
@@ -55,17 +75,17 @@ def lot_list_owned(*, user: User) -> QuerySet[Lot]:
 
 def lot_can_manage(*, user: User, lot: Lot) -> bool:
     """Only the supplying organisation's members change a lot or see its raw test data."""
-    if not user.is_authenticated:
-        return False
-    return lot.supplier.memberships.filter(user=user).exists()
+    return is_member(user=user, organisation_id=lot.supplier_id)
 
 
 def lot_can_commit(*, user: User, lot: Lot) -> bool:
     """Submitting a lot to verification and withdrawing it commit the organisation: its
     administrators do that; members prepare drafts and upload data."""
-    if not user.is_authenticated:
-        return False
-    return lot.supplier.memberships.filter(user=user, role=MembershipRole.ADMIN).exists()
+    return (
+        memberships_of(user=user)
+        .filter(organisation_id=lot.supplier_id, role=MembershipRole.ADMIN)
+        .exists()
+    )
 
 
 def pack_list_manageable(*, user: User) -> QuerySet[Pack]:
@@ -82,8 +102,8 @@ def pack_model_list(*, user: User) -> QuerySet[PackModel]:
     if not user.is_authenticated:
         return PackModel.objects.none()
     return PackModel.objects.filter(
-        Q(approved_at__isnull=False) | Q(proposed_by__memberships__user=user)
-    ).distinct()
+        Q(approved_at__isnull=False) | Q(proposed_by__in=organisations_of(user=user))
+    )
 
 
 def pack_model_list_for_supplier(*, supplier: Organisation) -> QuerySet[PackModel]:
@@ -112,8 +132,8 @@ def document_list_visible(*, user: User) -> QuerySet[Document]:
     if not user.is_authenticated:
         return documents.none()
     # One query: whether the user is a buyer is asked inside it.
-    buyer = Exists(Organisation.objects.filter(memberships__user=user, kind__in=BUYER_KINDS))
+    own = organisations_of(user=user)
+    buyer = Exists(own.filter(kind__in=BUYER_KINDS))
     return documents.filter(
-        Q(owner__in=Organisation.objects.filter(memberships__user=user))
-        | (Q(published=True, lot__status__in=BROWSABLE_LOT_STATUSES) & Q(buyer))
+        Q(owner__in=own) | (Q(published=True, lot__status__in=BROWSABLE_LOT_STATUSES) & Q(buyer))
     )
