@@ -170,20 +170,8 @@ def lot_draft_save(
 
 @transaction.atomic
 def lot_packs_remove(*, user: AbstractBaseUser, lot: Lot, pack_ids: Iterable[int]) -> Lot:
-    """Remove packs from a draft. A pack with uploaded test data stays: evidence is never
-    deleted with a correction."""
-    pack_ids = list(pack_ids)
-    with_data = sorted(
-        TestRecord.objects.filter(pack_id__in=pack_ids, pack__lot=lot)
-        .values_list("pack__serial", flat=True)
-        .distinct()
-    )
-    if with_data:
-        raise ApplicationError(
-            f"Pack(s) {', '.join(with_data[:5])} carry uploaded test data and stay on the lot: "
-            "evidence is never deleted. Withdraw the lot if it should not be offered.",
-            field="packs",
-        )
+    """Remove packs from a draft. A pack carrying test data or documents stays: evidence is
+    never deleted with a correction (suppliers.services.pack_rows_remove)."""
     removed = pack_rows_remove(user=user, lot=lot, pack_ids=pack_ids)
     audit_record(
         actor=user,

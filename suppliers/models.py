@@ -280,8 +280,9 @@ class Document(models.Model):
 
     owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="documents")
     lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="documents")
+    # Evidence outlives a draft's corrections: a pack carrying documents is never deleted.
     pack = models.ForeignKey(
-        Pack, on_delete=models.CASCADE, null=True, blank=True, related_name="documents"
+        Pack, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
     )
     history_event = models.ForeignKey(
         HistoryEvent,

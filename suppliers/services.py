@@ -5,6 +5,7 @@ from typing import TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -263,8 +264,9 @@ def pack_rows_add(*, user: AbstractBaseUser, lot: Lot, packs: Iterable[PackInput
 
 
 def pack_rows_remove(*, user: AbstractBaseUser, lot: Lot, pack_ids: Iterable[int]) -> list[str]:
-    """Remove packs from a draft (with their own history); returns their serials. The caller
-    refuses packs that carry evidence first."""
+    """Remove packs from a draft (with their own history); returns their serials. A pack
+    carrying evidence (test data, documents) stays: the models protect it, and the lot's lock,
+    taken first, holds off an upload racing the removal."""
     lot = _draft_of(user=user, lot=lot)
     pack_ids = set(pack_ids)
     packs = list(lot.packs.filter(pk__in=pack_ids).order_by("serial"))
@@ -275,7 +277,18 @@ def pack_rows_remove(*, user: AbstractBaseUser, lot: Lot, pack_ids: Iterable[int
             "A lot needs at least one pack; withdraw the lot instead of removing them all.",
             field="packs",
         )
-    Pack.objects.filter(pk__in=pack_ids).delete()
+    try:
+        with transaction.atomic():
+            Pack.objects.filter(pk__in=pack_ids).delete()
+    except ProtectedError as exc:
+        serial_of = {pack.pk: pack.serial for pack in packs}
+        kept = sorted({serial_of[row.pack_id] for row in exc.protected_objects})
+        raise ApplicationError(
+            f"Pack(s) {', '.join(kept[:SERIALS_NAMED])} carry uploaded test data or documents "
+            "and stay on the lot: evidence is never deleted. Withdraw the lot if it should "
+            "not be offered.",
+            field="packs",
+        ) from exc
     return [pack.serial for pack in packs]
 
 

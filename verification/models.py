@@ -22,7 +22,7 @@ class TestRecord(models.Model):
     __test__ = False  # not a pytest test class, despite the name
 
     pack = models.ForeignKey(
-        "suppliers.Pack", on_delete=models.CASCADE, related_name="test_records"
+        "suppliers.Pack", on_delete=models.PROTECT, related_name="test_records"
     )
     file = models.FileField(upload_to="test-data/%Y/%m/")
     original_name = models.CharField(max_length=255)
@@ -145,7 +145,7 @@ class Verification(models.Model):
     """
 
     pack = models.ForeignKey(
-        "suppliers.Pack", on_delete=models.CASCADE, related_name="verifications"
+        "suppliers.Pack", on_delete=models.PROTECT, related_name="verifications"
     )
     test_record = models.ForeignKey(
         TestRecord, on_delete=models.CASCADE, related_name="verifications"

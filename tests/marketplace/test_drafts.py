@@ -5,10 +5,12 @@ prepare, administrators commit."""
 from decimal import Decimal
 
 import pytest
+from django.db.models import ProtectedError
 
 from audit.models import AuditEntry
 from core.errors import ApplicationError
 from marketplace import services
+from marketplace.history import document_upload
 from marketplace.services import (
     lot_draft_save,
     lot_packs_add,
@@ -19,8 +21,10 @@ from marketplace.services import (
     lot_withdraw,
 )
 from suppliers.choices import LotStatus
-from suppliers.models import Lot, Pack
+from suppliers.models import Document, Lot, Pack
+from tests.documents import pdf
 from tests.factories import LotFactory, PackFactory, PackModelFactory, capacity_test_upload
+from verification.models import TestRecord
 
 
 @pytest.fixture
@@ -175,9 +179,37 @@ def test_a_pack_with_uploaded_test_data_stays(
             uploaded_file=capacity_test_upload(soh_pct=85, pack_model=lfp_telecom_pack),
         )
     before = snapshot(draft)
-    with pytest.raises(ApplicationError, match="D-1 carry uploaded test data"):
+    with pytest.raises(ApplicationError, match="D-1 carry uploaded test data or documents"):
         lot_packs_remove(user=alice, lot=draft, pack_ids=[pack.pk])
     assert snapshot(draft) == before
+
+
+def test_a_pack_with_a_document_stays_with_it(alice, draft):
+    pack = draft.packs.get(serial="D-1")
+    document = document_upload(
+        user=alice, lot=draft, pack=pack, uploaded_file=pdf(), kind="safety_data_sheet"
+    )
+    before = snapshot(draft)
+    with pytest.raises(ApplicationError, match="D-1 carry uploaded test data or documents"):
+        lot_packs_remove(user=alice, lot=draft, pack_ids=[pack.pk])
+    assert snapshot(draft) == before
+    assert Document.objects.filter(pk=document.pk, pack=pack).exists()
+
+
+def test_evidence_protects_its_pack_whoever_deletes_it(
+    alice, draft, lfp_telecom_pack, django_capture_on_commit_callbacks
+):
+    """The models themselves keep test data and documents: no path deletes their pack."""
+    pack = draft.packs.get(serial="D-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.test_data_upload(
+            user=alice,
+            pack=pack,
+            uploaded_file=capacity_test_upload(soh_pct=85, pack_model=lfp_telecom_pack),
+        )
+    with pytest.raises(ProtectedError):
+        Pack.objects.filter(pk=pack.pk).delete()
+    assert TestRecord.objects.filter(pack=pack).exists()
 
 
 def test_the_edit_pages_save_is_all_or_nothing(alice, draft, recell):
