@@ -21,12 +21,12 @@ from suppliers.documents import (
     document_publish_rows,
 )
 from suppliers.history import (
+    HistoryInput,
     history_event_create_rows,
     history_event_delete_rows,
     history_event_update_rows,
 )
 from suppliers.models import Document, HistoryEvent, Lot, Pack
-from suppliers.services import HistoryInput
 
 from .lifecycle import lot_scope
 from .pipeline import lot_refresh

@@ -15,10 +15,10 @@ from routing.domain import Thresholds
 from routing.models import RerouteJob
 from routing.selectors import lots_routable, pack_routes_latest, rule_set_active
 from routing.services import routing_decisions_move, rule_set_create_version
+from suppliers.history import HistoryInput
 from suppliers.models import HistoryEvent, Lot, Organisation, PackModel
 from suppliers.selectors import is_auditor, lot_can_manage
 from suppliers.services import (
-    HistoryInput,
     PackInput,
     lot_rows_update,
     pack_model_approve_rows,

@@ -21,9 +21,10 @@ from marketplace.lifecycle import lot_scope
 from marketplace.pipeline import lot_refresh
 from marketplace.services import lot_create
 from suppliers.choices import HistoryEventKind, LotStatus
+from suppliers.history import history_check
 from suppliers.models import HistoryEvent, Lot, Organisation, Pack, PackModel
 from suppliers.selectors import pack_model_list_for_supplier, supplier_organisations
-from suppliers.services import history_check, pack_model_create
+from suppliers.services import pack_model_create
 
 from .choices import PassportDirection, PassportKind
 from .domain.battery_pass import (

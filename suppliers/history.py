@@ -5,7 +5,9 @@ are only added. Every write is checked against the whole history (`suppliers.dom
 the web form and the API call the same functions, through the marketplace's history service,
 which audits each change and re-routes the lot."""
 
+from collections.abc import Iterable
 from datetime import date
+from typing import TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
@@ -16,7 +18,17 @@ from .choices import HISTORY_CLOSED_LOT_STATUSES, HistoryEventKind, LotStatus
 from .domain.history import HistoryFact, history_problems
 from .models import HistoryEvent, Lot, Pack
 from .selectors import lot_can_manage
-from .services import HistoryInput
+
+
+class HistoryInput(TypedDict, total=False):
+    kind: str
+    occurred_on: date
+    actor: str
+    vin: str
+    custody_from: str
+    custody_to: str
+    notes: str
+
 
 TEXT_FIELDS = ("actor", "vin", "custody_from", "custody_to", "notes")
 EVENT_FIELDS = ("kind", "occurred_on", *TEXT_FIELDS)
@@ -71,7 +83,26 @@ def lot_history_change_check(
         raise ApplicationError(message, field=added[0][1] if removing is None else None)
 
 
-def _clean(fields: HistoryInput) -> HistoryInput:
+def history_check(history: Iterable[HistoryInput]) -> list[HistoryInput]:
+    """A whole new history (a new lot's), each event cleaned as one added later is, then
+    checked together; returns the cleaned events."""
+    cleaned = []
+    for number, event in enumerate(history, start=1):
+        try:
+            cleaned.append(history_clean(event))
+        except ApplicationError as exc:
+            raise ApplicationError(f"Event {number}: {exc.message}", field="history") from exc
+    problems = history_problems(
+        (history_fact(event) for event in cleaned), today=timezone.localdate()
+    )
+    if problems:
+        raise ApplicationError(" ".join(p.message for p in problems), field="history")
+    return cleaned
+
+
+def history_clean(fields: HistoryInput) -> HistoryInput:
+    """One event as typed in: a known kind and a date, text on one line, the VIN upper case,
+    custody names only on a custody transfer."""
     kind = fields.get("kind", "")
     if kind not in HistoryEventKind.values:
         raise ApplicationError(f"Unknown history event {kind!r}.", field="kind")
@@ -113,7 +144,7 @@ def history_event_create_rows(
     if lot.status in HISTORY_CLOSED_LOT_STATUSES:
         raise ApplicationError(f"Lot {lot.reference} is {lot.status}: its history is closed.")
     _check_pack(lot=lot, pack=pack)
-    cleaned = _clean(fields)
+    cleaned = history_clean(fields)
     lot_history_change_check(lot=lot, new=(cleaned, pack.pk if pack else None))
     return HistoryEvent.objects.create(lot=lot, pack=pack, **cleaned)
 
@@ -134,7 +165,7 @@ def history_event_update_rows(
     _check_manager(user=user, lot=lot)
     _check_draft(lot)
     _check_pack(lot=lot, pack=pack)
-    cleaned = _clean(fields)
+    cleaned = history_clean(fields)
     lot_history_change_check(lot=lot, new=(cleaned, pack.pk if pack else None), replacing=event)
     for name, value in cleaned.items():
         setattr(event, name, value)

@@ -12,8 +12,8 @@ from django.utils import timezone
 from core.errors import ApplicationError
 
 from .choices import HistoryEventKind, LotStatus
-from .domain.history import HistoryFact, history_problems
 from .domain.pack_model import rating_problems
+from .history import HistoryInput, history_check
 from .models import Document, HistoryEvent, Lot, Organisation, Pack, PackModel
 from .selectors import (
     is_auditor,
@@ -27,36 +27,6 @@ class PackInput(TypedDict, total=False):
     serial: str
     claimed_soh_pct: Decimal | None
     cycle_count: int | None
-
-
-class HistoryInput(TypedDict, total=False):
-    kind: str
-    occurred_on: date
-    actor: str
-    vin: str
-    custody_from: str
-    custody_to: str
-    notes: str
-
-
-HISTORY_TEXT_FIELDS = ("actor", "vin", "custody_from", "custody_to")
-
-
-def history_check(history: Iterable[HistoryInput]) -> None:
-    """Refuse a history that does not hang together (see `suppliers.domain.history`)."""
-    problems = history_problems(
-        (
-            HistoryFact(
-                kind=event["kind"],
-                occurred_on=event["occurred_on"],
-                **{name: event.get(name) or "" for name in HISTORY_TEXT_FIELDS},
-            )
-            for event in history
-        ),
-        today=timezone.localdate(),
-    )
-    if problems:
-        raise ApplicationError(" ".join(p.message for p in problems), field="history")
 
 
 @transaction.atomic
@@ -101,8 +71,7 @@ def lot_create(
             f"Your organisation already has a lot with reference {reference!r}.",
             field="reference",
         )
-    history = list(history)
-    history_check(history)
+    history = history_check(history)
     _check_serials_free(serials=serials, supplier=supplier)
     try:
         with transaction.atomic():

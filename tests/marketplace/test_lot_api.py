@@ -55,6 +55,15 @@ def test_supplier_creates_and_submits_a_lot(api, alice, lfp_telecom_pack):
         ),
         ({"history": [{"kind": "storage", "occurred_on": "2999-01-01"}]}, "history"),
         ({"packs": [{"serial": "X"}, {"serial": "X"}]}, "packs"),
+        # As when an event is added later: only a custody transfer names from and to.
+        (
+            {
+                "history": [
+                    {"kind": "manufactured", "occurred_on": "2018-04-01", "custody_to": "ReCell"},
+                ]
+            },
+            "history",
+        ),
     ],
 )
 def test_bad_lot_requests_get_field_errors(api, alice, lfp_telecom_pack, overrides, field):
@@ -63,6 +72,17 @@ def test_bad_lot_requests_get_field_errors(api, alice, lfp_telecom_pack, overrid
     assert response.status_code == 400
     assert field in response.json()
     assert not Lot.objects.exists()
+
+
+def test_a_new_lots_history_is_cleaned_as_an_added_event_is(api, alice, lfp_telecom_pack):
+    api.force_authenticate(alice)
+    removed = {"kind": "removed", "occurred_on": "2025-06-01", "vin": " 5yj3e1ea7kf317000 ",
+               "actor": "  Volta   Fleet "}  # fmt: skip
+    history = [{"kind": "manufactured", "occurred_on": "2018-04-01"}, removed]
+    response = api.post("/api/lots/", lot_payload(lfp_telecom_pack, history=history), format="json")
+    assert response.status_code == 201, response.json()
+    event = Lot.objects.get().history.get(kind="removed")
+    assert (event.vin, event.actor) == ("5YJ3E1EA7KF317000", "Volta Fleet")
 
 
 def test_duplicate_reference_is_400(api, alice, lfp_telecom_pack):
