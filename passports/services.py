@@ -243,6 +243,7 @@ def _import(
     )
     if pack is not None:
         lot = _lot_of_existing(pack=pack, supplier=supplier, named=lot)
+    _check_identifier_free(facts=facts, supplier=supplier)
     model = _pack_model_found(supplier=supplier, facts=facts)
     if lot is not None and model != lot.pack_model:
         raise _problem(
@@ -251,13 +252,14 @@ def _import(
             f"{facts.manufacturer or 'a maker it does not name'} {facts.model}.",
         )
     proposed = lot_created = pack_created = False
+    grown_from = None
     if lot is None:
         if model is None:
             model, proposed = _pack_model_propose(user=user, supplier=supplier, facts=facts), True
         lot, pack = _new_lot(user=user, supplier=supplier, model=model, facts=facts)
         lot_created = pack_created = True
     else:
-        pack, pack_created = _pack_write(lot=lot, pack=pack, facts=facts)
+        pack, pack_created, grown_from = _pack_write(lot=lot, pack=pack, facts=facts)
         lot_refresh(lot_id=lot.pk, reason="battery passport imported")
     record = PassportDocument.objects.create(
         pack=pack,
@@ -284,7 +286,9 @@ def _import(
             "cycle_count": facts.cycle_count,
             "manufactured_on": facts.manufactured_on.isoformat() if facts.manufactured_on else None,
             "pack_model_proposed": str(model) if proposed else None,
+            **({"lot_quantity": lot.quantity} if grown_from is not None else {}),
         },
+        before={"lot_quantity": grown_from} if grown_from is not None else None,
         scope=lot_scope(lot.pk),
     )
     return ImportResult(
@@ -295,6 +299,31 @@ def _import(
         lot_created=lot_created,
         pack_model_proposed=proposed,
         warnings=list(facts.warnings),
+    )
+
+
+def _check_identifier_free(*, facts: PassportFacts, supplier: Organisation) -> None:
+    """A passport identifier names one pack's passport: the same document for a pack of
+    another serial is evidence reused, as a test file uploaded for two packs is. The same
+    serial may bring it back (the pack listed again after changing hands)."""
+    identifier = facts.passport_identifier
+    holder = (
+        PassportDocument.objects.filter(passport_identifier__iexact=identifier)
+        .exclude(pack__serial__iexact=facts.serial)
+        .select_related("pack__lot")
+        .first()
+    )
+    if holder is None:
+        return
+    whose = (
+        f"pack {holder.pack.serial} (lot {holder.pack.lot.reference})"
+        if holder.pack.lot.supplier_id == supplier.pk
+        else "a pack of another organisation"
+    )
+    raise _problem(
+        "metadata.passportIdentifier",
+        f"Passport {identifier} is already the passport of {whose}: one passport describes "
+        "one pack.",
     )
 
 
@@ -447,12 +476,18 @@ def _new_lot(
     return lot, lot.packs.get()
 
 
-def _pack_write(*, lot: Lot, pack: Pack | None, facts: PassportFacts) -> tuple[Pack, bool]:
-    """Add the pack to the draft lot, or update the one there with the passport's figures."""
+def _pack_write(
+    *, lot: Lot, pack: Pack | None, facts: PassportFacts
+) -> tuple[Pack, bool, int | None]:
+    """Add the pack to the draft lot, or update the one there with the passport's figures.
+    Returns the pack, whether it is new, and the lot's quantity before it grew (None: it
+    did not)."""
     created = pack is None
+    grown_from = None
     if created:
         if lot.packs.count() >= lot.quantity:
             # The supplier adds a pack to its own draft: the offer grows with it.
+            grown_from = lot.quantity
             lot.quantity += 1
             lot.save(update_fields=["quantity", "updated_at"])
         try:
@@ -478,7 +513,7 @@ def _pack_write(*, lot: Lot, pack: Pack | None, facts: PassportFacts) -> tuple[P
             pack.save(update_fields=changed)
     if facts.manufactured_on is not None:
         _manufacture_date_set(lot=lot, pack=pack, on=facts.manufactured_on)
-    return pack, created
+    return pack, created, grown_from
 
 
 def _manufacture_date_set(*, lot: Lot, pack: Pack, on) -> None:

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import uuid
 from pathlib import Path
 
 from audit.models import AuditEntry
@@ -66,3 +67,11 @@ def with_changes(document: dict, **paths) -> dict:
             node = node.setdefault(part, {})
         node[last] = value
     return changed
+
+
+def for_another_pack(document: dict, serial: str) -> dict:
+    """The document as another pack's passport: its serial and its own identifier."""
+    document = copy.deepcopy(document)
+    document["identification"]["identification"]["serial"][0]["value"] = serial
+    document["metadata"]["passportIdentifier"] = f"urn:uuid:{uuid.uuid4()}"
+    return document

@@ -1,9 +1,11 @@
+import copy
 import json
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
+from audit.models import AuditEntry
 from audit.selectors import audit_chain_verify
 from core.errors import ApplicationError
 from passports.choices import PassportDirection
@@ -18,7 +20,14 @@ from passports.services import (
 from suppliers.choices import HistoryEventKind, LotStatus
 from suppliers.models import HistoryEvent, Lot, Pack
 from tests.factories import LotFactory, PackFactory, PackModelFactory
-from tests.passports.scenarios import assert_valid, example, measure, row_counts, with_changes
+from tests.passports.scenarios import (
+    assert_valid,
+    example,
+    for_another_pack,
+    measure,
+    row_counts,
+    with_changes,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -255,7 +264,7 @@ def test_a_failure_after_writes_began_rolls_everything_back(alice, volta, draft)
         occurred_on=date(2010, 1, 1)
     )
     document = passport_issue(user=alice, pack=PackFactory(lot=draft, serial="Z-1")).document
-    document["identification"]["identification"]["serial"][0]["value"] = "Z-2"
+    document = for_another_pack(document, "Z-2")
     document["operation"]["manufacturer"]["manufacturingDate"] = "2015-01-01"
     before = row_counts()
     with pytest.raises(PassportInvalid, match="1 problem") as refused:
@@ -279,6 +288,28 @@ def test_rob_cannot_import_into_voltas_draft_nor_take_its_pack(rob, recell, volt
     assert row_counts() == before
 
 
+def test_one_passport_describes_one_pack(alice, rob, volta, recell, draft):
+    """The same passport for a pack of another serial is refused, whoever imports it; the
+    pack itself may come back with it."""
+    pack = PackFactory(lot=draft, serial="ONE-1")
+    document = passport_issue(user=alice, pack=pack).document
+    copied = copy.deepcopy(document)
+    copied["identification"]["identification"]["serial"][0]["value"] = "ONE-2"
+    before = row_counts()
+    with pytest.raises(PassportInvalid) as refused:
+        passport_import(user=alice, supplier=volta, document=copied, lot_reference="V-DRAFT")
+    assert refused.value.problems[0].path == "metadata.passportIdentifier"
+    assert "already the passport of pack ONE-1 (lot V-DRAFT)" in refused.value.problems[0].message
+    with pytest.raises(PassportInvalid) as refused:
+        passport_import(user=rob, supplier=recell, document=copied)
+    assert "already the passport of a pack of another organisation" in str(
+        refused.value.problems[0]
+    )
+    assert row_counts() == before
+    again = passport_import(user=alice, supplier=volta, document=document)
+    assert again.pack == pack and not again.pack_created
+
+
 def test_only_a_draft_lot_gains_packs(alice, volta, lfp_telecom_pack):
     LotFactory(supplier=volta, pack_model=lfp_telecom_pack, reference="SUB")  # submitted
     document = passport_issue(
@@ -294,11 +325,13 @@ def test_a_pack_added_to_a_full_draft_grows_its_quantity(alice, volta, draft):
     PackFactory(lot=draft, serial="D-1")
     PackFactory(lot=draft, serial="D-2")
     document = passport_issue(user=alice, pack=Pack.objects.get(serial="D-1")).document
-    document["identification"]["identification"]["serial"][0]["value"] = "D-3"
+    document = for_another_pack(document, "D-3")
     result = passport_import(user=alice, supplier=volta, document=document, lot_reference="V-DRAFT")
     assert result.pack_created and not result.lot_created
     draft.refresh_from_db()
     assert (draft.quantity, draft.packs.count()) == (3, 3)
+    entry = AuditEntry.objects.get(action="passport.import")
+    assert (entry.before, entry.after["lot_quantity"]) == ({"lot_quantity": 2}, 3)
 
 
 def test_reuse_certificate_only_for_a_pack_sold_for_reuse(alice, volta, lfp_telecom_pack):
