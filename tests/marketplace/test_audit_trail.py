@@ -3,6 +3,7 @@ auditors on the lot page, as CSV and through the API, and checked by verify_audi
 
 import csv
 import io
+import re
 from io import StringIO
 
 import pytest
@@ -11,8 +12,9 @@ from django.db import connection
 
 from audit.models import AuditEntry
 from marketplace.lifecycle import lot_scope
+from marketplace.services import lot_packs_add, lot_update
 from suppliers.models import Lot
-from tests.factories import measured_lot
+from tests.factories import LotFactory, PackFactory, measured_lot
 
 
 @pytest.fixture
@@ -82,3 +84,19 @@ def test_the_chain_of_a_whole_flow_verifies_and_an_edit_is_caught(lot, require_p
             cursor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER USER")
     with pytest.raises(CommandError, match=f"broken at entry #{entry.seq} "):
         call_command("verify_audit_chain", stdout=StringIO(), stderr=StringIO(), verbosity=0)
+
+
+def test_every_entry_on_the_lot_page_says_what_it_changed(client, alice, volta, lfp_telecom_pack):
+    draft = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, status="draft", quantity=3)
+    PackFactory(lot=draft, serial="TR-1")
+    lot_update(user=alice, lot=draft, location="Hull, GB")
+    lot_packs_add(user=alice, lot=draft, packs=[{"serial": "TR-2"}])
+    client.force_login(alice)
+    page = client.get(f"/lots/{draft.pk}/").content.decode()
+    trail = page[page.index('id="audit-trail"') :]
+    assert "location Leeds, GB → Hull, GB" in trail
+    assert "1 pack(s) added: TR-2" in trail
+    rows = re.findall(r'<tr class="audit-[^"]*">(.*?)</tr>', trail, re.S)
+    assert len(rows) == AuditEntry.objects.filter(scope=lot_scope(draft.pk)).count()
+    changes = [re.findall(r"<td>(.*?)</td>", row, re.S)[4] for row in rows]
+    assert all(change.strip() for change in changes), changes

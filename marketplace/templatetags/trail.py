@@ -1,0 +1,14 @@
+"""{{ entry|trail_change }}: one line saying what an audit entry changed."""
+
+from django import template
+
+from audit.models import AuditEntry
+
+from ..domain.trail import change_summary
+
+register = template.Library()
+
+
+@register.filter
+def trail_change(entry: AuditEntry) -> str:
+    return change_summary(entry.action, entry.before, entry.after)
