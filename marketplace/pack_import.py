@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -71,6 +72,14 @@ class PackImportDone:
     history_events: int
 
 
+def import_name(name: str | None) -> str:
+    """The file's name as the trail and the held copy keep it, whichever way it came."""
+    try:
+        return get_valid_filename(name or "packs")[:100] or "packs"
+    except SuspiciousFileOperation:  # "." or ".." alone
+        return "packs"
+
+
 def upload_bytes(uploaded_file) -> bytes:
     """The upload's content, read no further than one byte past the limit."""
     uploaded_file.seek(0)
@@ -94,7 +103,7 @@ def pack_import_check(
 ) -> PackImportCheck:
     """Read and check a file against the lot, writing nothing (the API's dry run)."""
     pack_import_allowed(user=user, lot=lot)
-    return _checked(lot=lot, data=data, name=name)
+    return _checked(lot=lot, data=data, name=import_name(name))
 
 
 def _held_folder(lot_id: int, sha256: str) -> str:
@@ -105,7 +114,7 @@ def pack_import_preview(*, user: AbstractBaseUser, lot: Lot, uploaded_file) -> P
     """Check an upload for the preview page; a file that can be imported is held for the
     confirmation (under its hash and the lot, whoever of the lot's supplier confirms)."""
     pack_import_allowed(user=user, lot=lot)
-    name = get_valid_filename(uploaded_file.name or "packs")[:100] or "packs"
+    name = import_name(uploaded_file.name)
     data = upload_bytes(uploaded_file)
     check = _checked(lot=lot, data=data, name=name)
     if check.ok:
@@ -153,6 +162,7 @@ def pack_import(*, user: AbstractBaseUser, lot: Lot, data: bytes, name: str) -> 
     The file is read before the lot is locked, and checked against the platform under the
     lock."""
     pack_import_allowed(user=user, lot=lot)
+    name = import_name(name)
     pack_file = _read(lot=lot, data=data)
     sha256 = hashlib.sha256(data).hexdigest()
     with transaction.atomic():

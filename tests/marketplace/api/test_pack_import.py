@@ -129,3 +129,12 @@ def test_the_schema_documents_the_import(api, alice):
     operation = schema["paths"]["/api/lots/{id}/packs/import/"]["post"]
     assert "multipart/form-data" in operation["requestBody"]["content"]
     assert {"200", "201", "400"} <= set(operation["responses"])
+
+
+def test_the_api_keeps_the_files_name_as_the_web_does(api, alice, draft):
+    """The trail names the file as the preview would: one safe line, whatever was sent."""
+    api.force_authenticate(alice)
+    response = post(api, draft, csv_bytes(pack_rows(2)), "../../etc/pack list <1>.csv")
+    assert response.status_code == 201, response.content
+    entry = AuditEntry.objects.get(action="lot.packs_import", object_id=str(draft.pk))
+    assert entry.after["file"] == "pack_list_1.csv"
