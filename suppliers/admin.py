@@ -64,11 +64,17 @@ class HistoryInline(ReadOnlyInline):
     model = HistoryEvent
     fields = ["kind", "occurred_on", "pack", "actor", "vin", "custody_from", "custody_to", "notes"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("pack")
+
 
 class DocumentInline(ReadOnlyInline):
     model = Document
     fields = ["kind", "original_name", "pack", "history_event", "published", "uploaded_at"]
     readonly_fields = fields  # uploaded_at is not editable, so it can only be shown
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("pack", "history_event")
 
 
 @admin.register(Lot)

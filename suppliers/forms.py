@@ -164,13 +164,50 @@ class PackImportForm(forms.Form):
     )
 
 
+# Up to this many packs a lot's pack is picked from a list; a larger lot's by typing its
+# serial (a list of thousands of options on every page view helps nobody).
+PACK_SELECT_LIMIT = 200
+
+
+class PackSerialField(forms.CharField):
+    """A pack of the lot named by its serial, whatever its case; blank: no particular pack."""
+
+    def __init__(self, *, lot: Lot, empty_label: str, **kwargs):
+        self.lot = lot
+        kwargs.setdefault("help_text", f"Type the pack's serial; leave it blank for {empty_label}")
+        super().__init__(required=False, max_length=100, label="Pack", **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, int):  # an initial pack given by its id
+            return self.lot.packs.filter(pk=value).values_list("serial", flat=True).first()
+        return value.serial if isinstance(value, Pack) else value
+
+    def clean(self, value) -> Pack | None:
+        serial = (super().clean(value) or "").strip()
+        if not serial:
+            return None
+        pack = self.lot.packs.filter(serial__iexact=serial).first()
+        if pack is None:
+            raise forms.ValidationError(f"Lot {self.lot.reference} has no pack {serial}.")
+        return pack
+
+
+def lot_pack_field(lot: Lot, *, empty_label: str) -> forms.Field:
+    """The lot's packs to choose from: a list for a small lot, a serial for a large one
+    (a lot never lists more packs than its quantity)."""
+    if lot.quantity <= PACK_SELECT_LIMIT:
+        return forms.ModelChoiceField(
+            queryset=lot.packs.order_by("serial"),
+            required=False,
+            empty_label=empty_label,
+        )
+    return PackSerialField(lot=lot, empty_label=empty_label.lower())
+
+
 class HistoryEventForm(forms.Form):
     """One event of a lot's history. Only the types are checked here: whether the history
     still hangs together is the service's one check, shared with the API."""
 
-    pack = forms.ModelChoiceField(
-        queryset=Pack.objects.none(), required=False, empty_label="Every pack of the lot"
-    )
     kind = forms.ChoiceField(choices=HistoryEventKind.choices, label="What happened")
     occurred_on = forms.DateField(label="On", widget=forms.DateInput(attrs={"type": "date"}))
     actor = forms.CharField(
@@ -202,7 +239,8 @@ class HistoryEventForm(forms.Form):
         # Ids of their own: the lot page holds this form beside the test-data upload's.
         kwargs.setdefault("auto_id", "history_%s")
         super().__init__(*args, **kwargs)
-        self.fields["pack"].queryset = lot.packs.all()
+        self.fields = {"pack": lot_pack_field(lot, empty_label="Every pack of the lot"),
+                       **self.fields}  # fmt: skip
 
     def history_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in EVENT_FORM_FIELDS}
@@ -219,9 +257,6 @@ class EventChoiceField(forms.ModelChoiceField):
 class DocumentForm(forms.Form):
     kind = forms.ChoiceField(choices=DocumentKind.choices)
     file = forms.FileField(help_text="PDF, PNG, JPEG or WebP; checked from its content")
-    pack = forms.ModelChoiceField(
-        queryset=Pack.objects.none(), required=False, empty_label="The whole lot"
-    )
     history_event = EventChoiceField(
         queryset=HistoryEvent.objects.none(), required=False, empty_label="No particular event"
     )
@@ -234,5 +269,6 @@ class DocumentForm(forms.Form):
     def __init__(self, *args, lot: Lot, **kwargs):
         kwargs.setdefault("auto_id", "document_%s")
         super().__init__(*args, **kwargs)
-        self.fields["pack"].queryset = lot.packs.all()
+        self.fields["pack"] = lot_pack_field(lot, empty_label="The whole lot")
+        self.order_fields(["kind", "file", "pack", "history_event", "published"])
         self.fields["history_event"].queryset = lot.history.select_related("pack")

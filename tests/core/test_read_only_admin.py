@@ -1,14 +1,20 @@
 """The admin shows evidence and verdicts; it never adds, edits or deletes them, superusers
 included."""
 
+from datetime import date
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from marketplace import services
+from marketplace.history import document_upload, history_event_add
 from routing.selectors import rule_set_active
 from suppliers.choices import LotStatus
 from suppliers.models import Lot
+from tests.documents import pdf
 from tests.factories import LotFactory, PackFactory, capacity_test_upload
 
 EVIDENCE = [
@@ -77,3 +83,30 @@ def test_the_demo_gives_auditors_view_permissions_only(db, django_capture_on_com
     )
     assert "view_lot" in codenames and "view_auditentry" in codenames
     assert all(code.startswith("view_") for code in codenames)
+
+
+def test_the_lot_pages_inlines_do_not_query_per_row(client, audrey, alice, volta, lfp_telecom_pack):
+    lot = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, status=LotStatus.DRAFT)
+    client.force_login(audrey)
+    url = f"/admin/suppliers/lot/{lot.pk}/change/"
+
+    def add_rows(count: int, start: int) -> None:
+        for n in range(start, start + count):
+            pack = PackFactory(lot=lot, serial=f"ADM-{n}")
+            event = history_event_add(
+                user=alice, lot=lot, pack=pack,
+                fields={"kind": "storage", "occurred_on": date(2025, 7, 1)},
+            )  # fmt: skip
+            document_upload(
+                user=alice, lot=lot, pack=pack, history_event=event,
+                uploaded_file=pdf(extra=str(n).encode()), kind="safety_data_sheet",
+            )  # fmt: skip
+
+    Lot.objects.filter(pk=lot.pk).update(quantity=20)
+    add_rows(2, 0)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    add_rows(8, 2)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few)
