@@ -18,7 +18,7 @@ from suppliers.models import Document, HistoryEvent, Lot, Pack
 from suppliers.selectors import document_list_visible, lot_can_manage
 from verification.views import upload_too_large
 
-from ..history import document_upload, history_event_add
+from ..history import document_publish, document_upload, history_event_add
 from ..selectors import lots_visible
 from ..views.history import document_downloadable, document_response
 
@@ -202,6 +202,34 @@ class LotDocuments(generics.GenericAPIView):
             published=data["published"],
         )
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class DocumentPublishSerializer(serializers.Serializer):
+    published = serializers.BooleanField(
+        help_text="Shown to buyers once the lot is verified or listed"
+    )
+
+
+class DocumentDetail(generics.GenericAPIView):
+    """One document you may see. Its supplier publishes it to buyers or stops (`PATCH` with
+    `published`); a document is never changed otherwise, nor deleted: it is evidence."""
+
+    serializer_class = DocumentSerializer
+    filter_backends = []
+
+    def get(self, request, pk: int):
+        return Response(DocumentSerializer(document_downloadable(user=request.user, pk=pk)).data)
+
+    @extend_schema(request=DocumentPublishSerializer, responses={200: DocumentSerializer})
+    def patch(self, request, pk: int):
+        document = document_downloadable(user=request.user, pk=pk)
+        _managed(request, document.lot)
+        body = DocumentPublishSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        document = document_publish(
+            user=request.user, document=document, published=body.validated_data["published"]
+        )
+        return Response(DocumentSerializer(document).data)
 
 
 class DocumentDownload(generics.GenericAPIView):

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .history import DocumentDownload, LotDocuments, LotHistory
+from .history import DocumentDetail, DocumentDownload, LotDocuments, LotHistory
 from .pack_import import LotPackImport
 from .views import LotViewSet, PackModelApprove, PackTestRecordListCreate, SupplierScorecardDetail
 
@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("lots/<int:pk>/history/", LotHistory.as_view(), name="api-lot-history"),
     path("lots/<int:pk>/documents/", LotDocuments.as_view(), name="api-lot-documents"),
+    path("documents/<int:pk>/", DocumentDetail.as_view(), name="api-document-detail"),
     path("documents/<int:pk>/download/", DocumentDownload.as_view(), name="api-document-download"),
     path(
         "suppliers/<int:pk>/scorecard/",

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from marketplace.history import document_upload, history_event_add
 from suppliers.models import Document, HistoryEvent
 from tests.documents import EXE, pdf, upload
@@ -142,3 +143,22 @@ def test_the_schema_documents_the_history_and_document_endpoints(api, alice):
         in (paths["/api/lots/{id}/documents/"]["post"]["requestBody"]["content"])
     )
     assert "get" in paths["/api/documents/{id}/download/"]
+
+
+def test_the_supplier_publishes_a_document_through_the_api(api, alice, rob, bianca, browsable):
+    document = document_upload(user=alice, lot=browsable, uploaded_file=pdf(),
+                               kind="safety_data_sheet")  # fmt: skip
+    url = f"/api/documents/{document.pk}/"
+    api.force_authenticate(bianca)
+    assert api.get(url).status_code == 404  # not published: buyers are told nothing of it
+    api.force_authenticate(rob)
+    assert api.patch(url, {"published": True}, format="json").status_code == 404
+    api.force_authenticate(alice)
+    assert api.patch(url, {"published": "maybe"}, format="json").status_code == 400
+    response = api.patch(url, {"published": True}, format="json")
+    assert response.status_code == 200 and response.json()["published"] is True
+    assert AuditEntry.objects.filter(action="document.publish", object_id=str(document.pk)).exists()
+    api.force_authenticate(bianca)
+    assert api.get(url).json()["original_name"] == document.original_name
+    assert api.patch(url, {"published": False}, format="json").status_code == 403
+    assert Document.objects.get(pk=document.pk).published is True
