@@ -124,10 +124,8 @@ def lot_recall(*, user: AbstractBaseUser, lot: Lot, reason: str = "") -> Lot:
     return lot_refresh(lot_id=lot.pk, reason="recalled to draft")
 
 
-@transaction.atomic
-def lot_update(*, user: AbstractBaseUser, lot: Lot, **changes) -> Lot:
-    """Change a draft lot's own fields, recorded in its trail; the provisional route follows
-    the new claim."""
+def _lot_fields_change(*, user: AbstractBaseUser, lot: Lot, changes: dict) -> tuple[Lot, bool]:
+    """The draft's own fields changed and recorded in its trail; whether anything changed."""
     lot, before, after = lot_rows_update(user=user, lot=lot, **changes)
     if after:
         audit_record(
@@ -139,11 +137,10 @@ def lot_update(*, user: AbstractBaseUser, lot: Lot, **changes) -> Lot:
             after=after,
             scope=lot_scope(lot.pk),
         )
-    return lot_refresh(lot_id=lot.pk, reason="draft edited")
+    return lot, bool(after)
 
 
-@transaction.atomic
-def lot_packs_add(*, user: AbstractBaseUser, lot: Lot, packs: Iterable[PackInput]) -> Lot:
+def _lot_packs_append(*, user: AbstractBaseUser, lot: Lot, packs: Iterable[PackInput]) -> None:
     created = pack_rows_add(user=user, lot=lot, packs=packs)
     audit_record(
         actor=user,
@@ -153,6 +150,19 @@ def lot_packs_add(*, user: AbstractBaseUser, lot: Lot, packs: Iterable[PackInput
         after={"packs": sorted(pack.serial for pack in created)},
         scope=lot_scope(lot.pk),
     )
+
+
+@transaction.atomic
+def lot_update(*, user: AbstractBaseUser, lot: Lot, **changes) -> Lot:
+    """Change a draft lot's own fields, recorded in its trail; the provisional route follows
+    the new claim."""
+    lot, changed = _lot_fields_change(user=user, lot=lot, changes=changes)
+    return lot_refresh(lot_id=lot.pk, reason="draft edited") if changed else lot
+
+
+@transaction.atomic
+def lot_packs_add(*, user: AbstractBaseUser, lot: Lot, packs: Iterable[PackInput]) -> Lot:
+    _lot_packs_append(user=user, lot=lot, packs=packs)
     return lot_refresh(lot_id=lot.pk, reason="packs added")
 
 
@@ -160,12 +170,16 @@ def lot_packs_add(*, user: AbstractBaseUser, lot: Lot, packs: Iterable[PackInput
 def lot_draft_save(
     *, user: AbstractBaseUser, lot: Lot, changes: dict, new_packs: list[PackInput]
 ) -> Lot:
-    """The edit page's save: the field changes and the new packs together, or neither."""
+    """The edit page's save: the field changes and the new packs together, or neither, and
+    the provisional route worked out once for both."""
+    changed = False
     if changes:
-        lot = lot_update(user=user, lot=lot, **changes)
+        lot, changed = _lot_fields_change(user=user, lot=lot, changes=changes)
     if new_packs:
-        lot = lot_packs_add(user=user, lot=lot, packs=new_packs)
-    return lot
+        _lot_packs_append(user=user, lot=lot, packs=new_packs)
+    if not (changed or new_packs):
+        return lot
+    return lot_refresh(lot_id=lot.pk, reason="draft edited")
 
 
 @transaction.atomic

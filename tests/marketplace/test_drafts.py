@@ -226,6 +226,20 @@ def test_the_edit_pages_save_is_all_or_nothing(alice, draft, recell):
     assert Lot.objects.get(pk=draft.pk).location == "Leeds, GB"
 
 
+def test_the_edit_pages_save_works_out_the_route_once(alice, draft, monkeypatch):
+    """Fields and packs saved together are one correction: one refresh, two trail entries."""
+    refreshes = []
+    real = services.lot_refresh
+    monkeypatch.setattr(services, "lot_refresh", lambda **kw: refreshes.append(kw) or real(**kw))
+    lot_draft_save(user=alice, lot=draft, changes={"location": "York"},
+                   new_packs=[{"serial": "ONCE-1"}])  # fmt: skip
+    assert len(refreshes) == 1
+    actions = AuditEntry.objects.filter(object_id=str(draft.pk)).values_list("action", flat=True)
+    assert {"lot.update", "lot.packs_add"} <= set(actions)
+    lot_draft_save(user=alice, lot=draft, changes={"location": "York"}, new_packs=[])
+    assert len(refreshes) == 1  # nothing changed, nothing to work out
+
+
 # --- roles and recall ---------------------------------------------------------------------
 
 
