@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, Q, QuerySet
 from django.db.models.functions import Upper
 
+from core.errors import ApplicationError
+
 from .choices import BROWSABLE_LOT_STATUSES, MembershipRole, OrganisationKind
 from .models import Document, Lot, Membership, Organisation, Pack, PackModel
 
@@ -43,6 +45,35 @@ def is_auditor(user: User) -> bool:
 
 def supplier_organisations(*, user: User) -> QuerySet[Organisation]:
     return organisations_of(user=user).filter(kind__in=SUPPLIER_KINDS)
+
+
+def acting_supplier(*, user: User, supplier: Organisation | None, doing: str) -> Organisation:
+    """The supplier organisation `user` acts for in `doing` ("list lots", ...): the one named,
+    if theirs, or their only one. Refused with the reason otherwise."""
+    own = supplier_organisations(user=user)
+    acting_for = getattr(user, ACTING_FOR, None)
+    if supplier is not None:
+        if acting_for is not None and supplier.pk != acting_for:
+            token_for = Organisation.objects.get(pk=acting_for)
+            raise ApplicationError(
+                f"This token acts for {token_for}, not for {supplier}.", field="supplier"
+            )
+        if not own.filter(pk=supplier.pk).exists():
+            raise ApplicationError(
+                f"You can only {doing} for your own supplier organisation.", field="supplier"
+            )
+        return supplier
+    found = list(own[:2])
+    if not found:
+        raise ApplicationError(
+            f"Only members of a supplier organisation {doing}.", field="supplier"
+        )
+    if len(found) > 1:
+        raise ApplicationError(
+            f"You belong to several supplier organisations: say which one you {doing} for.",
+            field="supplier",
+        )
+    return found[0]
 
 
 def is_supplier(user: User) -> bool:

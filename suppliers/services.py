@@ -16,6 +16,7 @@ from .domain.pack_model import rating_problems
 from .history import HistoryInput, history_check
 from .models import Document, HistoryEvent, Lot, Organisation, Pack, PackModel
 from .selectors import (
+    acting_supplier,
     is_auditor,
     pack_model_list_for_supplier,
     pack_serials_live,
@@ -385,23 +386,7 @@ def _proposing_organisation(
         if supplier is None:
             raise ApplicationError("Say which supplier organisation proposes this model.")
         return supplier
-    own = supplier_organisations(user=user)
-    if supplier is not None:
-        if not own.filter(pk=supplier.pk).exists():
-            raise ApplicationError(
-                "You can only propose pack models for your own supplier organisation.",
-                field="supplier",
-            )
-        return supplier
-    found = list(own[:2])
-    if not found:
-        raise ApplicationError("Only members of a supplier organisation propose pack models.")
-    if len(found) > 1:
-        raise ApplicationError(
-            "You belong to several supplier organisations: say which one proposes this model.",
-            field="supplier",
-        )
-    return found[0]
+    return acting_supplier(user=user, supplier=supplier, doing="propose pack models")
 
 
 def packs_move(*, pack_ids: list[int], to_lot: Lot, lot_events: Iterable[HistoryEvent]) -> None:

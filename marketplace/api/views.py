@@ -15,11 +15,11 @@ from suppliers.api.serializers import (
 from suppliers.models import Organisation, Pack
 from suppliers.selectors import (
     SUPPLIER_KINDS,
+    acting_supplier,
     is_auditor,
     lot_can_manage,
     pack_list_manageable,
     pack_model_list,
-    supplier_organisations,
 )
 from verification.api.serializers import (
     TestRecordSerializer,
@@ -88,23 +88,9 @@ class LotViewSet(
         serializer = LotCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        supplier = data.pop("supplier", None)
-        # A personal token acts for one organisation (accounts.authentication): its lots are
-        # that organisation's, whichever others its user belongs to.
-        acting_for = getattr(request.auth, "organisation", None)
-        if acting_for is not None:
-            if supplier is not None and supplier.pk != acting_for.pk:
-                raise ValidationError(
-                    {"supplier": [f"This token acts for {acting_for}, not for {supplier}."]}
-                )
-            supplier = acting_for
-        if supplier is None:
-            own = list(supplier_organisations(user=request.user)[:2])
-            if len(own) != 1:
-                raise ValidationError(
-                    {"supplier": ["Name the supplier organisation this lot belongs to."]}
-                )
-            supplier = own[0]
+        supplier = acting_supplier(
+            user=request.user, supplier=data.pop("supplier", None), doing="list lots"
+        )
         lot = lot_create(user=request.user, supplier=supplier, **data)
         return self._detail(lot, code=status.HTTP_201_CREATED)
 

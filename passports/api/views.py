@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from core.errors import ApplicationError
 from suppliers.models import Pack
-from suppliers.selectors import supplier_organisations
+from suppliers.selectors import acting_supplier, supplier_organisations
 
 from ..selectors import pack_for_passport
 from ..services import PassportInvalid, passport_import, passport_issue, reuse_certificate_issue
@@ -85,21 +85,18 @@ class PassportImport(APIView):
         body = PassportImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        own = supplier_organisations(user=request.user)
+        supplier = None
         if "supplier" in data:
-            supplier = own.filter(slug=data["supplier"]).first()
+            supplier = supplier_organisations(user=request.user).filter(slug=data["supplier"])
+            supplier = supplier.first()
             if supplier is None:
                 return self._refused("supplier", "You are no member of that supplier.")
-        else:
-            found = list(own[:2])
-            if len(found) != 1:
-                return self._refused(
-                    "supplier",
-                    "Only members of a supplier organisation import passports."
-                    if not found
-                    else "You belong to several supplier organisations: say which one.",
-                )
-            supplier = found[0]
+        try:
+            supplier = acting_supplier(
+                user=request.user, supplier=supplier, doing="import passports"
+            )
+        except ApplicationError as exc:
+            return self._refused("supplier", exc.message)
         try:
             result = passport_import(
                 user=request.user,

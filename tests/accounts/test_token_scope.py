@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from marketplace.history import document_upload
+from suppliers.models import PackModel
 from suppliers.selectors import lot_list_visible, memberships_of
 from suppliers.services import pack_model_create
 from tests.documents import pdf
@@ -109,3 +110,19 @@ def test_the_scope_is_answered_by_the_selectors_for_any_acting_user(alice, volta
     assert list(memberships_of(user=alice).values_list("organisation__slug", flat=True)) == [
         "volta"
     ]
+
+
+def test_the_token_names_the_supplier_for_its_user_of_several(api, alice, volta, other):
+    """On the web a user of two suppliers says which one; through a token, it is the token's."""
+    body = {"manufacturer": "Volta Cells", "model": "VC-48", "chemistry": "LFP",
+            "nominal_voltage_v": "51.2", "nominal_capacity_ah": "100",
+            "nominal_energy_kwh": "5.12", "cells_series": 16, "cells_parallel": 1}  # fmt: skip
+    api.force_authenticate(alice)
+    refused = api.post("/api/pack-models/", body, format="json")
+    assert refused.status_code == 400
+    assert "say which one you propose pack models for" in str(refused.json())
+    api.force_authenticate(None)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {personal_token(alice, organisation=volta)}")
+    made = api.post("/api/pack-models/", body, format="json")
+    assert made.status_code == 201, made.json()
+    assert PackModel.objects.get(model="VC-48").proposed_by == volta
