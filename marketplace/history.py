@@ -136,7 +136,7 @@ def history_event_edit(
     *, user: AbstractBaseUser, event: HistoryEvent, pack: Pack | None, fields: HistoryInput
 ) -> HistoryEvent:
     """Correct an event while its lot is a draft."""
-    event.lot = _locked(event.lot_id)
+    _locked(event.lot_id)
     event = HistoryEvent.objects.select_related("pack", "lot__supplier").get(pk=event.pk)
     before = _event_values(event)
     event = history_event_update_rows(user=user, event=event, pack=pack, fields=fields)

@@ -2,12 +2,12 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.urls import reverse
 
 from marketplace.selectors import lots_visible
 from suppliers.choices import HistoryEventKind
-from suppliers.models import HistoryEvent, Lot, Organisation, Pack
+from suppliers.models import HistoryEvent, Lot, Pack
 from suppliers.selectors import is_auditor, lot_can_manage
 from verification.choices import STANDING_VERDICTS, VerificationStatus
 from verification.models import Verification
@@ -99,7 +99,7 @@ def _history_dates(pack: Pack) -> dict[str, object]:
 def pack_facts(*, pack: Pack, full: bool) -> PackFacts:
     lot, model = pack.lot, pack.lot.pack_model
     summary = getattr(lot, "summary", None)
-    route = lot.route_override or (summary.route if summary else "")
+    route = lot_route(lot)
     decided = bool(lot.route_override) or bool(summary and not summary.route_provisional)
     run = _latest_measurement(pack=pack, full=full)
     dates = _history_dates(pack)
@@ -146,11 +146,3 @@ def passport_latest(
     return (
         PassportDocument.objects.filter(pack=pack, kind=kind).order_by("-created_at", "-pk").first()
     )
-
-
-def passport_list_for_pack(*, pack: Pack) -> QuerySet[PassportDocument]:
-    return PassportDocument.objects.filter(pack=pack).order_by("-created_at", "-pk")
-
-
-def supplier_draft_lots(*, supplier: Organisation) -> QuerySet[Lot]:
-    return Lot.objects.filter(supplier=supplier, status="draft").order_by("reference")

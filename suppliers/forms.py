@@ -1,11 +1,10 @@
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 
 from .choices import DocumentKind, HistoryEventKind
 from .domain.history import history_problems
 from .models import HistoryEvent, Lot, Pack, PackModel
-from .selectors import pack_model_list, supplier_organisations
+from .selectors import pack_model_list, pack_model_list_for_supplier, supplier_organisations
 
 
 class LotForm(forms.ModelForm):
@@ -110,8 +109,9 @@ class LotEditForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["pack_model"].queryset = pack_model_list(user=user).filter(
-            Q(approved_at__isnull=False) | Q(proposed_by=self.instance.supplier_id)
+        # The supplier's own catalogue: approved models and its proposals.
+        self.fields["pack_model"].queryset = pack_model_list_for_supplier(
+            supplier=self.instance.supplier
         )
 
     def validate_unique(self):

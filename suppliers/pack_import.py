@@ -178,15 +178,12 @@ def pack_file_check(*, lot: Lot, pack_file: PackFile) -> PackFile:
     return PackFile(pack_file.kind, PackRows(parsed.rows, errors, parsed.rows_read))
 
 
-def pack_rows_check(
-    *, lot: Lot, rows: Sequence[PackRow], count: int | None = None
-) -> list[RowError]:
+def pack_rows_check(*, lot: Lot, rows: Sequence[PackRow], count: int) -> list[RowError]:
     """What the platform says against the rows: serials listed already (in this lot, in the
     supplier's other lots, by another organisation), and the lot's quantity against `count`
     packs (the file's, when some of its rows are wrong)."""
     errors = []
     existing = lot.packs.count()
-    count = len(rows) if count is None else count
     if existing + count > lot.quantity:
         errors.append(
             RowError(None, None, f"The lot's quantity is {lot.quantity:,} packs and it has "
@@ -194,32 +191,31 @@ def pack_rows_check(
                      "Raise the lot's quantity or import fewer packs.")
         )  # fmt: skip
     by_serial = {row.serial.upper(): row for row in rows}
-    own_lot = {s.upper() for s in lot.packs.values_list("serial", flat=True)}
-    taken: dict[str, tuple[str, int, str, int]] = {}
+    # Whose live pack each serial already is (this lot's packs are live too).
+    taken: dict[str, tuple[int, str, int]] = {}
     serials = list(by_serial)
     for start in range(0, len(serials), SERIAL_CHUNK):
         found = pack_serials_live(serials=serials[start : start + SERIAL_CHUNK]).values_list(
-            "serial", "lot__supplier_id", "lot__reference", "lot_id"
+            "serial_upper", "lot__supplier_id", "lot__reference", "lot_id"
         )
-        taken.update({serial.upper(): (serial, *rest) for serial, *rest in found})
+        taken.update({key: rest for key, *rest in found})
     for key, row in by_serial.items():
-        if key in own_lot:
-            errors.append(
-                RowError(row.line, "serial", f"{row.serial} is already a pack of this lot.")
+        if key not in taken:
+            continue
+        supplier_id, reference, lot_id = taken[key]
+        if lot_id == lot.pk:
+            message = f"{row.serial} is already a pack of this lot."
+        elif supplier_id == lot.supplier_id:
+            message = (
+                f"{row.serial} is already listed in your lot {reference}. Withdraw that lot "
+                "or move the pack before listing it again."
             )
-        elif key in taken:
-            _serial, supplier_id, reference, _lot_id = taken[key]
-            if supplier_id == lot.supplier_id:
-                message = (
-                    f"{row.serial} is already listed in your lot {reference}. Withdraw that lot "
-                    "or move the pack before listing it again."
-                )
-            else:
-                message = (
-                    f"{row.serial} is already listed by another organisation. A pack changes "
-                    "hands by a custody transfer, not by listing it again."
-                )
-            errors.append(RowError(row.line, "serial", message))
+        else:
+            message = (
+                f"{row.serial} is already listed by another organisation. A pack changes "
+                "hands by a custody transfer, not by listing it again."
+            )
+        errors.append(RowError(row.line, "serial", message))
     return errors
 
 

@@ -88,10 +88,6 @@ class RowError:
             where += f", {LABELS.get(self.column, self.column)}"
         return f"{where}: {self.message}"
 
-    @property
-    def column_label(self) -> str:
-        return LABELS.get(self.column, self.column) if self.column else ""
-
 
 @dataclass(frozen=True)
 class PackRow:
