@@ -84,6 +84,11 @@ def lot_create(
             "price_per_kwh": lot.price_per_kwh,
             "status": lot.status,
             "packs": sorted(lot.packs.values_list("serial", flat=True)),
+            "history": list(
+                lot.history.values(
+                    "kind", "occurred_on", "actor", "vin", "custody_from", "custody_to"
+                )
+            ),
         },
         scope=lot_scope(lot.pk),
     )

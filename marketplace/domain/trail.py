@@ -51,6 +51,20 @@ def _fields(before: Values, after: Values) -> str:
     return "; ".join(parts)
 
 
+def _created(before: Values, after: Values) -> str:
+    if "reference" not in after:
+        return ""
+    if after.get("parent"):
+        return f"{after['reference']} split from {after['parent']}"
+    packs = after.get("packs") or []
+    claim = after.get("claimed_soh_pct")
+    claimed = f", claimed SOH {claim} %" if claim is not None else ""
+    events = len(after.get("history") or [])
+    history = f", {events} history event(s)" if events else ""
+    listed = f"{len(packs)} of {after.get('quantity', '?')} packs"
+    return f"{after['reference']}: {listed}{claimed}{history}"
+
+
 def _transition(before: Values, after: Values) -> str:
     return f"{before.get('status', '?')} → {after.get('status', '?')}"
 
@@ -126,6 +140,7 @@ def _route_override(before: Values, after: Values) -> str:
 
 
 FORMATS: dict[str, Callable[[Values, Values], str]] = {
+    "lot.create": _created,
     "lot.transition": _transition,
     "verification.result": _verification,
     "verification.rejudged": _verification,

@@ -1,7 +1,9 @@
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from audit.models import AuditEntry
 from core.errors import ApplicationError
 from marketplace.services import lot_create, lot_submit
 from suppliers.choices import LotStatus
@@ -77,3 +79,16 @@ def test_rob_cannot_submit_alices_lot(alice, rob, volta, lfp_telecom_pack):
         lot_submit(user=rob, lot=lot)
     lot.refresh_from_db()
     assert lot.status == LotStatus.DRAFT
+
+
+def test_the_trail_records_the_history_a_lot_was_listed_with(alice, volta, lfp_telecom_pack):
+    history = [
+        {"kind": "manufactured", "occurred_on": date(2018, 4, 1)},
+        {"kind": "removed", "occurred_on": date(2025, 6, 1), "vin": "5yj3e1ea7kf317000"},
+    ]
+    lot = create(alice, volta, lfp_telecom_pack, history=history)
+    entry = AuditEntry.objects.get(action="lot.create", object_id=str(lot.pk))
+    assert [(e["kind"], e["occurred_on"], e["vin"]) for e in entry.after["history"]] == [
+        ("manufactured", "2018-04-01", ""),
+        ("removed", "2025-06-01", "5YJ3E1EA7KF317000"),
+    ]
