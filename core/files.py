@@ -68,38 +68,39 @@ def storage_orphans_sweep(
         chunk: Iterable[str] = candidates[start : start + CHUNK]
         rows = model._default_manager.filter(**{f"{field}__in": chunk})
         referenced.update(rows.values_list(field, flat=True))
-    removed = removed_bytes = 0
-    for name in candidates:
-        if progress is not None:
-            progress(name)
-        if name in referenced:
-            continue
-        size = storage.size(name)
-        if not dry_run:
-            storage.delete(name)
-        logger.info("orphaned file %s (%d bytes) removed", name, size)
-        removed += 1
-        removed_bytes += size
+    orphans = (name for name in _ticking(candidates, progress) if name not in referenced)
+    removed, removed_bytes = _remove(storage, orphans, what="orphaned", dry_run=dry_run)
     return SweepResult(len(candidates), removed, removed_bytes)
 
 
-def storage_stale_sweep(
-    *, storage, directory: str, older_than: timedelta, dry_run: bool = False
-) -> SweepResult:
+def _ticking(names: Iterable[str], progress: Callable[[str], None] | None) -> Iterator[str]:
+    """`names`, telling `progress` of each as it is reached (the removal goes alongside)."""
+    for name in names:
+        if progress is not None:
+            progress(name)
+        yield name
+
+
+def _remove(storage, names: Iterable[str], *, what: str, dry_run: bool) -> tuple[int, int]:
+    """Delete `names` from `storage` (unless a dry run); how many and their bytes."""
+    removed = removed_bytes = 0
+    for name in names:
+        size = storage.size(name)
+        if not dry_run:
+            storage.delete(name)
+        logger.info("%s file %s (%d bytes) removed", what, name, size)
+        removed += 1
+        removed_bytes += size
+    return removed, removed_bytes
+
+
+def storage_stale_sweep(*, storage, directory: str, older_than: timedelta) -> SweepResult:
     """Remove the files under `directory` of `storage` older than `older_than`: for files held
     only between two requests (an upload shown for confirmation), which no row ever names."""
     if not storage.exists(directory):
         return SweepResult(0, 0, 0)
     cutoff = timezone.now() - older_than
-    checked = removed = removed_bytes = 0
-    for name in list(_storage_files(storage, directory)):
-        checked += 1
-        if storage.get_modified_time(name) >= cutoff:
-            continue
-        size = storage.size(name)
-        if not dry_run:
-            storage.delete(name)
-        logger.info("stale file %s (%d bytes) removed", name, size)
-        removed += 1
-        removed_bytes += size
-    return SweepResult(checked, removed, removed_bytes)
+    names = list(_storage_files(storage, directory))
+    stale = [name for name in names if storage.get_modified_time(name) < cutoff]
+    removed, removed_bytes = _remove(storage, stale, what="stale", dry_run=False)
+    return SweepResult(len(names), removed, removed_bytes)
