@@ -12,8 +12,13 @@ from routing.models import RoutingDecision
 from routing.selectors import decision_latest, lots_routable
 from routing.services import lots_decide
 from suppliers.choices import BROWSABLE_LOT_STATUSES
-from suppliers.models import Lot, Pack
-from suppliers.selectors import is_auditor, lot_list_visible, organisations_of
+from suppliers.models import Document, Lot, Pack
+from suppliers.selectors import (
+    document_list_visible,
+    is_auditor,
+    lot_list_visible,
+    organisations_of,
+)
 from verification.choices import STANDING_VERDICTS, TestRecordStatus, Verdict, VerificationStatus
 from verification.models import TestRecord, Verification
 from verification.selectors import verification_history_for_pack
@@ -37,6 +42,13 @@ def lots_visible(*, user) -> QuerySet[Lot]:
     if is_auditor(user) or not user.is_authenticated:
         return lots
     return lots.filter(_meets_plan() | Q(supplier__in=organisations_of(user=user)))
+
+
+def document_visible(*, user, pk: int) -> Document | None:
+    """A document the user may see and download, on a lot they may open; None otherwise,
+    whether it exists or not."""
+    documents = document_list_visible(user=user).filter(lot__in=lots_visible(user=user))
+    return documents.filter(pk=pk).first()
 
 
 def lot_list_browsable() -> QuerySet[Lot]:

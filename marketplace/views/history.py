@@ -34,7 +34,7 @@ from ..history import (
     history_event_edit,
     history_event_remove,
 )
-from ..selectors import lots_visible
+from ..selectors import document_visible, lots_visible
 
 
 @dataclass(frozen=True)
@@ -286,8 +286,7 @@ def document_publish_view(request, pk: int):
 
 def document_downloadable(*, user, pk: int) -> Document:
     """A document the user may download, or 404 whether it exists or not."""
-    documents = document_list_visible(user=user).filter(lot__in=lots_visible(user=user))
-    document = documents.filter(pk=pk).first()
+    document = document_visible(user=user, pk=pk)
     if document is None:
         raise Http404("No such document.")
     return document
