@@ -47,6 +47,11 @@ class HistoryProblem:
     field: str = "occurred_on"  # the event's field the problem is about
 
 
+def is_vin(text: str) -> bool:
+    """Whether `text` (upper case) is a VIN."""
+    return len(text) == VIN_LENGTH and set(text) <= VIN_CHARACTERS
+
+
 def holder_key(name: str) -> str:
     """Names of one holder compare whatever their case and spacing ("ACME  Ltd" is "acme ltd")."""
     return " ".join(name.split()).casefold()
@@ -105,7 +110,7 @@ def _own_problems(fact: HistoryFact, *, today: date) -> list[tuple[str, str]]:
             problems.append((f"The custody transfer on {on} is from {fact.custody_from.strip()} "
                              "to the same holder.", "custody_to"))  # fmt: skip
     vin = fact.vin.strip().upper()
-    if vin and (len(vin) != VIN_LENGTH or not set(vin) <= VIN_CHARACTERS):
+    if vin and not is_vin(vin):
         problems.append((f"The VIN {fact.vin.strip()} is not a vehicle identification number: "
                          "17 letters and digits, without I, O or Q.", "vin"))  # fmt: skip
     return problems

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from .history import history_problems
+from .history import history_problems, is_vin
 
 # One import at a time stays well inside a request; a larger supply is split into files.
 MAX_ROWS = 20_000
@@ -69,7 +69,6 @@ DATE_EVENTS = (
 )
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # ISO 3779: 17 characters, digits and capitals without I, O and Q (read as 1 and 0).
-VIN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
 
 
 @dataclass(frozen=True, order=True)
@@ -207,7 +206,7 @@ def _cycle_count(value: object) -> int | None:
 
 def _vin(value: object) -> str:
     vin = _text(value).upper()
-    if vin and not VIN.fullmatch(vin):
+    if vin and not is_vin(vin):
         raise ValueError(
             f"{_text(value)!r} is not a VIN (17 letters and digits, without I, O or Q)."
         )
