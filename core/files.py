@@ -27,6 +27,26 @@ def uploaded_sha256(uploaded_file) -> str:
     return digest.hexdigest()
 
 
+NAME_MAX_LENGTH = 255
+
+
+def upload_name(uploaded_file, *, default: str) -> str:
+    """The name the uploader gave the file, without any folders, as a row keeps it."""
+    name = (uploaded_file.name or default).replace("\\", "/").rsplit("/", 1)[-1]
+    return name[:NAME_MAX_LENGTH] or default
+
+
+def stored_file_discard(field_file) -> None:
+    """Remove the stored file of a row being rolled back (before any commit, so no committed
+    row loses its file); what cannot be removed now is left to the orphan sweep."""
+    if not field_file.name:
+        return
+    try:
+        field_file.delete(save=False)
+    except Exception:
+        logger.exception("could not remove %s; the orphan sweep will", field_file.name)
+
+
 @dataclass(frozen=True)
 class SweepResult:
     files_checked: int

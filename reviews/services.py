@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import ApplicationError
-from core.files import uploaded_sha256
+from core.files import stored_file_discard, upload_name, uploaded_sha256
 from marketplace.domain.lifecycle import Action, Status
 from marketplace.lifecycle import lot_scope, lot_transition
 from marketplace.pipeline import lot_refresh
@@ -172,7 +172,7 @@ def _stored_file(answer: SupplierAnswer, uploaded: UploadedFile) -> AnswerFile:
         )
     attached = AnswerFile(
         answer=answer,
-        original_name=(uploaded.name or "attachment")[:255],
+        original_name=upload_name(uploaded, default="attachment"),
         size_bytes=uploaded.size,
         sha256=uploaded_sha256(uploaded),
     )
@@ -180,7 +180,7 @@ def _stored_file(answer: SupplierAnswer, uploaded: UploadedFile) -> AnswerFile:
     try:
         attached.save()
     except BaseException:
-        attached.file.delete(save=False)
+        stored_file_discard(attached.file)
         raise
     return attached
 

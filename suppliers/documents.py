@@ -13,7 +13,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from core.errors import ApplicationError
-from core.files import ORPHAN_GRACE, SweepResult, storage_orphans_sweep, uploaded_sha256
+from core.files import (
+    ORPHAN_GRACE,
+    SweepResult,
+    storage_orphans_sweep,
+    stored_file_discard,
+    upload_name,
+    uploaded_sha256,
+)
 
 from .choices import HISTORY_CLOSED_LOT_STATUSES, DocumentKind
 from .domain.documents import (
@@ -42,10 +49,6 @@ def detected_type(uploaded_file: UploadedFile) -> Detected:
 
 def document_limit_bytes() -> int:
     return settings.DOCUMENT_MAX_UPLOAD_MB * 1024 * 1024
-
-
-def _upload_name(uploaded_file: UploadedFile) -> str:
-    return (uploaded_file.name or "document").replace("\\", "/").rsplit("/", 1)[-1][:255]
 
 
 def _already_uploaded(earlier: Document) -> ApplicationError:
@@ -84,7 +87,7 @@ def document_create_rows(
         pack = pack or history_event.pack
     if pack is not None and pack.lot_id != lot.pk:
         raise ApplicationError(f"Pack {pack.serial} is not in lot {lot.reference}.", field="pack")
-    name = _upload_name(uploaded_file)
+    name = upload_name(uploaded_file, default="document")
     detected = detected_type(uploaded_file) if uploaded_file.size else Detected()
     problem = document_file_problem(
         kind=kind,
@@ -130,14 +133,8 @@ def document_create_rows(
 
 
 def document_file_discard(document: Document) -> None:
-    """Remove the stored file of a document whose row is being rolled back; what cannot be
-    removed now is left to the sweep."""
-    if not document.file.name:
-        return
-    try:
-        document.file.delete(save=False)
-    except Exception:
-        logger.exception("could not remove %s; the orphan sweep will", document.file.name)
+    """Remove the stored file of a document whose row is being rolled back."""
+    stored_file_discard(document.file)
 
 
 def document_publish_rows(

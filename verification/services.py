@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from core.constraints import MEASURED_SOH_MAX_PCT
 from core.errors import ApplicationError
-from core.files import ORPHAN_GRACE, SweepResult, storage_orphans_sweep, uploaded_sha256
+from core.files import (
+    ORPHAN_GRACE,
+    SweepResult,
+    storage_orphans_sweep,
+    stored_file_discard,
+    upload_name,
+    uploaded_sha256,
+)
 from suppliers.choices import UPLOADABLE_LOT_STATUSES
 from suppliers.models import Pack
 from suppliers.selectors import is_auditor, lot_can_manage
@@ -83,7 +90,7 @@ def test_record_create(
         )
     record = TestRecord(
         pack=pack,
-        original_name=(uploaded_file.name or "upload")[:255],
+        original_name=upload_name(uploaded_file, default="upload"),
         format=data_format,
         test_level=test_level,
         sha256=sha256,
@@ -100,12 +107,8 @@ def test_record_create(
 
 
 def test_record_file_discard(record: TestRecord) -> None:
-    """Remove the file of an upload whose row is being rolled back (before any commit, so no
-    committed upload loses its file); what cannot be removed now is left to the sweep."""
-    try:
-        record.file.delete(save=False)
-    except Exception:
-        logger.exception("could not remove %s; the orphan sweep will", record.file.name)
+    """Remove the file of an upload whose row is being rolled back."""
+    stored_file_discard(record.file)
 
 
 def test_record_mark_queued(*, test_record_id: int) -> None:
