@@ -1,7 +1,7 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 
 from audit.models import AuditEntry
 from audit.selectors import audit_entries_for_scope
@@ -49,6 +49,50 @@ def document_visible(*, user, pk: int) -> Document | None:
     whether it exists or not."""
     documents = document_list_visible(user=user).filter(lot__in=lots_visible(user=user))
     return documents.filter(pk=pk).first()
+
+
+@dataclass(frozen=True)
+class SupplyFigure:
+    chemistry: str
+    route: str
+    lots: int
+    packs: int
+    packs_measured: int
+    nominal_mwh: float
+    soh_low_pct: float | None
+    soh_high_pct: float | None
+
+
+def supply_figures() -> list[SupplyFigure]:
+    """What verified supply the marketplace holds, by chemistry and route: one query over the
+    lots buyers browse, for the public landing page."""
+    rows = (
+        lot_list_browsable()
+        .order_by()
+        .values("pack_model__chemistry", "summary__route")
+        .annotate(
+            lots=Count("pk"),
+            packs=Sum("quantity"),
+            measured=Sum("summary__packs_measured"),
+            nominal_kwh=Sum(F("quantity") * F("pack_model__nominal_energy_kwh")),
+            soh_low=Min("summary__measured_soh_pct"),
+            soh_high=Max("summary__measured_soh_pct"),
+        )
+        .order_by("pack_model__chemistry", "summary__route")
+    )
+    return [
+        SupplyFigure(
+            chemistry=row["pack_model__chemistry"],
+            route=row["summary__route"],
+            lots=row["lots"],
+            packs=row["packs"] or 0,
+            packs_measured=row["measured"] or 0,
+            nominal_mwh=float(row["nominal_kwh"] or 0) / 1000,
+            soh_low_pct=float(row["soh_low"]) if row["soh_low"] is not None else None,
+            soh_high_pct=float(row["soh_high"]) if row["soh_high"] is not None else None,
+        )
+        for row in rows
+    ]
 
 
 def lot_list_browsable() -> QuerySet[Lot]:

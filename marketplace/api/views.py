@@ -68,6 +68,13 @@ class LotViewSet(
     def get_queryset(self):
         return lots_visible(user=self.request.user).select_related("summary")
 
+    def filter_queryset(self, queryset):
+        # The filters choose which lots a list shows; a lot asked for by its id is found
+        # whatever its route (a recycling lot's page opens from the recyclers' list).
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def get_serializer_class(self):
         if self.action == "create":
             return LotCreateSerializer

@@ -26,16 +26,22 @@ from ..selectors import (
 )
 from .history import history_context
 
+BROWSE_PAGE_SIZE = 25
+
 
 @login_required
 def lot_browse(request):
-    lots = LotFilter(request.GET or None, queryset=lot_list_browsable())
-    page = Paginator(lots.qs, 25)
-    return render(
-        request,
-        "marketplace/lot_browse.html",
-        {"filter": lots, "page": page.get_page(request.GET.get("page"))},
-    )
+    """Verified supply, filtered as `GET /api/lots/` is. A value the filters refuse is shown
+    with the reason, never silently dropped (the API answers 400 for the same input)."""
+    lots = LotFilter(request.GET, queryset=lot_list_browsable(), request=request)
+    if not lots.is_valid():
+        context = {"filter": lots, "page": None, "invalid": True}
+        return render(request, "marketplace/lot_browse.html", context, status=400)
+    page = Paginator(lots.qs, BROWSE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filter": lots, "page": page, "query": query.urlencode()}
+    return render(request, "marketplace/lot_browse.html", context)
 
 
 @login_required

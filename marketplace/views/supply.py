@@ -19,13 +19,23 @@ from verification.forms import TestRecordUploadForm
 from verification.selectors import verification_latest_for_record
 from verification.views import upload_too_large
 
-from ..selectors import lots_visible
+from ..selectors import lots_visible, supply_figures
 from ..services import lot_create, lot_split_by_route, lot_submit, lot_withdraw, test_data_upload
 from .lots import render_lot_page
 
 
-@login_required
 def home(request):
+    """Signed in: the supplier's dashboard or the verified lots. Anyone else: what the
+    marketplace offers, with the verified supply it holds."""
+    if not request.user.is_authenticated:
+        figures = supply_figures()
+        totals = {
+            "lots": sum(f.lots for f in figures),
+            "packs": sum(f.packs for f in figures),
+            "packs_measured": sum(f.packs_measured for f in figures),
+            "nominal_mwh": sum(f.nominal_mwh for f in figures),
+        }
+        return render(request, "marketplace/landing.html", {"figures": figures, "totals": totals})
     if is_supplier(request.user):
         return redirect("supplier-dashboard")
     return redirect("lot-browse")

@@ -52,13 +52,18 @@ def market(volta, recell, lfp_telecom_pack, nmc_module):
 
 
 FILTERS = [
-    ({}, {"lfp_ess", "lfp_small", "nmc_recycle"}),
+    # Second-life supply unless a route is asked for; recycling lots have their own view.
+    ({}, {"lfp_ess", "lfp_small"}),
+    ({"route": "recycle"}, {"nmc_recycle"}),
+    ({"route": ["reuse-ESS", "recycle"]}, {"lfp_ess", "nmc_recycle"}),
     ({"chemistry": "LFP"}, {"lfp_ess", "lfp_small"}),
-    ({"chemistry": "NMC"}, {"nmc_recycle"}),
+    ({"chemistry": "NMC"}, set()),
+    ({"chemistry": "NMC", "route": "recycle"}, {"nmc_recycle"}),
     ({"route": "reuse-ESS"}, {"lfp_ess"}),
     ({"route": "small-application"}, {"lfp_small"}),
-    ({"soh_min": "60"}, {"lfp_ess", "nmc_recycle"}),
-    ({"soh_min": "40", "soh_max": "75"}, {"lfp_small", "nmc_recycle"}),
+    ({"soh_min": "60"}, {"lfp_ess"}),
+    ({"soh_min": "40", "soh_max": "75"}, {"lfp_small"}),
+    ({"soh_min": "40", "soh_max": "75", "route": "recycle"}, {"nmc_recycle"}),
     ({"chemistry": "LFP", "soh_min": "80"}, {"lfp_ess"}),
 ]
 
@@ -83,6 +88,47 @@ def test_bad_filter_values_are_400_in_the_api(bianca, market):
     api.force_authenticate(bianca)
     assert api.get("/api/lots/", {"soh_min": "lots"}).status_code == 400
     assert api.get("/api/lots/", {"route": "landfill"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"soh_min": "lots"}, "Enter a number."),
+     ({"route": "landfill"}, "landfill is not one of the available choices."),
+     ({"ordering": "colour"}, "Select a valid choice.")],
+)  # fmt: skip
+def test_the_page_names_a_bad_filter_as_the_api_refuses_it(client, bianca, market, params, message):
+    client.force_login(bianca)
+    page = client.get("/lots/", params)
+    assert page.status_code == 400
+    text = page.content.decode()
+    assert 'id="filter-errors"' in text and message in text
+    assert market["lfp_ess"].reference not in text
+    api = APIClient()
+    api.force_authenticate(bianca)
+    assert api.get("/api/lots/", params).status_code == 400
+
+
+def test_the_page_counts_its_lots_and_labels_its_sorting(client, bianca, market):
+    client.force_login(bianca)
+    text = client.get("/lots/").content.decode()
+    assert '<p id="result-count" role="status">2 lots</p>' in text
+    assert "Measured SOH (descending)" in text and "Soh" not in text
+    recycling = client.get("/lots/", {"route": "recycle"}).content.decode()
+    assert "Verified supply for recycling" in recycling and "1 lot<" in recycling
+
+
+def test_pages_keep_the_filters(client, bianca, volta, lfp_telecom_pack):
+    LotFactory.create_batch(
+        27, supplier=volta, pack_model=lfp_telecom_pack, status=LotStatus.VERIFIED,
+        summary__route="reuse-ESS", summary__measured_soh_pct=Decimal("80"),
+    )  # fmt: skip
+    client.force_login(bianca)
+    first = client.get("/lots/", {"chemistry": "LFP", "ordering": "-soh"})
+    text = first.content.decode()
+    assert "27 lots, page 1 of 2" in text
+    assert 'href="?chemistry=LFP&amp;ordering=-soh&amp;page=2"' in text
+    second = client.get("/lots/", {"chemistry": "LFP", "ordering": "-soh", "page": "2"})
+    assert len(second.context["page"]) == 2
 
 
 def test_buyer_cannot_open_unverified_lots(client, bianca, market):

@@ -108,7 +108,10 @@ def test_an_overridden_route_never_reads_as_measured_and_a_split_cannot_escape_i
     client.force_login(bianca)
     page = client.get(f"/lots/{mixed.pk}/").content.decode()
     assert "recycle (auditor's decision)" in page
-    assert "Backed by measurements of every pack" not in page.split('id="routing"')[0]
+    assert (
+        "Backed by measurements on the sampling plan's number of packs"
+        not in page.split('id="routing"')[0]
+    )
     assert (
         "Suggested warranty for the rules&#x27; route" in page
         or "Suggested warranty for the rules' route" in page
