@@ -35,8 +35,8 @@ class DatabaseUnavailableMiddleware:
     exception handler, config.exceptions, before this sees anything.)
 
     The broken connection needs nothing more here: at the end of every request Django closes
-    connections that saw such an error and fail a health check, and with CONN_MAX_AGE=0 closes
-    every connection, so the next request in this worker connects afresh."""
+    connections that saw such an error and fail a health check, and (CONN_HEALTH_CHECKS) checks
+    a kept connection before its next use, so the next request in this worker connects afresh."""
 
     def __init__(self, get_response):
         self.get_response = get_response
