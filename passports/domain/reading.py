@@ -178,6 +178,16 @@ def _get(document: dict, path: str):
     return node
 
 
+def _text(value) -> str:
+    """A string the document holds, or "" when it holds something else there (the schema
+    check names the wrong type; reading never trips over it)."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _objects(value) -> list[dict]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def _decimal(value) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -185,13 +195,14 @@ def _decimal(value) -> Decimal | None:
 
 
 def _facts(document: dict, problems: list[Problem], warnings: list[str]) -> PassportFacts:
-    identification = _get(document, "identification.identification") or {}
+    identification = _get(document, "identification.identification")
+    identification = identification if isinstance(identification, dict) else {}
     serials = [
-        s.get("value", "").strip()
-        for s in identification.get("serial", [])
+        _text(s.get("value"))
+        for s in _objects(identification.get("serial"))
         if s.get("key") == "partInstanceId"
     ]
-    passport_identifier = _get(document, "metadata.passportIdentifier") or ""
+    passport_identifier = _text(_get(document, "metadata.passportIdentifier"))
     # A pack's serial is its serial number or, where the passport gives none, its passport id.
     serial = next((s for s in serials if s), "") or passport_identifier
     if len(serial) > 100:
@@ -201,16 +212,17 @@ def _facts(document: dict, problems: list[Problem], warnings: list[str]) -> Pass
                 "is longer than our 100 characters for a serial.",
             )
         )
-    part_type = identification.get("type") or {}
-    model = (part_type.get("manufacturerPartId") or "").strip()
-    name = (part_type.get("nameAtManufacturer") or "").strip()
+    part_type = identification.get("type")
+    part_type = part_type if isinstance(part_type, dict) else {}
+    model = _text(part_type.get("manufacturerPartId"))
+    name = _text(part_type.get("nameAtManufacturer"))
     manufacturer = name[: -len(model)].strip() if model and name.endswith(" " + model) else ""
     facts = PassportFacts(
         passport_identifier=passport_identifier,
         serial=serial,
         manufacturer=manufacturer,
         model=model,
-        chemistry=chemistry_from_text(_get(document, "identification.chemistry") or ""),
+        chemistry=chemistry_from_text(_text(_get(document, "identification.chemistry"))),
         nominal_voltage_v=_decimal(_get(document, f"{RATED_PATH}.voltage.nominal")),
         nominal_capacity_ah=_decimal(_get(document, f"{RATED_PATH}.capacity.value")),
         nominal_energy_kwh=_decimal(_get(document, f"{RATED_PATH}.energy.value")),
