@@ -28,12 +28,12 @@ from suppliers.models import Lot
 from suppliers.pack_import import (
     MAX_FILE_BYTES,
     PackFile,
+    lot_wide_history,
     pack_file_check,
     pack_file_read,
     pack_import_allowed,
     pack_rows_import,
 )
-from suppliers.pack_import import lot_made_on as lot_wide_made_on
 
 from .lifecycle import lot_scope
 from .pipeline import lot_refresh
@@ -87,7 +87,7 @@ def upload_bytes(uploaded_file) -> bytes:
 
 
 def _read(*, lot: Lot, data: bytes) -> PackFile:
-    return pack_file_read(data, today=timezone.localdate(), made_on=lot_wide_made_on(lot))
+    return pack_file_read(data, today=timezone.localdate(), lot_history=lot_wide_history(lot))
 
 
 def _checked(*, lot: Lot, data: bytes, name: str) -> PackImportCheck:

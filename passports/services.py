@@ -21,7 +21,7 @@ from marketplace.lifecycle import lot_scope
 from marketplace.pipeline import lot_refresh
 from marketplace.services import lot_create
 from suppliers.choices import HistoryEventKind, LotStatus
-from suppliers.history import history_check
+from suppliers.history import lot_history_change_check
 from suppliers.models import HistoryEvent, Lot, Organisation, Pack, PackModel
 from suppliers.selectors import pack_model_list_for_supplier, supplier_organisations
 from suppliers.services import pack_model_create
@@ -517,22 +517,15 @@ def _pack_write(
 
 
 def _manufacture_date_set(*, lot: Lot, pack: Pack, on) -> None:
-    """The pack's own manufacture event, checked against the rest of its documented history."""
-    others = [
-        {"kind": kind, "occurred_on": occurred_on}
-        for kind, occurred_on in HistoryEvent.objects.filter(lot=lot)
-        .exclude(kind=HistoryEventKind.MANUFACTURED)
-        .filter(pack__isnull=True)
-        .values_list("kind", "occurred_on")
-    ]
-    others += [
-        {"kind": kind, "occurred_on": occurred_on}
-        for kind, occurred_on in HistoryEvent.objects.filter(pack=pack)
-        .exclude(kind=HistoryEventKind.MANUFACTURED)
-        .values_list("kind", "occurred_on")
-    ]
-    history_check([{"kind": HistoryEventKind.MANUFACTURED, "occurred_on": on}, *others])
-    event = HistoryEvent.objects.filter(pack=pack, kind=HistoryEventKind.MANUFACTURED).first()
+    """The pack's own manufacture event, checked as the history form checks an event: with
+    the lot's whole history (its own date replaces the lot's for this pack)."""
+    own = HistoryEvent.objects.filter(pack=pack, kind=HistoryEventKind.MANUFACTURED).first()
+    lot_history_change_check(
+        lot=lot,
+        new=({"kind": HistoryEventKind.MANUFACTURED, "occurred_on": on}, pack.pk),
+        replacing=own,
+    )
+    event = own
     if event is None:
         HistoryEvent.objects.create(
             lot=lot,

@@ -12,11 +12,11 @@ from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Min
 
 from core.errors import ApplicationError
 
 from .choices import HistoryEventKind, LotStatus
+from .domain.history import HistoryFact
 from .domain.pack_rows import (
     COLUMN_ORDER,
     DATE_EVENTS,
@@ -26,6 +26,7 @@ from .domain.pack_rows import (
     RowError,
     pack_rows_parse,
 )
+from .history import history_fact
 from .models import HistoryEvent, Lot, Pack
 from .selectors import lot_can_manage, pack_serials_live
 
@@ -81,9 +82,11 @@ def file_error(message: str) -> PackRows:
     return PackRows(errors=[RowError(None, None, message)])
 
 
-def pack_file_read(data: bytes, *, today: date, made_on: date | None = None) -> PackFile:
-    """Read and check a file's rows (no database). `made_on`: the lot-wide date of manufacture
-    the rows' dates are checked against where a row gives none."""
+def pack_file_read(
+    data: bytes, *, today: date, lot_history: Sequence[HistoryFact] = ()
+) -> PackFile:
+    """Read and check a file's rows (no database). `lot_history`: the lot's events for every
+    pack, which each row's dates join (`lot_wide_history`)."""
     if len(data) > MAX_FILE_BYTES:
         return PackFile("", file_error(
             f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is "
@@ -96,17 +99,17 @@ def pack_file_read(data: bytes, *, today: date, made_on: date | None = None) -> 
             "This is an old Excel .xls workbook: save it as .xlsx or as CSV (UTF-8)."
         ))  # fmt: skip
     if data.startswith(ZIP_MAGIC):
-        return PackFile(XLSX, _parse(_xlsx_lines, data, today=today, made_on=made_on))
-    return PackFile(CSV, _parse(_csv_lines, data, today=today, made_on=made_on))
+        return PackFile(XLSX, _parse(_xlsx_lines, data, today=today, lot_history=lot_history))
+    return PackFile(CSV, _parse(_csv_lines, data, today=today, lot_history=lot_history))
 
 
 class _Unreadable(Exception):
     pass
 
 
-def _parse(reader, data: bytes, *, today: date, made_on: date | None) -> PackRows:
+def _parse(reader, data: bytes, *, today: date, lot_history: Sequence[HistoryFact]) -> PackRows:
     try:
-        return pack_rows_parse(reader(data), today=today, made_on=made_on)
+        return pack_rows_parse(reader(data), today=today, lot_history=lot_history)
     except _Unreadable as exc:
         return file_error(str(exc))
 
@@ -161,11 +164,9 @@ def _xlsx_lines(data: bytes) -> Iterator[tuple[int, tuple]]:
         book.close()
 
 
-def lot_made_on(lot: Lot) -> date | None:
-    """The lot-wide date of manufacture, if the lot's history records one."""
-    return HistoryEvent.objects.filter(
-        lot=lot, pack__isnull=True, kind=HistoryEventKind.MANUFACTURED
-    ).aggregate(on=Min("occurred_on"))["on"]
+def lot_wide_history(lot: Lot) -> list[HistoryFact]:
+    """The lot's events for every pack, which each imported pack's own dates join."""
+    return [history_fact(event) for event in lot.history.filter(pack__isnull=True)]
 
 
 def pack_file_check(*, lot: Lot, pack_file: PackFile) -> PackFile:

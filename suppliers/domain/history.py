@@ -116,13 +116,22 @@ def _own_problems(fact: HistoryFact, *, today: date) -> list[tuple[str, str]]:
     return problems
 
 
+# A pack's own date of manufacture or removal is more precise than the lot's, which stands
+# for the packs that give none: in that pack's story the pack's own replaces the lot's.
+SUPERSEDED = frozenset({MANUFACTURED, REMOVED})
+
+
 def _stories(facts: Sequence[HistoryFact]) -> list[list[int]]:
     """Indices of each story: the lot-wide events, and for each pack those with its own."""
     shared = [i for i, f in enumerate(facts) if f.pack is None]
     packs = sorted({f.pack for f in facts if f.pack is not None}, key=str)
-    return [shared] + [
-        sorted(shared + [i for i, f in enumerate(facts) if f.pack == pack]) for pack in packs
-    ]
+    stories = [shared]
+    for pack in packs:
+        own = [i for i, f in enumerate(facts) if f.pack == pack]
+        replaced = {facts[i].kind for i in own} & SUPERSEDED
+        kept = [i for i in shared if facts[i].kind not in replaced]
+        stories.append(sorted(kept + own))
+    return stories
 
 
 def _story_problems(story: list[int], facts: Sequence[HistoryFact]) -> list[HistoryProblem]:

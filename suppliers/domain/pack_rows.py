@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from .history import history_problems, is_vin
+from .history import HistoryFact, history_problems, is_vin
 
 # One import at a time stays well inside a request; a larger supply is split into files.
 MAX_ROWS = 20_000
@@ -256,10 +256,10 @@ def row_parse(
     values: Sequence[object],
     *,
     today: date,
-    made_on: date | None = None,
+    lot_history: Sequence[HistoryFact] = (),
 ) -> PackRow | list[RowError]:
-    """One row under the header's `columns`. `made_on`: the lot-wide manufacture date, which
-    a row's other dates are checked against when the row gives none of its own."""
+    """One row under the header's `columns`. `lot_history`: the lot's events for every pack,
+    which each pack's own dates join: the row is checked as that pack's whole story is."""
     errors: list[RowError] = []
     if len(values) > len(columns) and any(_text(v) for v in values[len(columns) :]):
         plural = "s" if len(columns) > 1 else ""
@@ -286,7 +286,7 @@ def row_parse(
     # The dates that could be read are checked even when another cell is wrong, so one round
     # of corrections can fix everything.
     row = PackRow(line=line, **{"serial": "", **fields})
-    errors.extend(_history_errors(row, today=today, made_on=made_on))
+    errors.extend(_history_errors(row, today=today, lot_history=lot_history))
     dated = row.events() or failed & {"manufactured_on", "in_service_on", "removed_on"}
     if row.notes and not dated:
         errors.append(
@@ -307,19 +307,25 @@ def _column_order(error: RowError) -> int:
     return COLUMN_ORDER.get(error.column, -1)
 
 
-def _history_errors(row: PackRow, *, today: date, made_on: date | None) -> list[RowError]:
-    """The dates of one pack, checked by the history rule the forms and the API apply."""
+def _history_errors(
+    row: PackRow, *, today: date, lot_history: Sequence[HistoryFact]
+) -> list[RowError]:
+    """The dates of one pack, with the lot's own, checked by the history rule the forms and
+    the API apply. Only what the row adds counts: a problem the lot's history already had is
+    not the row's."""
     names = [name for name, _kind in DATE_EVENTS if getattr(row, name)]
-    events = row.events()
-    if made_on is not None and row.manufactured_on is None and events:
-        # Checked against the lot's date of manufacture; that date itself is not the row's.
-        problems = history_problems([("manufactured", made_on), *events], today=today)
-        return [RowError(row.line, names[p.index - 1], p.message) for p in problems if p.index]
-    problems = history_problems(events, today=today)
-    return [
-        RowError(row.line, names[p.index] if p.index < len(names) else None, p.message)
-        for p in problems
-    ]
+    events = [HistoryFact(kind, on, pack=0) for kind, on in row.events()]
+    if not events:
+        return []
+    shared = list(lot_history)
+    before = {p.message for p in history_problems(shared, today=today)}
+    errors = []
+    for problem in history_problems([*shared, *events], today=today):
+        if problem.index >= len(shared):
+            errors.append(RowError(row.line, names[problem.index - len(shared)], problem.message))
+        elif problem.message not in before:
+            errors.append(RowError(row.line, None, problem.message))
+    return errors
 
 
 def _serial_of(columns: Sequence[str | None], values: Sequence[object]) -> str:
@@ -338,7 +344,7 @@ def pack_rows_parse(
     lines: Iterable[tuple[int, Sequence[object]]],
     *,
     today: date,
-    made_on: date | None = None,
+    lot_history: Sequence[HistoryFact] = (),
     max_rows: int = MAX_ROWS,
 ) -> PackRows:
     """`lines`: (line number, cells) of the file from its header on; blank rows are skipped.
@@ -365,7 +371,7 @@ def pack_rows_parse(
                          f"import at most {max_rows:,} at a time (split the file).")
             ]  # fmt: skip
             return result
-        parsed = row_parse(line, columns, values, today=today, made_on=made_on)
+        parsed = row_parse(line, columns, values, today=today, lot_history=lot_history)
         serial = parsed.serial if isinstance(parsed, PackRow) else _serial_of(columns, values)
         repeats = first_line.get(serial.upper()) if serial else None
         if serial and repeats is None:

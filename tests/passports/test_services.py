@@ -364,3 +364,23 @@ def test_reuse_certificate_only_for_a_pack_sold_for_reuse(alice, volta, lfp_tele
         with pytest.raises(ApplicationError, match="only for a pack sold for reuse"):
             reuse_certificate_issue(user=alice, pack=pack)
     assert passport_issue(user=alice, pack=recycled).document["sustainability"]["status"] == "waste"
+
+
+def test_a_passport_imports_into_a_draft_whose_history_holds_a_custody_transfer(
+    alice, volta, draft
+):
+    HistoryEvent.objects.create(lot=draft, kind=HistoryEventKind.CUSTODY_TRANSFER,
+                                occurred_on=date(2023, 6, 1), custody_from="Nobody Ltd",
+                                custody_to="Volta Fleet Services")  # fmt: skip
+    document = passport_issue(user=alice, pack=PackFactory(lot=draft, serial="CT-1")).document
+    document = for_another_pack(document, "CT-2")
+    document["operation"]["manufacturer"]["manufacturingDate"] = "2019-03-04"
+    result = passport_import(user=alice, supplier=volta, document=document, lot_reference="V-DRAFT")
+    own = HistoryEvent.objects.get(pack=result.pack, kind=HistoryEventKind.MANUFACTURED)
+    assert own.occurred_on == date(2019, 3, 4)
+    # A date the lot's history contradicts is still refused, naming why.
+    late = for_another_pack(document, "CT-3")
+    late["operation"]["manufacturer"]["manufacturingDate"] = "2024-01-01"
+    with pytest.raises(PassportInvalid) as refused:
+        passport_import(user=alice, supplier=volta, document=late, lot_reference="V-DRAFT")
+    assert "before the packs were made (2024-01-01)" in refused.value.problems[0].message

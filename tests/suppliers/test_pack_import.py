@@ -13,7 +13,7 @@ from suppliers.choices import HistoryEventKind, LotStatus
 from suppliers.models import HistoryEvent, Pack
 from suppliers.pack_import import (
     MAX_FILE_BYTES,
-    lot_made_on,
+    lot_wide_history,
     pack_file_check,
     pack_file_read,
     pack_import_allowed,
@@ -275,7 +275,7 @@ def test_the_quantity_counts_wrong_rows_too(draft):
 def test_the_lot_wide_manufacture_date_applies_to_rows_without_one(draft):
     HistoryEvent.objects.create(lot=draft, kind="manufactured", occurred_on=date(2018, 1, 1))
     data = csv_bytes([["A", "2017-01-01"]], header=["serial", "removed_on"])
-    assert messages(read(data, made_on=lot_made_on(draft))) == [
+    assert messages(read(data, lot_history=lot_wide_history(draft))) == [
         "line 2, removed on: The removal from service date 2017-01-01 is before the packs were "
         "made (2018-01-01)."
     ]

@@ -108,13 +108,29 @@ def test_each_pack_story_is_the_lot_events_with_its_own():
         transfer(date(2023, 6, 1), "B", "D", pack=2),  # another pack: its own chain
         transfer(date(2024, 1, 1), "B", "E", pack=1),  # pack 1 was handed to C
         HistoryFact("manufactured", date(2021, 1, 1)),
-        HistoryFact("manufactured", date(2021, 2, 1), pack=2),  # pack 2 made twice
+        HistoryFact("manufactured", date(2021, 2, 1), pack=2),  # pack 2's own date
+        HistoryFact("manufactured", date(2021, 3, 1), pack=2),  # pack 2 made twice
     ]
     problems = history_problems(events, today=TODAY)
     assert [(p.index, p.message.split(",")[0]) for p in problems] == [
         (3, "The custody transfer on 2024-01-01 is from B"),
-        (5, "The packs can only be made once."),
+        (6, "The packs can only be made once."),
     ]
+
+
+def test_a_packs_own_manufacture_and_removal_replace_the_lots_for_that_pack():
+    """The lot's dates stand for the packs that give none; a pack's own are more precise."""
+    events = [
+        HistoryFact("manufactured", date(2018, 1, 1)),
+        HistoryFact("removed", date(2023, 1, 1)),
+        HistoryFact("manufactured", date(2017, 6, 1), pack=1),
+        HistoryFact("in_service", date(2023, 6, 1), pack=1),  # after the lot's removal
+        HistoryFact("removed", date(2024, 6, 1), pack=1),  # its own removal, later
+    ]
+    assert history_problems(events, today=TODAY) == []
+    # Without its own removal, the lot's stands: removed before it entered service.
+    problems = history_problems(events[:4], today=TODAY)
+    assert [p.index for p in problems] == [1]
 
 
 def test_a_vin_is_17_characters_without_i_o_or_q():

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from suppliers.domain.history import HistoryFact
 from suppliers.domain.pack_rows import (
     COLUMNS,
     MAX_ROWS,
@@ -241,14 +242,37 @@ def test_more_rows_than_the_limit_are_refused_without_reading_on():
     assert MAX_ROWS == 20_000
 
 
-def test_the_lot_wide_manufacture_date_checks_rows_without_their_own():
-    result = parse(row("A", removed="2017-05-01"), row("B", made="2016-01-01",
-                   removed="2017-05-01"), made_on=date(2018, 1, 1))  # fmt: skip
+def test_each_row_joins_the_lots_own_history_as_its_pack_would():
+    """A pack's story is the lot's events and its own, checked as the history form checks
+    it: its dates after the lot's manufacture (or its own, which replaces the lot's)."""
+    made = HistoryFact("manufactured", date(2018, 1, 1))
+    transfer = HistoryFact("custody_transfer", date(2019, 1, 1), custody_from="A", custody_to="B")
+    result = parse(
+        row("A", removed="2017-05-01"),
+        row("B", made="2016-01-01", removed="2017-05-01"),
+        row("C", made="2019-06-01"),
+        lot_history=[made, transfer],
+    )
     assert messages(result) == [
         "line 2, removed on: The removal from service date 2017-05-01 is before the packs were "
-        "made (2018-01-01)."
+        "made (2018-01-01).",
+        "line 4: The custody transfer date 2019-01-01 is before the packs were made (2019-06-01).",
     ]
     assert [r.serial for r in result.rows] == ["B"]
+
+
+def test_a_problem_the_lots_history_already_had_is_not_the_rows():
+    incoherent = [HistoryFact("manufactured", date(2018, 1, 1)),
+                  HistoryFact("removed", date(2017, 1, 1))]  # fmt: skip
+    result = parse(row("A", in_service="2018-06-01"), lot_history=incoherent)
+    assert messages(result) == []
+
+
+def test_a_row_that_makes_the_lots_events_incoherent_is_named():
+    lot_history = [HistoryFact("removed", date(2024, 1, 1))]
+    result = parse(row("A", in_service="2025-01-01"), lot_history=lot_history)
+    assert len(result.errors) == 1 and result.errors[0].line == 2
+    assert "before" in result.errors[0].message
 
 
 def test_error_groups_follow_the_columns_and_cap_what_is_shown():
