@@ -15,6 +15,7 @@ from routing.domain import Thresholds
 from routing.models import RerouteJob
 from routing.selectors import lots_routable, pack_routes_latest, rule_set_active
 from routing.services import routing_decisions_move, rule_set_create_version
+from suppliers.choices import LOCATION_NOT_STATED
 from suppliers.history import HistoryInput
 from suppliers.models import HistoryEvent, Lot, Organisation, PackModel
 from suppliers.selectors import is_auditor, lot_can_manage
@@ -105,6 +106,19 @@ def lot_submit(*, user: AbstractBaseUser, lot: Lot) -> Lot:
         raise ApplicationError("A lot needs at least one pack before it can be submitted.")
     if lot.status != "draft":
         raise ApplicationError(f"Only a draft lot can be submitted; this one is {lot.status}.")
+    missing = [
+        what
+        for what, unset in (
+            ("its asking price per kWh", lot.price_per_kwh <= 0),
+            ("where the packs are", lot.location.strip() in ("", LOCATION_NOT_STATED)),
+        )
+        if unset
+    ]
+    if missing:
+        raise ApplicationError(
+            f"Lot {lot.reference} goes to buyers once verified: set {' and '.join(missing)} "
+            "first (Edit the draft)."
+        )
     lot_transition(lot=lot, to="submitted", action=Action.SUBMIT, actor=user)
     return lot_refresh(lot_id=lot.pk, reason="submitted: test data decide the status")
 

@@ -20,7 +20,7 @@ from core.errors import ApplicationError
 from marketplace.lifecycle import lot_scope
 from marketplace.pipeline import lot_refresh
 from marketplace.services import lot_create
-from suppliers.choices import HistoryEventKind, LotStatus
+from suppliers.choices import LOCATION_NOT_STATED, HistoryEventKind, LotStatus
 from suppliers.history import lot_history_change_check
 from suppliers.models import HistoryEvent, Lot, Organisation, Pack, PackModel
 from suppliers.selectors import pack_model_list_for_supplier, supplier_organisations
@@ -42,7 +42,7 @@ from .selectors import lot_route, pack_facts, passport_latest, sees_all_figures
 
 # A new lot made for an imported pack is a draft: the supplier states where it is and its
 # price before submitting it (nothing in a passport says either).
-IMPORTED_LOT_LOCATION = "Not stated (imported from a battery passport)"
+IMPORTED_LOT_LOCATION = LOCATION_NOT_STATED
 IMPORTED_LOT_PRICE = Decimal("0")
 
 

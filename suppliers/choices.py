@@ -86,3 +86,8 @@ class DocumentKind(models.TextChoices):
 # After submission a lot's history only grows (a later test, a repair, a transfer), until the
 # lot is withdrawn or sold: then its record is closed.
 HISTORY_CLOSED_LOT_STATUSES = (LotStatus.WITHDRAWN, LotStatus.SOLD)
+
+
+# What a lot created without a location says (a battery passport names none): it is a draft
+# until its supplier sets where the packs are.
+LOCATION_NOT_STATED = "Not stated (imported from a battery passport)"

@@ -10,12 +10,12 @@ from .selectors import pack_model_list, pack_model_list_for_supplier, supplier_o
 class LotForm(forms.ModelForm):
     manufactured_on = forms.DateField(
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="When the packs were made (starts their documented history)",
     )
     removed_on = forms.DateField(
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="When the packs were removed from their vehicles",
     )
     vin = forms.CharField(required=False, max_length=17, label="VIN (optional)")
@@ -209,7 +209,9 @@ class HistoryEventForm(forms.Form):
     still hangs together is the service's one check, shared with the API."""
 
     kind = forms.ChoiceField(choices=HistoryEventKind.choices, label="What happened")
-    occurred_on = forms.DateField(label="On", widget=forms.DateInput(attrs={"type": "date"}))
+    occurred_on = forms.DateField(
+        label="On", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     actor = forms.CharField(
         required=False,
         max_length=200,

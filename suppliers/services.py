@@ -339,6 +339,7 @@ def _pack_model_check(fields: dict) -> None:
         nominal_energy_kwh=fields.get("nominal_energy_kwh"),
         cells_series=fields.get("cells_series"),
         cells_parallel=fields.get("cells_parallel", 1),
+        baseline_resistance_mohm=fields.get("baseline_resistance_mohm"),
     )
     if problems:
         raise ApplicationError(problems[0].message, field=problems[0].field)

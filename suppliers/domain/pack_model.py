@@ -23,6 +23,7 @@ LABELS = {
     "nominal_voltage_v": "nominal voltage",
     "nominal_capacity_ah": "nominal capacity",
     "nominal_energy_kwh": "nominal energy",
+    "baseline_resistance_mohm": "beginning-of-life resistance",
 }
 
 
@@ -40,12 +41,15 @@ def rating_problems(
     nominal_energy_kwh: Decimal | None,
     cells_series: int | None,
     cells_parallel: int | None,
+    baseline_resistance_mohm: Decimal | None = None,
 ) -> list[RatingProblem]:
     """What is wrong with a proposed model's ratings, field by field (None: not given)."""
     given = {
         "nominal_voltage_v": nominal_voltage_v,
         "nominal_capacity_ah": nominal_capacity_ah,
         "nominal_energy_kwh": nominal_energy_kwh,
+        # Resistance measured against a baseline of zero would be infinitely worn.
+        "baseline_resistance_mohm": baseline_resistance_mohm,
     }
     problems = [
         RatingProblem(name, f"The {LABELS[name]} must be above zero.")

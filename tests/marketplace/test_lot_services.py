@@ -6,7 +6,7 @@ import pytest
 from audit.models import AuditEntry
 from core.errors import ApplicationError
 from marketplace.services import lot_create, lot_submit
-from suppliers.choices import LotStatus
+from suppliers.choices import LOCATION_NOT_STATED, LotStatus
 from suppliers.models import Lot
 
 
@@ -92,3 +92,20 @@ def test_the_trail_records_the_history_a_lot_was_listed_with(alice, volta, lfp_t
         ("manufactured", "2018-04-01", ""),
         ("removed", "2025-06-01", "5YJ3E1EA7KF317000"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [({"price_per_kwh": Decimal("0")}, "its asking price per kWh"),
+     ({"location": LOCATION_NOT_STATED}, "where the packs are"),
+     ({"location": " ", "price_per_kwh": Decimal("0")},
+      "its asking price per kWh and where the packs are")],
+)  # fmt: skip
+def test_a_lot_is_submitted_with_its_price_and_location(
+    alice, volta, lfp_telecom_pack, changes, named
+):
+    lot = create(alice, volta, lfp_telecom_pack)
+    Lot.objects.filter(pk=lot.pk).update(**changes)
+    with pytest.raises(ApplicationError, match=f"set {named} first"):
+        lot_submit(user=alice, lot=lot)
+    assert Lot.objects.get(pk=lot.pk).status == LotStatus.DRAFT

@@ -56,6 +56,15 @@ def test_every_non_positive_rating_is_named():
     assert {p.field for p in found} == {"nominal_capacity_ah", "nominal_energy_kwh", "cells_series"}
 
 
+@pytest.mark.parametrize("mohm", ["0", "-1", "-5"])
+def test_a_baseline_resistance_must_be_above_zero(mohm):
+    found = problems(baseline_resistance_mohm=D(mohm))
+    assert [(p.field, p.message) for p in found] == [
+        ("baseline_resistance_mohm", "The beginning-of-life resistance must be above zero.")
+    ]
+    assert problems(baseline_resistance_mohm=D("38")) == []
+
+
 def test_energy_that_disagrees_with_volts_times_amp_hours_names_both():
     (problem,) = problems(nominal_energy_kwh=D("5.5"))
     assert problem.field == "nominal_energy_kwh"
