@@ -174,12 +174,15 @@ def pack_file_check(*, lot: Lot, pack_file: PackFile) -> PackFile:
     parsed = pack_file.parsed
     if not parsed.rows_read:
         return pack_file
-    errors = parsed.errors + pack_rows_check(lot=lot, rows=parsed.rows, count=parsed.rows_read)
+    serials = [(row.line, row.serial) for row in parsed.rows] + parsed.failed_serials
+    errors = parsed.errors + pack_rows_check(lot=lot, serials=serials, count=parsed.rows_read)
     errors.sort(key=lambda e: (e.line or 0, COLUMN_ORDER.get(e.column, -1)))
-    return PackFile(pack_file.kind, PackRows(parsed.rows, errors, parsed.rows_read))
+    return PackFile(
+        pack_file.kind, PackRows(parsed.rows, errors, parsed.rows_read, parsed.failed_serials)
+    )
 
 
-def pack_rows_check(*, lot: Lot, rows: Sequence[PackRow], count: int) -> list[RowError]:
+def pack_rows_check(*, lot: Lot, serials: Sequence[tuple[int, str]], count: int) -> list[RowError]:
     """What the platform says against the rows: serials listed already (in this lot, in the
     supplier's other lots, by another organisation), and the lot's quantity against `count`
     packs (the file's, when some of its rows are wrong)."""
@@ -191,7 +194,7 @@ def pack_rows_check(*, lot: Lot, rows: Sequence[PackRow], count: int) -> list[Ro
                      f"{existing:,}: the file's {count:,} would make {existing + count:,}. "
                      "Raise the lot's quantity or import fewer packs.")
         )  # fmt: skip
-    by_serial = {row.serial.upper(): row for row in rows}
+    by_serial = {serial.upper(): (line, serial) for line, serial in serials}
     # Whose live pack each serial already is (this lot's packs are live too).
     taken: dict[str, tuple[int, str, int]] = {}
     serials = list(by_serial)
@@ -200,23 +203,23 @@ def pack_rows_check(*, lot: Lot, rows: Sequence[PackRow], count: int) -> list[Ro
             "serial_upper", "lot__supplier_id", "lot__reference", "lot_id"
         )
         taken.update({key: rest for key, *rest in found})
-    for key, row in by_serial.items():
+    for key, (line, serial) in by_serial.items():
         if key not in taken:
             continue
         supplier_id, reference, lot_id = taken[key]
         if lot_id == lot.pk:
-            message = f"{row.serial} is already a pack of this lot."
+            message = f"{serial} is already a pack of this lot."
         elif supplier_id == lot.supplier_id:
             message = (
-                f"{row.serial} is already listed in your lot {reference}. Withdraw that lot "
+                f"{serial} is already listed in your lot {reference}. Withdraw that lot "
                 "or move the pack before listing it again."
             )
         else:
             message = (
-                f"{row.serial} is already listed by another organisation. A pack changes "
+                f"{serial} is already listed by another organisation. A pack changes "
                 "hands by a custody transfer, not by listing it again."
             )
-        errors.append(RowError(row.line, "serial", message))
+        errors.append(RowError(line, "serial", message))
     return errors
 
 

@@ -98,7 +98,7 @@ def _preview_page(request, lot: Lot, *, errors, check=None):
         "lot": lot,
         "check": check,
         "rows": rows[:PREVIEW_ROWS],
-        "rows_total": len(rows),
+        "rows_total": check.parsed.rows_clean if check is not None else 0,
         "rows_read": check.parsed.rows_read if check is not None else 0,
         "errors_total": len(errors),
         "groups": error_groups(errors, limit=ERRORS_SHOWN),

@@ -110,10 +110,19 @@ class PackRows:
     rows: list[PackRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     rows_read: int = 0  # rows with any value, valid or not
+    # (line, serial) of rows that failed but whose serial could be read: the platform checks
+    # those serials too, so one round of corrections finds every problem.
+    failed_serials: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors and bool(self.rows)
+
+    @property
+    def rows_clean(self) -> int:
+        """Rows of packs without any problem, the platform's included."""
+        wrong = {error.line for error in self.errors}
+        return sum(1 for row in self.rows if row.line not in wrong)
 
 
 def normalise_header(cell: object) -> str:
@@ -378,6 +387,8 @@ def pack_rows_parse(
             first_line[serial.upper()] = line
         if isinstance(parsed, list):
             result.errors.extend(parsed)
+            if serial and repeats is None:
+                result.failed_serials.append((line, serial))
         if repeats is not None:
             result.errors.append(RowError(line, "serial", f"{serial} repeats line {repeats}."))
         elif isinstance(parsed, PackRow):

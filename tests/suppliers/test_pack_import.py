@@ -247,6 +247,21 @@ def test_serials_live_elsewhere_are_named_per_line(draft, alice, recell, lfp_tel
     assert counts() == before
 
 
+def test_a_wrong_rows_serial_is_checked_against_the_platform_too(draft, recell, lfp_telecom_pack):
+    """One round of corrections finds every problem: a row with a bad figure still has its
+    serial checked, and only rows without any problem count as clean."""
+    PackFactory(lot=LotFactory(supplier=recell, pack_model=lfp_telecom_pack), serial="ROB-9")
+    data = csv_bytes([["OK-1", "80"], ["ROB-9", "104"], ["OK-2", "81"]],
+                     header=["serial", "claimed_soh_pct"])  # fmt: skip
+    checked = pack_file_check(lot=draft, pack_file=read(data))
+    assert [(e.line, e.column) for e in checked.parsed.errors] == [
+        (3, "serial"), (3, "claimed_soh_pct"),
+    ]  # fmt: skip
+    assert checked.parsed.rows_clean == 2
+    taken = read(csv_bytes([["ROB-9"], ["OK-3"]], header=["serial"]))
+    assert pack_file_check(lot=draft, pack_file=taken).parsed.rows_clean == 1
+
+
 def test_the_lots_quantity_bounds_the_import(draft, alice):
     PackFactory(lot=draft, serial="HERE-1")
     PackFactory(lot=draft, serial="HERE-2")
