@@ -2,9 +2,12 @@
 packs removed; and takes a submitted lot back to draft. Each view calls one service; after
 submission a lot changes only through lifecycle transitions."""
 
+import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -12,8 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import ApplicationError
 from suppliers.choices import LotStatus
 from suppliers.forms import MAX_PACK_ROWS, LotEditForm, PackAddFormSet, pack_formset_grown
-from suppliers.models import Lot
+from suppliers.models import Document, Lot
 from suppliers.selectors import is_supplier, lot_can_manage
+from verification.models import TestRecord
 
 from ..services import lot_draft_save, lot_packs_remove, lot_recall
 
@@ -26,6 +30,14 @@ def _own_lot(request, pk: int) -> Lot:
     if not lot_can_manage(user=request.user, lot=lot):
         raise Http404("No such lot.")
     return lot
+
+
+def _packs(lot: Lot):
+    """The draft's packs, each saying whether it carries evidence (and so stays)."""
+    evidence = Exists(TestRecord.objects.filter(pack=OuterRef("pk"))) | Exists(
+        Document.objects.filter(pack=OuterRef("pk"))
+    )
+    return lot.packs.annotate(has_evidence=evidence).order_by("serial")
 
 
 def _report(form, exc: ApplicationError) -> None:
@@ -41,7 +53,8 @@ def lot_edit(request, pk: int):
             f"Lot {lot.reference} is {lot.get_status_display().lower()}: only a draft is edited.",
         )
         return redirect(lot)
-    form = LotEditForm(request.POST or None, instance=lot, user=request.user)
+    # The form works on a copy: a refused save must not show its values as the lot's.
+    form = LotEditForm(request.POST or None, instance=copy.copy(lot), user=request.user)
     adding = PackAddFormSet(request.POST or None, prefix=ADD_PREFIX)
     status = 200
     if request.method == "POST" and "add_row" in request.POST:
@@ -57,7 +70,7 @@ def lot_edit(request, pk: int):
     return render(
         request,
         "suppliers/lot_edit.html",
-        {"lot": lot, "form": form, "adding": adding, "packs": lot.packs.order_by("serial")},
+        {"lot": lot, "form": form, "adding": adding, "packs": _packs(lot)},
         status=status,
     )
 
@@ -111,12 +124,18 @@ def pack_remove(request, pk: int, pack_pk: int):
         lot_packs_remove(user=request.user, lot=lot, pack_ids=[pack_pk])
     except ApplicationError as exc:
         if request.htmx:
-            return HttpResponse(exc.message, status=400)
+            # The row again with the reason; 422 is swapped in (base.html's htmx config).
+            pack = _packs(lot).filter(pk=pack_pk).first()
+            if pack is None:
+                return HttpResponse(exc.message, status=404)
+            context = {"lot": lot, "pack": pack, "remove_error": exc.message}
+            return render(request, "suppliers/_current_pack_row.html", context, status=422)
         messages.error(request, exc.message)
     else:
         if request.htmx:
-            # The row disappears; nothing else on the page changed.
-            return HttpResponse("")
+            # The row disappears and the count follows, out of band.
+            context = {"count": lot.packs.count(), "oob": True}
+            return render(request, "suppliers/_pack_count.html", context)
         messages.success(request, "Pack removed from the draft.")
     return redirect("lot-edit", pk=lot.pk)
 

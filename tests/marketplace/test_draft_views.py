@@ -4,8 +4,10 @@ remove, recall; pack-model proposals; each persona's refusals change nothing."""
 import pytest
 
 from audit.models import AuditEntry
+from marketplace.history import document_upload
 from suppliers.choices import LotStatus
 from suppliers.models import Lot, PackModel
+from tests.documents import pdf
 from tests.factories import LotFactory, PackFactory, PackModelFactory
 
 
@@ -67,6 +69,8 @@ def test_a_refused_save_shows_why_and_keeps_nothing(client, alice, draft):
     )
     assert response.status_code == 400
     assert b"quantity is 2 and it lists 2 packs" in response.content
+    # The page heads with what is saved, not with what was refused.
+    assert b'<span id="pack-count">2</span> of 6)' in response.content
     draft.refresh_from_db()
     assert (draft.location, draft.quantity, serials(draft)) == ("Leeds, GB", 6, ["W-1", "W-2"])
 
@@ -121,12 +125,27 @@ def test_a_pack_is_removed_by_htmx_or_a_plain_post(client, alice, draft):
     client.force_login(alice)
     first, second = draft.packs.order_by("serial")
     response = client.post(f"/lots/{draft.pk}/packs/{first.pk}/remove/", HTTP_HX_REQUEST="true")
-    assert (response.status_code, response.content) == (200, b"")
+    # The row goes; the count that heads the table follows out of band.
+    assert response.status_code == 200
+    assert response.content == b'<span id="pack-count" hx-swap-oob="true">1</span>'
     refused = client.post(f"/lots/{draft.pk}/packs/{second.pk}/remove/", HTTP_HX_REQUEST="true")
-    assert refused.status_code == 400 and b"at least one pack" in refused.content
+    # Refused: the row again with the reason, as a 422 that htmx swaps in (base.html).
+    assert refused.status_code == 422
+    assert f'<tr id="pack-{second.pk}">'.encode() in refused.content
+    assert b'role="alert">A lot needs at least one pack' in refused.content
     assert serials(draft) == ["W-2"]
     plain = client.post(f"/lots/{draft.pk}/packs/{second.pk}/remove/")
     assert plain.status_code == 302 and plain["Location"] == f"/lots/{draft.pk}/edit/"
+
+
+def test_a_pack_with_evidence_offers_no_remove_button(client, alice, draft):
+    first = draft.packs.order_by("serial").first()
+    document_upload(user=alice, lot=draft, pack=first, uploaded_file=pdf(),
+                    kind="safety_data_sheet")  # fmt: skip
+    client.force_login(alice)
+    page = client.get(f"/lots/{draft.pk}/edit/").content.decode()
+    row = page[page.index(f'<tr id="pack-{first.pk}">') :].split("</tr>")[0]
+    assert "has test data or documents: stays" in row and "Remove" not in row
 
 
 def test_a_submitted_lot_has_no_edit_page_and_can_be_recalled(client, alice, draft):
