@@ -4,7 +4,10 @@ delete. Another person's search is a 404, as if it did not exist."""
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+
+from suppliers.selectors import is_buyer
 
 from ..selectors import saved_search_list
 from ..services import saved_search_create, saved_search_delete, saved_search_set_email
@@ -27,6 +30,8 @@ class SavedSearchListCreate(generics.ListCreateAPIView):
 
     @extend_schema(request=SavedSearchCreateSerializer, responses={201: SavedSearchSerializer})
     def post(self, request, *args, **kwargs):
+        if not is_buyer(request.user):
+            raise PermissionDenied("Only members of a buyer organisation save searches.")
         body = SavedSearchCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         search = saved_search_create(user=request.user, **body.validated_data)
