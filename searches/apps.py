@@ -7,6 +7,7 @@ class SearchesConfig(AppConfig):
     verbose_name = "Saved searches"
 
     def ready(self) -> None:
+        # Imported here, as Django asks of code that loads models: apps.py is read before them.
         from marketplace.signals import lot_offer_changed
 
         from .receivers import lot_offer_changed_enqueue
