@@ -12,6 +12,7 @@ COPY marketplace ./marketplace
 COPY reviews ./reviews
 COPY passports ./passports
 COPY accounts ./accounts
+COPY searches ./searches
 COPY templates ./templates
 COPY static ./static
 COPY manage.py ./

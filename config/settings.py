@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "reviews",
     "passports",
     "accounts",
+    "searches",
 ]
 
 MIDDLEWARE = [

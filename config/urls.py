@@ -12,6 +12,7 @@ api_patterns = [
     path("", include("reviews.api.urls")),
     path("", include("passports.api.urls")),
     path("", include("accounts.api.urls")),
+    path("", include("searches.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script from its own URL: no inline script,
     # so the page works under the Content-Security-Policy.
@@ -30,4 +31,5 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("", include("passports.urls")),
     path("", include("accounts.urls")),
+    path("", include("searches.urls")),
 ]

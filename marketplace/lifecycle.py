@@ -22,6 +22,7 @@ from .domain.lifecycle import (
     refusal,
     review_required_after,
 )
+from .signals import lot_offer_status_changed
 
 SUPPLIER_ACTIONS = frozenset({Action.SUBMIT, Action.WITHDRAW, Action.RECALL})
 
@@ -91,6 +92,7 @@ def lot_transition(
             reason=reason,
             scope=lot_scope(lot.pk),
         )
+        lot_offer_status_changed(lot_id=lot.pk, before=current, after=to)
     lot.status = to
     lot.review_required = review_required
     return lot

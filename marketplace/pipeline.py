@@ -43,6 +43,7 @@ from .domain.lifecycle import Action, PackEvidence, pipeline_target
 from .lifecycle import lot_scope, lot_transition
 from .models import LotSummary
 from .selectors import pack_measure, pack_measures
+from .signals import lot_offer_route_changed
 
 logger = logging.getLogger(__name__)
 
@@ -147,19 +148,23 @@ def lot_refresh(*, lot_id: int, reason: str, new_discrepancy: bool = False) -> L
             for run in latest.values()
             if run.verdict in STANDING_VERDICTS
         }
-        LotSummary.objects.update_or_create(
-            lot=lot,
-            defaults=_summary_fields(
-                lot=lot, measured=measured, decision=recorded.decision, sample_size=sample_size
-            ),
+        route_before = LotSummary.objects.filter(lot=lot).values_list("route", flat=True).first()
+        fields = _summary_fields(
+            lot=lot, measured=measured, decision=recorded.decision, sample_size=sample_size
         )
+        LotSummary.objects.update_or_create(lot=lot, defaults=fields)
         if recorded.created:
             audit_record_many(entries=[_decision_audit(recorded.decision, rule_set)])
+        status_before = lot.status
         target = pipeline_target(
             current=lot.status, review_required=lot.review_required, evidence=evidence
         )
         if target != lot.status:
             lot_transition(lot=lot, to=target, action=Action.PIPELINE, actor=None, reason=reason)
+        lot_offer_route_changed(
+            lot_id=lot.pk, status_before=status_before, status_after=target,
+            route_before=route_before, route_after=fields["route"],
+        )  # fmt: skip
     return lot
 
 
@@ -406,10 +411,11 @@ def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
         Lot.objects.select_for_update()
         .filter(pk__in=list(lot_ids))
         .order_by("pk")
-        .values_list("pk", "route_override")
+        .values_list("pk", "route_override", "status")
     )
-    ids = [pk for pk, _ in locked]
-    overrides = {pk: route for pk, route in locked if route}
+    ids = [pk for pk, _, _ in locked]
+    overrides = {pk: route for pk, route, _ in locked if route}
+    statuses = {pk: status for pk, _, status in locked}
     outcomes = lots_decide(
         lot_ids=ids,
         thresholds=rule_set.as_thresholds(),
@@ -437,6 +443,11 @@ def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
             missing.append(outcome.lot.pk)
             continue
         changed += current[outcome.lot.pk] != new
+        status = statuses[outcome.lot.pk]
+        lot_offer_route_changed(
+            lot_id=outcome.lot.pk, status_before=status, status_after=status,
+            route_before=current[outcome.lot.pk][0], route_after=new[0],
+        )  # fmt: skip
         groups.setdefault((*new, outcome.sample_size), []).append(outcome.lot.pk)
     now = timezone.now()
     for (route, provisional, sample_size), group in groups.items():
