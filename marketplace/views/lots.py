@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from suppliers.models import Pack
-from suppliers.selectors import is_auditor, lot_can_commit, lot_can_manage
+from suppliers.selectors import is_auditor, is_buyer, lot_can_commit, lot_can_manage
 from verification.charts import measurement_charts
 from verification.forms import TestRecordUploadForm
 from verification.selectors import test_record_list_for_lot, test_record_list_for_pack
@@ -40,7 +40,13 @@ def lot_browse(request):
     page = Paginator(lots.qs, BROWSE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"filter": lots, "page": page, "query": query.urlencode()}
+    context = {
+        "filter": lots,
+        "page": page,
+        "query": query.urlencode(),
+        # Buyers are told when a lot matching a saved search is verified (searches app).
+        "can_save_search": is_buyer(request.user),
+    }
     return render(request, "marketplace/lot_browse.html", context)
 
 

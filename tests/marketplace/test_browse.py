@@ -158,3 +158,11 @@ def test_api_list_query_count_is_capped(bianca, volta):
     with CaptureQueriesContext(connection) as queries:
         assert api.get("/api/lots/").status_code == 200
     assert len(queries) <= 8
+
+
+def test_buyers_can_save_the_search_they_see(client, bianca, alice, market):
+    client.force_login(bianca)
+    text = client.get("/lots/", {"chemistry": "LFP"}).content.decode()
+    assert 'name="query" value="chemistry=LFP"' in text
+    client.force_login(alice)  # a supplier, not a buyer
+    assert "Save this search" not in client.get("/lots/").content.decode()
