@@ -23,6 +23,9 @@ from .selectors import (
     supplier_organisations,
 )
 
+# How many serials a refusal names before it stops.
+SERIALS_NAMED = 5
+
 
 class PackInput(TypedDict, total=False):
     serial: str
@@ -65,8 +68,14 @@ def lot_create(
             f"The lot lists {len(packs)} packs but its quantity is {quantity}.", field="packs"
         )
     serials = [p["serial"].strip() for p in packs]
-    if len({serial.upper() for serial in serials}) != len(serials):
-        raise ApplicationError("Each pack in a lot needs its own serial.", field="packs")
+    upper = [serial.upper() for serial in serials]
+    if len(set(upper)) != len(upper):
+        repeated = sorted({s for s in upper if upper.count(s) > 1})
+        raise ApplicationError(
+            f"Each pack in a lot needs its own serial; repeated: "
+            f"{', '.join(repeated[:SERIALS_NAMED])}.",
+            field="packs",
+        )
     if Lot.objects.filter(supplier=supplier, reference=reference).exists():
         raise ApplicationError(
             f"Your organisation already has a lot with reference {reference!r}.",
@@ -260,9 +269,6 @@ def pack_rows_remove(*, user: AbstractBaseUser, lot: Lot, pack_ids: Iterable[int
             field="packs",
         ) from exc
     return [pack.serial for pack in packs]
-
-
-SERIALS_NAMED = 5
 
 
 def _check_serials_free(*, serials: list[str], supplier: Organisation) -> None:

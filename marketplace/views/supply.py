@@ -102,7 +102,9 @@ def lot_new(request):
 
 
 def _managed_lot(request, pk: int) -> Lot:
-    lot = get_object_or_404(Lot, pk=pk)
+    """The lot, for its supplier: one the user may not see is not found (a draft's id tells
+    another organisation nothing), one they see but do not supply is forbidden."""
+    lot = get_object_or_404(lots_visible(user=request.user), pk=pk)
     if not lot_can_manage(user=request.user, lot=lot):
         raise PermissionDenied("Only the supplier of this lot can change it.")
     return lot

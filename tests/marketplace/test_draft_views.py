@@ -336,3 +336,12 @@ def test_the_pack_model_page_has_a_fixed_query_count(
         PackModelFactory(model=f"A-{index}")
     with django_assert_max_num_queries(6):
         assert client.get("/supplier/pack-models/").status_code == 200
+
+
+def test_another_organisations_draft_is_not_found_by_its_actions(client, rob, draft):
+    """Posting to another supplier's draft tells nothing of it: 404, as its page answers."""
+    client.force_login(rob)
+    for action in ("submit", "withdraw", "recall", "edit"):
+        assert client.post(f"/lots/{draft.pk}/{action}/").status_code == 404, action
+    draft.refresh_from_db()
+    assert draft.status == "draft"
