@@ -7,6 +7,16 @@ from .models import HistoryEvent, Lot, Pack, PackModel
 from .selectors import pack_model_list, pack_model_list_for_supplier, supplier_organisations
 
 
+class PackModelChoiceField(forms.ModelChoiceField):
+    """A proposal says so: a lot of a model not yet approved is held until an auditor
+    confirms its ratings."""
+
+    def label_from_instance(self, obj: PackModel) -> str:
+        if obj.approved_at is None:
+            return f"{obj} (proposed, awaiting an auditor's approval)"
+        return str(obj)
+
+
 class LotForm(forms.ModelForm):
     manufactured_on = forms.DateField(
         required=False,
@@ -36,6 +46,7 @@ class LotForm(forms.ModelForm):
             "claimed_soh_pct": "Claimed SOH (%)",
             "price_per_kwh": "Asking price per kWh (EUR)",
         }
+        field_classes = {"pack_model": PackModelChoiceField}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,6 +117,7 @@ class LotEditForm(forms.ModelForm):
             "price_per_kwh",
         ]
         labels = LotForm.Meta.labels
+        field_classes = LotForm.Meta.field_classes
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,8 +3,8 @@ its serial on a large one."""
 
 import pytest
 
-from suppliers.forms import PACK_SELECT_LIMIT, DocumentForm, HistoryEventForm
-from tests.factories import LotFactory, PackFactory
+from suppliers.forms import PACK_SELECT_LIMIT, DocumentForm, HistoryEventForm, LotForm
+from tests.factories import LotFactory, PackFactory, PackModelFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +50,10 @@ def test_the_serial_is_found_whatever_its_case_and_a_wrong_one_is_named(large):
 def test_the_fields_keep_their_order(large):
     assert list(HistoryEventForm(lot=large).fields)[:2] == ["pack", "kind"]
     assert list(DocumentForm(lot=large).fields)[:3] == ["kind", "file", "pack"]
+
+
+def test_a_proposed_model_says_it_awaits_approval_in_the_lot_forms(alice, volta):
+    proposed = PackModelFactory(manufacturer="Volta Cells", model="VC-1", approved_at=None,
+                                proposed_by=volta)  # fmt: skip
+    html = LotForm(user=alice).as_p()
+    assert f"{proposed} (proposed, awaiting an auditor&#x27;s approval)" in html
