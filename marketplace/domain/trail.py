@@ -14,6 +14,8 @@ LIMIT = 200  # characters; the trail's CSV holds the rest
 SKIPPED = frozenset({"sha256", "documents", "answer", "by", "review_required", "content_type"})
 
 Values = Mapping[str, Any]
+Kinds = Mapping[str, str]
+EMPTY: Kinds = {}
 
 
 def _text(value: Any) -> str:
@@ -32,11 +34,17 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _kind(code: str, kinds: Mapping[str, str]) -> str:
+    """An event's or document's kind as people read it (the caller gives the names: the
+    choices live with the models); its code, spaced, when not given."""
+    return kinds.get(code) or _label(code)
+
+
 def _label(name: str) -> str:
     return name.replace("_", " ")
 
 
-def _fields(before: Values, after: Values) -> str:
+def _fields(before: Values, after: Values, kinds: Kinds) -> str:
     """Each field of `after` (or of `before` when nothing came after), as it changed."""
     parts = []
     for name in after or before:
@@ -51,7 +59,7 @@ def _fields(before: Values, after: Values) -> str:
     return "; ".join(parts)
 
 
-def _created(before: Values, after: Values) -> str:
+def _created(before: Values, after: Values, kinds: Kinds) -> str:
     if "reference" not in after:
         return ""
     if after.get("parent"):
@@ -65,11 +73,11 @@ def _created(before: Values, after: Values) -> str:
     return f"{after['reference']}: {listed}{claimed}{history}"
 
 
-def _transition(before: Values, after: Values) -> str:
+def _transition(before: Values, after: Values, kinds: Kinds) -> str:
     return f"{before.get('status', '?')} → {after.get('status', '?')}"
 
 
-def _verification(before: Values, after: Values) -> str:
+def _verification(before: Values, after: Values, kinds: Kinds) -> str:
     verdict = after.get("verdict")
     if not verdict:
         return f"{after.get('file', '')}: {after.get('status', '')}".strip(": ")
@@ -78,33 +86,33 @@ def _verification(before: Values, after: Values) -> str:
     return f"{after.get('file') or 'verdict'}: {verdict}{figure}"
 
 
-def _decision(before: Values, after: Values) -> str:
+def _decision(before: Values, after: Values, kinds: Kinds) -> str:
     provisional = " (provisional)" if after.get("provisional") else ""
     return f"{after.get('route', '?')}{provisional} under {after.get('rule_set', '?')}"
 
 
-def _split(before: Values, after: Values) -> str:
+def _split(before: Values, after: Values, kinds: Kinds) -> str:
     subs = after.get("sub_lots") or []
     return "into " + _text([sub.get("reference", "?") for sub in subs]) if subs else ""
 
 
-def _packs_added(before: Values, after: Values) -> str:
+def _packs_added(before: Values, after: Values, kinds: Kinds) -> str:
     serials = after.get("serials") or after.get("packs") or []
     return f"{len(serials)} pack(s) added: {_text(serials)}"
 
 
-def _packs_removed(before: Values, after: Values) -> str:
+def _packs_removed(before: Values, after: Values, kinds: Kinds) -> str:
     serials = before.get("packs") or []
     return f"{len(serials)} pack(s) removed: {_text(serials)}"
 
 
-def _packs_imported(before: Values, after: Values) -> str:
+def _packs_imported(before: Values, after: Values, kinds: Kinds) -> str:
     events = after.get("history_events") or 0
     history = f", {events} history event(s)" if events else ""
     return f"{after.get('packs', 0)} pack(s){history} from {after.get('file', 'a file')}"
 
 
-def _history(before: Values, after: Values) -> str:
+def _history(before: Values, after: Values, kinds: Kinds) -> str:
     event = after or before
     pack = f" of pack {event['pack']}" if event.get("pack") else ""
     custody = (
@@ -112,34 +120,38 @@ def _history(before: Values, after: Values) -> str:
         if event.get("custody_from") or event.get("custody_to")
         else ""
     )
-    return f"{_label(str(event.get('kind', 'event')))}{pack} on {event.get('occurred_on')}{custody}"
+    kind = _kind(str(event.get("kind", "event")), kinds)
+    return f"{kind}{pack} on {event.get('occurred_on')}{custody}"
 
 
-def _document(before: Values, after: Values) -> str:
+def _document(before: Values, after: Values, kinds: Kinds) -> str:
     pack = f" for pack {after['pack']}" if after.get("pack") else ""
-    return f"{_label(str(after.get('kind', 'document')))} {after.get('file', '')}{pack}"
+    shown = ", published to buyers" if after.get("published") else ""
+    return (
+        f"{_kind(str(after.get('kind', 'document')), kinds)} {after.get('file', '')}{pack}{shown}"
+    )
 
 
-def _publish(before: Values, after: Values) -> str:
+def _publish(before: Values, after: Values, kinds: Kinds) -> str:
     shown = "shown to buyers" if after.get("published") else "hidden from buyers"
     return f"{after.get('file', 'document')} {shown}"
 
 
-def _passport(before: Values, after: Values) -> str:
+def _passport(before: Values, after: Values, kinds: Kinds) -> str:
     made = "new pack" if after.get("pack_created") else "pack"
     return f"{made} {after.get('serial', '?')} from passport {after.get('passport_identifier', '')}"
 
 
-def _upload(before: Values, after: Values) -> str:
+def _upload(before: Values, after: Values, kinds: Kinds) -> str:
     return f"{after.get('file', 'a file')} for pack {after.get('pack', '?')}"
 
 
-def _route_override(before: Values, after: Values) -> str:
+def _route_override(before: Values, after: Values, kinds: Kinds) -> str:
     route = after.get("route_override")
     return f"route set to {route}" if route else "route given back to the rules"
 
 
-FORMATS: dict[str, Callable[[Values, Values], str]] = {
+FORMATS: dict[str, Callable[[Values, Values, Kinds], str]] = {
     "lot.create": _created,
     "lot.transition": _transition,
     "verification.result": _verification,
@@ -161,11 +173,14 @@ FORMATS: dict[str, Callable[[Values, Values], str]] = {
 }
 
 
-def change_summary(action: str, before: Any, after: Any) -> str:
-    """One line saying what the entry changed; never empty for an entry that holds values."""
+def change_summary(
+    action: str, before: Any, after: Any, *, kinds: Mapping[str, str] | None = None
+) -> str:
+    """One line saying what the entry changed; never empty for an entry that holds values.
+    `kinds`: how event and document kinds read (their codes otherwise)."""
     before = before if isinstance(before, Mapping) else {}
     after = after if isinstance(after, Mapping) else {}
-    line = FORMATS.get(action, _fields)(before, after)
+    line = FORMATS.get(action, _fields)(before, after, kinds or EMPTY)
     if not line and (before or after):
-        line = _fields(before, after)
+        line = _fields(before, after, EMPTY)
     return line if len(line) <= LIMIT else line[: LIMIT - 1] + "…"

@@ -35,6 +35,9 @@ CASES = [
     ("document.upload", None,
      {"file": "sds.pdf", "kind": "safety_data_sheet", "sha256": "ab", "pack": None},
      "safety data sheet sds.pdf"),
+    ("document.upload", None,
+     {"file": "p.png", "kind": "photo", "pack": "S-1", "published": True},
+     "photo p.png for pack S-1, published to buyers"),
     ("document.publish", {"published": False}, {"published": True, "file": "sds.pdf"},
      "sds.pdf shown to buyers"),
     ("document.unpublish", {"published": True}, {"published": False, "file": "sds.pdf"},
@@ -97,3 +100,11 @@ def test_a_long_line_is_cut_to_the_limit():
 )  # fmt: skip
 def test_values_read_plainly(value, text):
     assert change_summary("lot.update", {}, {"v": value}) == f"v {text}"
+
+
+def test_kinds_read_as_the_caller_names_them():
+    after = {"file": "u.pdf", "kind": "un38_3_summary", "pack": None}
+    assert change_summary("document.upload", None, after) == "un38 3 summary u.pdf"
+    named = change_summary("document.upload", None, after,
+                           kinds={"un38_3_summary": "UN 38.3 test summary"})  # fmt: skip
+    assert named == "UN 38.3 test summary u.pdf"
