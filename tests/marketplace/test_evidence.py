@@ -248,7 +248,7 @@ def test_a_lot_is_verified_only_once_its_sample_is_measured(
     assert (lot.summary.packs_measured, lot.summary.sample_size_required) == (2, 3)
     client.force_login(alice)
     page = client.get(f"/lots/{lot.pk}/").content.decode()
-    assert "2 of 10 measured" in page
+    assert "2 of 10 packs measured" in page
     assert "the sampling plan needs 3: 1 more pack needs a complete capacity test" in page
     upload(
         alice, packs[2], capacity_test_upload(soh_pct=83, pack_model=lfp_telecom_pack, seed=2),

@@ -36,7 +36,7 @@ def test_the_dashboard_shows_lots_by_status_progress_questions_and_score(
     body = client.get("/supplier/").content.decode()
     assert "Draft: 1" in body and "Verifying: 1" in body and "Withdrawn: 1" in body
     assert "Listed: 0" in body
-    assert "1 of 3 measured" in body and "needs 2 more" in body
+    assert "1 of the plan's 3 measured" in body and "needs 2 more" in body
     assert 'aria-label="1 of 3 packs measured"' in body
     assert "V-GONE" not in body.split('id="verification-progress"')[1].split("</section>")[0]
     assert "Open questions and requests from the auditors (1)" in body
