@@ -1,7 +1,12 @@
-import pytest
+from pathlib import Path
 
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from marketplace import services
 from suppliers.choices import LotStatus
 from suppliers.models import Lot
+from tests.factories import LotFactory, PackFactory
 
 
 def form_data(pack_model, **overrides):
@@ -80,3 +85,25 @@ def test_the_form_refuses_the_dates_the_api_refuses(
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Lot.objects.exists()
+
+
+def test_a_file_that_is_not_the_packs_evidence_shows_no_soh(
+    client, alice, volta, lfp_telecom_pack, django_capture_on_commit_callbacks
+):
+    """One A123 cell's test uploaded for a 16-cell telecom pack is read, and is no evidence:
+    its capacity over the pack's is no SOH of anything."""
+    lot = LotFactory(supplier=volta, pack_model=lfp_telecom_pack)
+    pack = PackFactory(lot=lot, serial="CELL-AS-PACK")
+    data = (Path(__file__).parents[1] / "data" / "cycler" / "arbin_example.csv").read_bytes()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.test_data_upload(user=alice, pack=pack,
+                                  uploaded_file=SimpleUploadedFile("arbin_example.csv", data),
+                                  data_format="arbin_csv")  # fmt: skip
+    client.force_login(alice)
+    page = client.get(f"/lots/{lot.pk}/").content.decode()
+    records = page[page.index('id="test-records"') :].split("</table>")[0]
+    assert "Not evidence for this pack" in records
+    assert (
+        "no SOH: not this pack&#x27;s evidence" in records or "no SOH: not this pack's" in records
+    )
+    assert "Ah, SOH" not in records
