@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from ..errors import TestDataError
 from ..testdata import TestData
-from ._common import HEAD_BYTES
+from ._headers import HEAD_BYTES
 from ._zipped import check_expansion
 from .cycles import derive_cycles
 from .detect import FORMATS, detect_format, supported
