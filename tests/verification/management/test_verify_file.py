@@ -196,3 +196,32 @@ def test_a_single_cell_test_does_not_fit_a_16_cell_pack(cycler):
 def test_bad_pack_options_are_refused(cycler):
     with pytest.raises(CommandError, match="--cells-series must be at least 1"):
         verify(cycler.path("arbin_example.csv"), "--nominal-ah", "1.1", "--cells-series", "0")
+
+
+def test_the_shell_gives_the_same_figures_as_call_command_without_setting_up_django(cycler):
+    """manage.py runs verify_file without django.setup(): no app, admin or Celery is loaded, and
+    the figures are those of the command run inside Django."""
+    path = cycler.path("arbin_example.csv")
+    manage = Path(settings.BASE_DIR) / "manage.py"
+    probe = (
+        "import runpy, sys\n"
+        f"sys.argv = ['manage.py', 'verify_file', {str(path)!r}, '--nominal-ah', '1.1', '--json']\n"
+        "try:\n"
+        f"    runpy.run_path({str(manage)!r}, run_name='__main__')\n"
+        "except SystemExit as stop:\n"
+        "    assert not stop.code, stop.code\n"
+        "from django.apps import apps\n"
+        "print('apps ready:', apps.ready, 'celery loaded:', 'celery' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=settings.BASE_DIR,
+    )
+    assert done.returncode == 0, done.stderr
+    output, _, probed = done.stdout.rpartition("apps ready:")
+    assert probed.split() == ["False", "celery", "loaded:", "False"]
+    assert json.loads(output) == verify(path, "--nominal-ah", "1.1")

@@ -12,6 +12,12 @@ import pandas as pd
 
 from ..errors import TestDataError
 from ..testdata import Batch
+
+# Re-exported: the readers know these as c.HEAD_BYTES, c.split_fields, ...
+from ._headers import HEAD_BYTES as HEAD_BYTES
+from ._headers import head_lines as head_lines
+from ._headers import name_and_unit as name_and_unit
+from ._headers import split_fields as split_fields
 from ._rows import Table
 
 MAX_VOLTAGE_V = 1500.0  # above any pack; a larger "volts" value is almost always millivolts
