@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from verification.domain import TestDataError, open_canonical_csv, synthetic_cycling_csv
+from tests.verification.oracles import open_canonical_csv
+from verification.domain import TestDataError, synthetic_cycling_csv
 from verification.domain.canonical_fast import read_canonical, read_canonical_python
 from verification.domain.figures import compute_figures
 
