@@ -1,9 +1,17 @@
-"""How fast the verification core reads and measures a million samples, against the floor and
-against an established library. A script, not a test: see bench/README.md.
+"""How fast the verification core reads and measures a canonical CSV, against a fair floor and
+against established libraries. A script, not a test: see bench/README.md.
 
-Every case runs in its own worker process, so peak RSS belongs to that case alone; the worker
-times REPEATS runs and keeps the best, then runs once more under tracemalloc for Python-level
-memory (numpy arrays included, Arrow's own buffers not).
+First the contract, on the canonical file with a plain and with a quoted header:
+- in one process, interleaved, RUNS times each: the floor (a typed pyarrow.csv.read_csv of
+  exactly the columns the reader uses) and read_canonical + compute_figures;
+- whole processes, interleaved, RUNS times each: `python -c` doing that typed read, and
+  `manage.py verify_file F --nominal-ah N --json`, with wall time, peak RSS of the process and
+  the measured capacity against the synthetic file's truth.
+Min and median of the runs are printed with their ratios.
+
+Then (unless --contract-only) the library table: every case in its own worker process, so peak
+RSS belongs to that case alone; the worker times REPEATS runs and keeps the best, then runs once
+more under tracemalloc for Python-level memory (numpy arrays included, Arrow's own buffers not).
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ import itertools
 import json
 import os
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,6 +70,11 @@ CELLPY_NAMES = {
     "Temperature": "Aux_Temperature_1(C)",
 }
 NOMINAL_AH = 50.0
+SOH_PCT = 85.0
+TRUE_CAPACITY_AH = NOMINAL_AH * SOH_PCT / 100  # what a complete discharge of the file delivers
+RUNS = 3
+# The columns read_canonical reads from the synthetic file (cell columns would add to these).
+USED_COLUMNS = ("time_s", "current_a", "voltage_v", "temperature_c", "cycle", "step")
 
 
 # ---- the files -------------------------------------------------------------------------------
@@ -73,13 +88,22 @@ def write_canonical(path: Path, rows: int) -> None:
         chemistry="NMC",
         nominal_capacity_ah=NOMINAL_AH,
         cells_series=12,
-        soh_pct=85,
+        soh_pct=SOH_PCT,
         cycles=10_000,
         sample_interval_s=1,
         resistance_mohm=30,
     )
     with path.open("w") as out:
         out.writelines(itertools.islice(lines, rows + 1))
+
+
+def write_quoted(canonical: Path, path: Path) -> None:
+    """The same file with its header quoted, as pyarrow, R's write.csv and many exporters write
+    it: `"time_s","current_a",...`."""
+    with canonical.open("rb") as source, path.open("wb") as out:
+        names = source.readline().decode().strip().split(",")
+        out.write((",".join(f'"{name}"' for name in names) + "\n").encode())
+        shutil.copyfileobj(source, out, 8 << 20)
 
 
 def write_arbin(canonical: Path, path: Path, cellpy_names: bool) -> None:
@@ -149,6 +173,18 @@ def case_pyarrow(path: str) -> tuple[int, str]:
     import pyarrow.csv as pacsv
 
     return pacsv.read_csv(path).num_rows, ""
+
+
+def case_floor(path: str) -> tuple[int, str]:
+    """The fair floor: the columns the reader uses, typed as it types them, nothing else."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    options = pacsv.ConvertOptions(
+        column_types={name: pa.float64() for name in USED_COLUMNS},
+        include_columns=list(USED_COLUMNS),
+    )
+    return pacsv.read_csv(path, convert_options=options).num_rows, ""
 
 
 def case_polars(path: str) -> tuple[int, str]:
@@ -230,6 +266,7 @@ CASES: dict[str, Callable[[str], tuple[int, str]]] = {
 # Imported before the baseline RSS is taken and before the clock starts.
 IMPORTS = {
     "pyarrow": ["pyarrow.csv"],
+    "floor": ["pyarrow.csv"],
     "polars": ["polars"],
     "pandas": ["pandas"],
     "ours_canonical": ["verification.domain.canonical_fast", "verification.domain.figures"],
@@ -297,6 +334,113 @@ def worker(case: str, path: str, repeats: int, trace: bool) -> dict:
     }
 
 
+def interleaved(path: str, runs: int) -> dict:
+    """Floor and ours alternately in this one process: both see the same page cache, the same
+    imports and the same neighbours on the machine."""
+    sys.path.insert(0, str(ROOT))
+    # Imported before the clock starts.
+    import verification.domain.canonical_fast
+    import verification.domain.figures  # noqa: F401
+
+    times: dict[str, list[float]] = {"floor": [], "ours_canonical": []}
+    capacity = None
+    for _ in range(runs):
+        for case in times:
+            started = time.perf_counter()
+            rows, _ = CASES[case](path)
+            times[case].append(time.perf_counter() - started)
+    with open(path, "rb") as stream:
+        from verification.domain.canonical_fast import read_canonical
+        from verification.domain.figures import compute_figures
+
+        figures = compute_figures(read_canonical(stream), nominal_capacity_ah=NOMINAL_AH)
+        capacity = figures.discharge_capacity_ah
+    return {"times": times, "rows": rows, "capacity_ah": capacity}
+
+
+FLOOR_SNIPPET = (
+    "import sys, pyarrow as pa, pyarrow.csv as c; "
+    f"names = {list(USED_COLUMNS)!r}; "
+    "c.read_csv(sys.argv[1], convert_options=c.ConvertOptions("
+    "column_types={n: pa.float64() for n in names}, include_columns=names))"
+)
+
+
+def _process(command: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB and stdout of one process (its own rusage, via wait4)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode:
+            raise RuntimeError(f"{command[1]} failed: {err.read().decode().strip()[-300:]}")
+        return wall, usage.ru_maxrss / 1024, out.read().decode()
+
+
+def whole_processes(path: Path, runs: int) -> dict:
+    """`python -c` floor and `manage.py verify_file` alternately, each a fresh process."""
+    floor = [sys.executable, "-c", FLOOR_SNIPPET, str(path)]
+    verify = [sys.executable, str(ROOT / "manage.py"), "verify_file", str(path)]
+    verify += ["--nominal-ah", str(NOMINAL_AH), "--json"]
+    result: dict[str, dict[str, list[float]]] = {
+        "floor": {"seconds": [], "rss_mb": []},
+        "verify_file": {"seconds": [], "rss_mb": []},
+    }
+    capacity = None
+    for _ in range(runs):
+        for name, command in (("floor", floor), ("verify_file", verify)):
+            wall, peak, out = _process(command)
+            result[name]["seconds"].append(wall)
+            result[name]["rss_mb"].append(peak)
+            if name == "verify_file":
+                capacity = json.loads(out)["discharge_capacity_ah"]
+    return {**result, "capacity_ah": capacity}
+
+
+def _spread(values: list[float]) -> str:
+    return f"min {min(values):6.2f}  median {statistics.median(values):6.2f}"
+
+
+def _ratio(ours: list[float], floor: list[float]) -> str:
+    best = min(ours) / min(floor)
+    middle = statistics.median(ours) / statistics.median(floor)
+    return f"{best:.2f}x (min/min), {middle:.2f}x (median/median)"
+
+
+def _capacity(measured: float | None) -> str:
+    if measured is None:
+        return "capacity: none measured"
+    error = (measured - TRUE_CAPACITY_AH) / TRUE_CAPACITY_AH * 100
+    return f"capacity {measured:.4f} Ah vs truth {TRUE_CAPACITY_AH:.4f} Ah ({error:+.3f} %)"
+
+
+def contract(files: dict[str, Path], runs: int) -> None:
+    print(f"contract: {runs} runs of each, interleaved; seconds")
+    for label, path in files.items():
+        command = [sys.executable, __file__, "--interleaved", str(path), str(runs)]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        same = json.loads(done.stdout.strip().splitlines()[-1])
+        floor, ours = same["times"]["floor"], same["times"]["ours_canonical"]
+        print(f"\n{label} ({same['rows']:,} rows, {path.stat().st_size / 2**20:.0f} MB)")
+        floor_label = f"floor (typed read of {len(USED_COLUMNS)} columns)"
+        print(f"  same process   {floor_label:<40} {_spread(floor)}")
+        print(f"                 read_canonical + compute_figures         {_spread(ours)}")
+        print(f"                 ours / floor = {_ratio(ours, floor)}")
+        whole = whole_processes(path, runs)
+        fw, vw = whole["floor"], whole["verify_file"]
+        print(f"  whole process  python -c floor                          {_spread(fw['seconds'])}"
+              f"  peak RSS {max(fw['rss_mb']):.0f} MB")  # fmt: skip
+        print(f"                 manage.py verify_file --json             {_spread(vw['seconds'])}"
+              f"  peak RSS {max(vw['rss_mb']):.0f} MB")  # fmt: skip
+        print(f"                 verify_file / floor = {_ratio(vw['seconds'], fw['seconds'])}"
+              "  (goal <= 1.5x, peak RSS <= 300 MB)")  # fmt: skip
+        print(f"                 {_capacity(whole['capacity_ah'])}  (goal within 0.5 %)")
+
+
 def run_case(
     case: str,
     path: Path,
@@ -324,22 +468,37 @@ def run_case(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=ROWS)
-    parser.add_argument("--keep", type=Path, help="write the files here and keep them")
+    parser.add_argument(
+        "--keep", type=Path, help="write the files here and keep them (reused if the same size)"
+    )
+    parser.add_argument("--runs", type=int, default=RUNS, help="runs of each contract case")
+    parser.add_argument(
+        "--contract-only", action="store_true", help="skip the library table (for big files)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-verification-") as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         canonical, arbin = folder / "canonical.csv", folder / "arbin.csv"
+        quoted = folder / "canonical_quoted.csv"
         arbin_cellpy = folder / "arbin_sql_server.csv"
-        write_canonical(canonical, args.rows)
-        write_arbin(canonical, arbin, cellpy_names=False)
-        write_arbin(canonical, arbin_cellpy, cellpy_names=True)
+        marker = folder / "rows.txt"
+        if not (canonical.exists() and marker.exists() and marker.read_text() == str(args.rows)):
+            write_canonical(canonical, args.rows)
+            marker.write_text(str(args.rows))
+        write_quoted(canonical, quoted)
         print(
             f"files: {args.rows:,} rows; canonical {canonical.stat().st_size / 2**20:.0f} MB, "
-            f"Arbin {arbin.stat().st_size / 2**20:.0f} MB, generated in "
-            f"{time.perf_counter() - started:.1f} s\n"
+            f"ready in {time.perf_counter() - started:.1f} s\n"
         )
+        contract({"plain header": canonical, "quoted header": quoted}, args.runs)
+        if args.contract_only:
+            print(f"\ntotal {time.perf_counter() - started:.0f} s")
+            return
+        write_arbin(canonical, arbin, cellpy_names=False)
+        write_arbin(canonical, arbin_cellpy, cellpy_names=True)
+        print(f"\nArbin files {arbin.stat().st_size / 2**20:.0f} MB\n")
         results, notes = measure(canonical, arbin, arbin_cellpy)
     report(results, notes)
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
@@ -348,7 +507,10 @@ def main() -> None:
 def measure(canonical: Path, arbin: Path, arbin_cellpy: Path) -> tuple[dict, list[str]]:
     results: dict[str, dict] = {}
     notes: list[str] = []
-    results["(a) pyarrow.csv.read_csv, canonical (floor)"] = run_case("pyarrow", canonical)
+    results["(a) pyarrow.csv.read_csv, canonical, typed used columns (floor)"] = run_case(
+        "floor", canonical
+    )
+    results["(a) pyarrow.csv.read_csv, canonical, untyped"] = run_case("pyarrow", canonical)
     results["(b) polars.read_csv, canonical"] = run_case("polars", canonical)
     results["(c) read_canonical + compute_figures"] = run_case("ours_canonical", canonical)
     results["(a') pyarrow.csv.read_csv, Arbin (floor)"] = run_case("pyarrow", arbin)
@@ -399,7 +561,7 @@ def report(results: dict[str, dict], notes: list[str]) -> None:
         if r.get("note"):
             print(f"  {name}: {r['note']}")
     ours = results.get("(c) read_canonical + compute_figures", {})
-    floor = results.get("(a) pyarrow.csv.read_csv, canonical (floor)", {})
+    floor = results.get("(a) pyarrow.csv.read_csv, canonical, typed used columns (floor)", {})
     if "seconds" not in ours:
         return
     if "seconds" in floor:
@@ -420,7 +582,9 @@ def report(results: dict[str, dict], notes: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+    if len(sys.argv) > 1 and sys.argv[1] == "--interleaved":
+        print(json.dumps(interleaved(sys.argv[2], int(sys.argv[3]))))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--worker":
         result = worker(sys.argv[2], sys.argv[3], int(sys.argv[4]), "--no-trace" not in sys.argv)
         print(json.dumps(result))
     else:

@@ -294,15 +294,16 @@ def _measurement_fields(figures: Figures, *, nominal_ah: float) -> dict:
         ]
         baseline_ratio = median(ratios) if ratios else None
     weakest = figures.weakest_cell or {}
+    serialised = figures.to_dict()  # once: it copies every cycle and chart point
     return {
         "format": figures.format,
-        "figures": figures.to_dict(),
+        "figures": serialised,
         "discharge_capacity_ah": figures.discharge_capacity_ah,
         "nominal_capacity_ah": nominal_ah,
         "soh_pct": _stored_percent(figures.soh_pct),
         "soh_definition": figures.soh_definition,
         "cycle_used": figures.cycle_used,
-        "cycles": list(figures.to_dict()["cycles"]),
+        "cycles": list(serialised["cycles"]),
         "sample_count": figures.sample_count,
         "c_rate": cycle.get("c_rate") if cycle else None,
         "max_temperature_c": cycle.get("max_temperature_c") if cycle else None,

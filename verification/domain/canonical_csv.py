@@ -323,8 +323,3 @@ def _text_lines(stream: BinaryIO, chunk_size: int = 1 << 16) -> Iterator[str]:
             break
     if pending:
         yield pending
-
-
-def open_canonical_csv(stream: BinaryIO) -> CanonicalCsv:
-    """Read the canonical CSV from a binary file; decoding errors surface as TestDataError."""
-    return CanonicalCsv(_text_lines(stream))

@@ -1,7 +1,8 @@
 """Per-cycle capacity and energy, accumulated batch by batch, plus the discharge the SOH will use.
 
-Integration is metrics.summarise_cycles's, vectorised: trapezoids of |I| dt and |I| V dt over
-sample pairs in the same cycle that are both discharge or both charge. Each batch is seen through
+Integration is the reference integrator's (tests/verification/oracles.py), vectorised:
+trapezoids of |I| dt and |I| V dt over sample pairs in the same cycle that are both discharge or
+both charge. Each batch is seen through
 a `Window` that starts with the previous batch's last sample, so pairs (and steps, and rests)
 straddle batch boundaries without special cases.
 """
@@ -53,7 +54,8 @@ class Window:
         self.discharge = (direction[:-1] == -1) & (direction[1:] == -1)
         self.charge = (direction[:-1] == 1) & (direction[1:] == 1)
         amps = np.abs(current)
-        # Same operation order as metrics.py, so both give the same bits on the same samples.
+        # Same operation order as the reference integrator (tests/verification/oracles.py), so
+        # both give the same bits on the same samples.
         self.ah = (amps[:-1] + amps[1:]) / 2 * self.dt / 3600
         power = amps[:-1] * voltage[:-1] + amps[1:] * voltage[1:]
         self.wh = power / 2 * self.dt / 3600
@@ -173,7 +175,8 @@ class CycleBook:
 
     def _segment_starts(self, dis: np.ndarray, chg: np.ndarray, cycle: np.ndarray) -> np.ndarray:
         """Pairs that start a discharge segment: a discharge pair whose last charge or discharge
-        pair before it, rests aside, was not a discharge of the same cycle (metrics.py's rule)."""
+        pair before it, rests aside, was not a discharge of the same cycle (the reference
+        integrator's rule)."""
         direction = chg.astype(np.int8) - dis
         moving = np.flatnonzero(direction)
         if not moving.size:
@@ -238,7 +241,7 @@ class CycleBook:
 
     def _judged(self, totals: CycleTotals, at_eof: bool) -> DischargeEnd | None:
         """How the open cycle's discharge ended; None when no judge was given (every discharge
-        then counts, as in metrics.py)."""
+        then counts, as in the reference integrator)."""
         if self._judge_end is None:
             return None
         ah, volts = self._curve.points()

@@ -13,7 +13,7 @@ Conventions a reader of the figures needs:
 - No figure depends on the nominal or the claim: the rest threshold comes from the data (a
   thousandth of the first batch's peak current, at most 1 mA); the nominal only turns Ah into
   SOH and C-rate.
-- Mean discharge current and C-rate are magnitudes (positive), as in metrics.py.
+- Mean discharge current and C-rate are magnitudes (positive), as in the reference integrator.
 - capacity_fade_pct_per_100_cycles and self_discharge_mv_per_day are *losses*: positive when
   capacity or voltage falls. Fade is fitted over the full cycles (the 80 % rule) and needs three.
 - A cycle counter that lets one cycle hold several charge/discharge pairs is replaced by cycles
@@ -39,9 +39,9 @@ from .fingerprint import fingerprint
 from .onepass import OnePass
 from .testdata import Batch, TestData
 
-# Below the rest threshold a sample is neither charge nor discharge: 1 mA (metrics.py's default)
-# for packs and cells, a thousandth of the test's own current for coin cells whose whole test
-# runs at a fraction of a milliamp.
+# Below the rest threshold a sample is neither charge nor discharge: 1 mA (the reference
+# integrator's default) for packs and cells, a thousandth of the test's own current for coin
+# cells whose whole test runs at a fraction of a milliamp.
 REST_CURRENT_A = 1e-3
 REST_SHARE_OF_PEAK = 1e-3
 CURVE_POINTS = 500

@@ -2,7 +2,7 @@
 
 The model is an OCV curve plus an ohmic drop. The cell's capacity at the test rate is set so that
 a CC discharge from full to the lower cut-off delivers exactly nominal x SOH, which is what
-summarise_cycles should measure.
+the reference integrator (tests/verification/oracles.py) and the figures engine should measure.
 """
 
 import math

@@ -2,8 +2,8 @@ import io
 
 import pytest
 
+from tests.verification.oracles import open_canonical_csv as open_csv
 from verification.domain import CANONICAL_COLUMNS, CanonicalCsv, Sample, TestDataError, Units
-from verification.domain import open_canonical_csv as open_csv
 
 HEADER = "time_s,current_a,voltage_v,temperature_c,cycle,step\n"
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from verification.domain import TestDataError, open_canonical_csv, synthetic_cycling_csv
+from tests.verification.oracles import open_canonical_csv
+from verification.domain import TestDataError, synthetic_cycling_csv
 from verification.domain.canonical_fast import read_canonical, read_canonical_python
 from verification.domain.figures import compute_figures
 
@@ -329,3 +330,45 @@ def test_stopping_early_stops_the_read_ahead_thread() -> None:
     assert threading.active_count() == before + 1
     batches.close()
     assert threading.active_count() == before
+
+
+def _dialects() -> dict[str, str]:
+    lines = SYNTHETIC.splitlines()
+    names = lines[0].split(",")
+    rows = lines[1:]
+    quoted = ",".join(f'"{name}"' for name in names)
+    return {
+        "quoted header": quoted + "\n" + "\n".join(rows) + "\n",
+        "quoted header, BOM, CRLF": "\ufeff" + quoted + "\r\n" + "\r\n".join(rows) + "\r\n",
+        "every field quoted": "\n".join(",".join(f'"{f}"' for f in x.split(",")) for x in lines),
+        "a quoted note with commas and quotes": lines[0]
+        + ",note\n"
+        + "\n".join(row + ',"a, b ""c"""' for row in rows),
+        "CR line ends": "\r".join(lines) + "\r",
+        "spaces around fields": lines[0] + "\n" + "\n".join(", ".join(x.split(",")) for x in rows),
+        "an unnamed index column": ","
+        + lines[0]
+        + "\n"
+        + "\n".join(f"{i},{row}" for i, row in enumerate(rows)),
+        "UTF-8 text in an ignored column": lines[0]
+        + ",note\n"
+        + "\n".join(row + ",caf\u00e9" for row in rows),
+    }
+
+
+@pytest.mark.parametrize("dialect", sorted(_dialects()))
+def test_every_dialect_is_read_on_the_fast_path_with_the_slow_readers_columns(
+    dialect: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import verification.domain.canonical_fast as fast
+
+    data = _dialects()[dialect].encode()
+    expected = outcome(read_canonical_python, data, batch_rows=1000)
+    assert isinstance(expected, dict)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("fell back to the slow reader")
+
+    monkeypatch.setattr(fast, "slow_batches", refuse)
+    assert_same(outcome(read_canonical, data, batch_rows=1000), expected)
+    assert len(expected["columns"]["time_s"]) == SYNTHETIC.count("\n") - 1

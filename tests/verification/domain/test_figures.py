@@ -11,13 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from verification.domain import (
-    TestDataError,
-    open_canonical_csv,
-    summarise_cycles,
-    synthetic_cycling_csv,
-    synthetic_cycling_lines,
-)
+from tests.verification.oracles import open_canonical_csv, summarise_cycles
+from verification.domain import TestDataError, synthetic_cycling_csv, synthetic_cycling_lines
 from verification.domain.canonical_fast import read_canonical
 from verification.domain.figures import Figures, compute_figures
 from verification.domain.testdata import BmsSnapshot, TestData

@@ -8,13 +8,8 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from verification.domain import (
-    CapacityResult,
-    TestDataError,
-    open_canonical_csv,
-    summarise_cycles,
-    synthetic_cycling_csv,
-)
+from tests.verification.oracles import CapacityResult, open_canonical_csv, summarise_cycles
+from verification.domain import TestDataError, synthetic_cycling_csv
 
 VALID = synthetic_cycling_csv(
     chemistry="LFP", nominal_capacity_ah=20, cells_series=4, soh_pct=80, sample_interval_s=600

@@ -4,15 +4,8 @@ import tracemalloc
 
 import pytest
 
-from verification.domain import (
-    CapacityResult,
-    Sample,
-    TestDataError,
-    open_canonical_csv,
-    soh_pct,
-    summarise_cycles,
-    synthetic_cycling_csv,
-)
+from tests.verification.oracles import CapacityResult, open_canonical_csv, summarise_cycles
+from verification.domain import Sample, TestDataError, soh_pct, synthetic_cycling_csv
 
 # One cycle: 1 h charge at 1 A, a step change, then a discharge whose current steps from 2 A to
 # 1 A. By hand (trapezoid over pairs that are both charge or both discharge):

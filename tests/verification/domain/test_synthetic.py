@@ -3,11 +3,10 @@ import statistics
 
 import pytest
 
+from tests.verification.oracles import open_canonical_csv, summarise_cycles
 from verification.domain import (
     CANONICAL_COLUMNS,
-    open_canonical_csv,
     soh_pct,
-    summarise_cycles,
     synthetic_cycling_csv,
     synthetic_cycling_lines,
 )

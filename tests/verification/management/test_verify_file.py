@@ -196,3 +196,47 @@ def test_a_single_cell_test_does_not_fit_a_16_cell_pack(cycler):
 def test_bad_pack_options_are_refused(cycler):
     with pytest.raises(CommandError, match="--cells-series must be at least 1"):
         verify(cycler.path("arbin_example.csv"), "--nominal-ah", "1.1", "--cells-series", "0")
+
+
+def test_the_shell_gives_the_same_figures_as_call_command_without_loading_django(cycler):
+    """manage.py runs verify_file without Django: no app, admin, Celery or Django module is
+    loaded, and the figures are those of the command run inside Django."""
+    path = cycler.path("arbin_example.csv")
+    manage = Path(settings.BASE_DIR) / "manage.py"
+    probe = (
+        "import runpy, sys\n"
+        f"sys.argv = ['manage.py', 'verify_file', {str(path)!r}, '--nominal-ah', '1.1', '--json']\n"
+        "try:\n"
+        f"    runpy.run_path({str(manage)!r}, run_name='__main__')\n"
+        "except SystemExit as stop:\n"
+        "    assert not stop.code, stop.code\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'celery'))\n"
+        "print('loaded:', loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=settings.BASE_DIR,
+    )
+    assert done.returncode == 0, done.stderr
+    output, _, loaded = done.stdout.rpartition("loaded:")
+    assert loaded.strip() == "[]"
+    assert json.loads(output) == verify(path, "--nominal-ah", "1.1")
+
+
+def test_the_shell_hands_django_options_to_django(cycler):
+    manage = Path(settings.BASE_DIR) / "manage.py"
+    path = cycler.path("arbin_example.csv")
+    command = [sys.executable, str(manage), "verify_file", str(path), "--nominal-ah", "1.1"]
+    done = subprocess.run(
+        [*command, "--json", "--verbosity", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == verify(path, "--nominal-ah", "1.1")

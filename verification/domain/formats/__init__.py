@@ -14,12 +14,11 @@ from typing import BinaryIO
 
 from ..errors import TestDataError
 from ..testdata import TestData
-from ._common import HEAD_BYTES
+from ._headers import HEAD_BYTES
 from ._zipped import check_expansion
-from .cycles import derive_cycles
 from .detect import FORMATS, detect_format, supported
 
-__all__ = ["FORMATS", "derive_cycles", "detect_format", "read_test_data"]
+__all__ = ["FORMATS", "detect_format", "read_test_data"]
 
 Reader = Callable[[BinaryIO, int], TestData]
 _SPOOL_BYTES = 32 << 20

@@ -1,6 +1,6 @@
 """Header matching for vendor tables: which column is time, current, voltage... and in what unit.
 
-A rule lists the normalised names a quantity goes by (see `_common.name_and_unit`) and, for each
+A rule lists the normalised names a quantity goes by (see `_headers.name_and_unit`) and, for each
 unit written in brackets, the unit recorded in TestData.units and the factor to the canonical
 unit. An unknown unit is an error rather than a guess.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import TestDataError
-from ._common import name_and_unit
+from ._headers import name_and_unit
 
 Units = dict[str, tuple[str, float]]  # unit as written (lowercase) -> (label, factor)
 

@@ -5,7 +5,6 @@ figures engine sees it. Streaming the rows is _rows.py's.
 
 from __future__ import annotations
 
-import csv
 import re
 
 import numpy as np
@@ -13,28 +12,19 @@ import pandas as pd
 
 from ..errors import TestDataError
 from ..testdata import Batch
+
+# Re-exported: the readers know these as c.HEAD_BYTES, c.split_fields, ...
+from ._headers import HEAD_BYTES as HEAD_BYTES
+from ._headers import head_lines as head_lines
+from ._headers import name_and_unit as name_and_unit
+from ._headers import split_fields as split_fields
 from ._rows import Table
 
-HEAD_BYTES = 1 << 16
 MAX_VOLTAGE_V = 1500.0  # above any pack; a larger "volts" value is almost always millivolts
 MIN_VOLTAGE_V = -0.01  # instrument offset on a cell at 0 V, not a reversed battery
 MAX_CURRENT_A = 5000.0
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d\s*)?(\d+):(\d+):(\d+(?:\.\d*)?)\s*$")
-_UNIT = re.compile(r"^(.*?)[\s_]*[(\[](.*)[)\]]\s*$")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+(?:[eE][-+]?\d+)?$")
-
-
-def head_lines(head: bytes, encoding: str) -> list[tuple[int, int, str]]:
-    """(start, start of the next line, text) for each complete line in `head`, offsets in bytes;
-    a last line cut off by the head's size is left out unless the head is the whole file."""
-    lines = []
-    start = 3 if head.startswith(b"\xef\xbb\xbf") else 0  # a UTF-8 byte order mark
-    for match in re.finditer(rb"\r\n|\n|\r", head):
-        lines.append((start, match.end(), head[start : match.start()].decode(encoding, "replace")))
-        start = match.end()
-    if start < len(head) and len(head) < HEAD_BYTES:
-        lines.append((start, len(head), head[start:].decode(encoding, "replace")))
-    return lines
 
 
 def data_start(lines: list[tuple[int, int, str]], header: int) -> tuple[int, int]:
@@ -45,17 +35,6 @@ def data_start(lines: list[tuple[int, int, str]], header: int) -> tuple[int, int
             return lines[index][0], index + 1
     end = lines[header][1]
     return end, header + 2
-
-
-def split_fields(line: str, sep: str) -> list[str]:
-    return [f.strip().strip('"').strip() for f in next(csv.reader([line], delimiter=sep))]
-
-
-def name_and_unit(header_name: str) -> tuple[str, str]:
-    """'Test_Time(s)' -> ('testtime', 's'); 'Current [mA]' -> ('current', 'ma')."""
-    match = _UNIT.match(header_name.strip())
-    base, unit = (match.group(1), match.group(2)) if match else (header_name, "")
-    return re.sub(r"[^a-z0-9#]", "", base.lower()), unit.strip().lower()
 
 
 def decimal_comma(fields: list[str]) -> bool:

@@ -20,6 +20,7 @@ from ..errors import TestDataError
 from ..testdata import Batch, TestData
 from . import _common as c
 from ._columns import AMPS, CELSIUS, NUMBER, SECONDS, VOLTS, Column, counter_pick, pick
+from ._headers import arbin_header as looks_like_header
 from ._rows import Table, chunks
 from .cycles import CounterCheck
 
@@ -59,11 +60,6 @@ def named(cols: dict[str, Column]) -> dict[str, str]:
     if "counter" in cols:
         found["capacity_counter"] = f"{cols['counter'].name} + {cols['counter2'].name}"
     return found
-
-
-def looks_like_header(names: list[str]) -> bool:
-    keys = {c.name_and_unit(n)[0] for n in names}
-    return {"testtime", "current", "voltage"} <= keys and bool({"cycleindex", "stepindex"} & keys)
 
 
 def units(cols: dict[str, Column]) -> dict[str, str]:

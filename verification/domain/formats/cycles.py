@@ -2,9 +2,8 @@
 
 Some procedures never advance the cycle counter (TRI's xTESLADIAG keeps Cyc# = 1 for 30
 charge/discharge pairs; maccor_001 keeps Cyc# = 0), so per-cycle sums would add dozens of
-discharges together. Readers keep the instrument's numbers and warn; the engine can renumber with
-`derive_cycles`, whose rule is the figures engine's: a new cycle starts at each charge sample
-whose last non-rest sample before it was a discharge.
+discharges together. Readers keep the instrument's numbers and warn; the figures engine renumbers
+(a new cycle starts at each charge sample whose last non-rest sample before it was a discharge).
 """
 
 from __future__ import annotations
@@ -24,22 +23,6 @@ def directions(current_a: np.ndarray, rest_threshold_a: float) -> np.ndarray:
     d[current_a > rest_threshold_a] = 1
     d[current_a < -rest_threshold_a] = -1
     return d
-
-
-def derive_cycles(current_a: np.ndarray, *, rest_threshold_a: float) -> np.ndarray:
-    """Cycle numbers from 1: a new cycle at each charge sample that follows a discharge (rests in
-    between ignored). Discharge current is negative."""
-    current = np.asarray(current_a, dtype=np.float64)
-    if not rest_threshold_a >= 0:
-        raise ValueError("rest_threshold_a must be a non-negative number")
-    d = directions(current, rest_threshold_a)
-    moving = np.flatnonzero(d)
-    marks = np.zeros(len(current), np.int64)
-    if moving.size > 1:
-        dirs = d[moving]
-        starts = moving[1:][(dirs[1:] == 1) & (dirs[:-1] == -1)]
-        marks[starts] = 1
-    return 1 + np.cumsum(marks)
 
 
 class CounterCheck:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import os
 
 from ..errors import TestDataError
-from . import _common as c
-from . import arbin, maccor, neware
+from . import _headers as h
 
 FORMATS: tuple[tuple[str, str], ...] = (
     ("canonical_csv", "Canonical CSV"),
@@ -59,7 +58,7 @@ def detect_format(head: bytes, filename: str = "") -> str:
     for magic, what in _UNSUPPORTED_MAGIC:
         if head.startswith(magic):
             raise _unsupported(what)
-    found = _text_format(c.head_lines(head[: c.HEAD_BYTES], "latin-1"), head)
+    found = _text_format(h.head_lines(head[: h.HEAD_BYTES], "latin-1"), head)
     if found is not None:
         return found
     if extension in _EXTENSIONS:
@@ -93,21 +92,21 @@ def _text_format(lines: list[tuple[int, int, str]], head: bytes) -> str | None:
         return "biologic_mpt"
     if first.startswith("{"):
         return "bms_snapshot" if b"cell_voltages_v" in head else None
-    commas = [[f.lower() for f in c.split_fields(t, ",")] for t in texts[:20]]
+    commas = [[f.lower() for f in h.split_fields(t, ",")] for t in texts[:20]]
     nonblank = next((f for f in commas if any(f)), [])
     if _is_canonical(set(nonblank)):
         return "canonical_csv"
     if any(f[:1] == ["cell"] and {"voltage_v", "voltage_mv"} & set(f) for f in commas):
         return "bms_snapshot"
-    if any("\t" in t and maccor.looks_like_header(t.split("\t")) for t in texts[:40]):
+    if any("\t" in t and h.maccor_header(t.split("\t")) for t in texts[:40]):
         return "maccor_txt"
     tabs = texts[0].split("\t")
     if "time/s" in tabs and {"Ewe/V", "<Ewe>/V", "Ecell/V"} & set(tabs):
         return "biologic_mpt"
-    if any(arbin.looks_like_header(f) for f in commas):
+    if any(h.arbin_header(f) for f in commas):
         return "arbin_csv"
-    fields = [c.split_fields(t.replace("\t", ""), ",") for t in texts[:4]]
-    if neware.is_flat_header(fields[0]) or neware.is_regular_header(fields):
+    fields = [h.split_fields(t.replace("\t", ""), ",") for t in texts[:4]]
+    if h.neware_flat_header(fields[0]) or h.neware_regular_header(fields):
         return "neware_csv"
     if first.startswith(("[Summary]", '"[Summary]"')) or "[Data]" in first:
         raise _unsupported("a Novonix export")

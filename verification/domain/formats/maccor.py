@@ -27,6 +27,7 @@ from ..errors import TestDataError
 from ..testdata import Batch, TestData
 from . import _common as c
 from ._columns import AMPS, NUMBER, SECONDS, VOLTS, Column, counter_pick, pick
+from ._headers import maccor_header as looks_like_header
 from ._rows import Table, chunks
 from .cycles import CounterCheck
 
@@ -42,17 +43,6 @@ _WALL_FORMATS = (
     "%d.%m.%Y %H:%M:%S",
 )
 _UNIT_RATIOS = {"s": 1.0, "min": 60.0, "h": 3600.0}
-
-
-def looks_like_header(names: list[str]) -> bool:
-    """Maccor's record and step columns plus a test-time column; current and voltage are checked
-    afterwards, so that a missing one is named."""
-    keys = {c.name_and_unit(n)[0] for n in names}
-    return (
-        bool(keys & {"rec#", "rec", "cyc#", "cyclec", "cyclep"})
-        and "step" in keys
-        and bool(keys & {"test", "testtime"})
-    )
 
 
 def read_maccor(stream: BinaryIO, batch_rows: int) -> TestData:

@@ -33,6 +33,8 @@ from ..errors import TestDataError
 from ..testdata import Batch, TestData
 from . import _common as c
 from ._columns import AMPS, NUMBER, VOLTS, Column, counter_pick, pick
+from ._headers import neware_flat_header as is_flat_header
+from ._headers import neware_regular_header as is_regular_header
 from ._rows import Bounded, Table, chunks, torn_tail
 from .cycles import CounterCheck
 
@@ -52,25 +54,6 @@ def modes(step_type: pd.Series) -> np.ndarray:
     discharge = letters.str.contains("dchg|discharge").to_numpy()
     charge = letters.str.contains("chg|charge").to_numpy()
     return np.where(discharge, -1, np.where(charge, 1, 0))
-
-
-def is_flat_header(names: list[str]) -> bool:
-    keys = {c.name_and_unit(n)[0] for n in names}
-    return (
-        {"current", "voltage"} <= keys
-        and bool({"cycleindex", "cycle"} & keys)
-        and bool({"steptype", "stepname", "stepindex"} & keys)
-    )
-
-
-def is_regular_header(lines: list[list[str]]) -> bool:
-    return (
-        len(lines) >= 3
-        and bool(lines[0][:1])
-        and c.name_and_unit(lines[0][0])[0] in ("cycleid", "cycleindex", "cycle")
-        and lines[1][:1] == [""]
-        and lines[2][:2] == ["", ""]
-    )
 
 
 def read_neware_csv(stream: BinaryIO, batch_rows: int) -> TestData:

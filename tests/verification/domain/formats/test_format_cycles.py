@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from verification.domain.formats.cycles import CounterCheck, derive_cycles
+from tests.verification.oracles import derive_cycles
+from verification.domain.formats.cycles import CounterCheck
 
 
 def test_a_new_cycle_at_each_charge_after_a_discharge() -> None:

@@ -5,9 +5,10 @@ import io
 import numpy as np
 import pytest
 
+from tests.verification.oracles import derive_cycles
 from verification.domain import TestDataError
 from verification.domain.figures import compute_figures
-from verification.domain.formats import derive_cycles, detect_format, read_test_data
+from verification.domain.formats import detect_format, read_test_data
 
 TESLA = "xTESLADIAG_000019_CH70.070"
 M50 = "maccor_001.txt"
