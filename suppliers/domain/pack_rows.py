@@ -266,6 +266,7 @@ def row_parse(
     *,
     today: date,
     lot_history: Sequence[HistoryFact] = (),
+    lot_problems: frozenset[str] | None = None,
 ) -> PackRow | list[RowError]:
     """One row under the header's `columns`. `lot_history`: the lot's events for every pack,
     which each pack's own dates join: the row is checked as that pack's whole story is."""
@@ -295,7 +296,9 @@ def row_parse(
     # The dates that could be read are checked even when another cell is wrong, so one round
     # of corrections can fix everything.
     row = PackRow(line=line, **{"serial": "", **fields})
-    errors.extend(_history_errors(row, today=today, lot_history=lot_history))
+    errors.extend(
+        _history_errors(row, today=today, lot_history=lot_history, lot_problems=lot_problems)
+    )
     dated = row.events() or failed & {"manufactured_on", "in_service_on", "removed_on"}
     if row.notes and not dated:
         errors.append(
@@ -316,8 +319,17 @@ def _column_order(error: RowError) -> int:
     return COLUMN_ORDER.get(error.column, -1)
 
 
+def lot_history_problems(lot_history: Sequence[HistoryFact], *, today: date) -> frozenset[str]:
+    """What the lot's own history already gets wrong: not held against the rows."""
+    return frozenset(p.message for p in history_problems(lot_history, today=today))
+
+
 def _history_errors(
-    row: PackRow, *, today: date, lot_history: Sequence[HistoryFact]
+    row: PackRow,
+    *,
+    today: date,
+    lot_history: Sequence[HistoryFact],
+    lot_problems: frozenset[str] | None = None,
 ) -> list[RowError]:
     """The dates of one pack, with the lot's own, checked by the history rule the forms and
     the API apply. Only what the row adds counts: a problem the lot's history already had is
@@ -327,7 +339,9 @@ def _history_errors(
     if not events:
         return []
     shared = list(lot_history)
-    before = {p.message for p in history_problems(shared, today=today)}
+    if lot_problems is None:
+        lot_problems = lot_history_problems(shared, today=today)
+    before = lot_problems
     errors = []
     for problem in history_problems([*shared, *events], today=today):
         if problem.index >= len(shared):
@@ -369,6 +383,8 @@ def pack_rows_parse(
         result.errors.extend(RowError(header[0], HEADER, message) for message in header_errors)
         return result
     first_line: dict[str, int] = {}
+    lot_history = list(lot_history)
+    known = lot_history_problems(lot_history, today=today)  # once, not per row
     for line, values in lines:
         if _blank(values):
             continue
@@ -380,7 +396,9 @@ def pack_rows_parse(
                          f"import at most {max_rows:,} at a time (split the file).")
             ]  # fmt: skip
             return result
-        parsed = row_parse(line, columns, values, today=today, lot_history=lot_history)
+        parsed = row_parse(
+            line, columns, values, today=today, lot_history=lot_history, lot_problems=known
+        )
         serial = parsed.serial if isinstance(parsed, PackRow) else _serial_of(columns, values)
         repeats = first_line.get(serial.upper()) if serial else None
         if serial and repeats is None:
