@@ -4,7 +4,7 @@ page itself never scrolls sideways."""
 import pytest
 
 from tests.e2e.browsing import sign_in, watch_policy
-from tests.factories import measured_lot
+from tests.factories import LotFactory, PackFactory, measured_lot
 
 PHONE = {"width": 390, "height": 844}
 
@@ -22,6 +22,9 @@ def test_the_main_pages_fit_a_phone(
         supplier=volta, pack_model=lfp_telecom_pack, soh_values=[84.0, 81.0], uploader=alice,
         callbacks=django_capture_on_commit_callbacks, reference="PHONE-1",
     )  # fmt: skip
+    draft = LotFactory(supplier=volta, pack_model=lfp_telecom_pack, status="draft",
+                       reference="PHONE-DRAFT")  # fmt: skip
+    PackFactory(lot=draft, serial="PHONE-DRAFT-1")
     violations: list[str] = []
     visitor = browser.new_context(viewport=PHONE).new_page()
     watch_policy(visitor, violations)
@@ -29,7 +32,17 @@ def test_the_main_pages_fit_a_phone(
     assert overflow(visitor) <= 0, "start page"
     pages = {
         "bianca": ["/lots/", f"/lots/{lot.pk}/", f"/packs/{lot.packs.first().pk}/"],
-        "alice": ["/supplier/", "/supplier/lots/new/", f"/lots/{lot.pk}/", "/account/tokens/"],
+        "alice": [
+            "/supplier/",
+            "/supplier/lots/",
+            "/supplier/lots/new/",
+            f"/lots/{lot.pk}/",
+            f"/lots/{draft.pk}/",
+            f"/lots/{draft.pk}/edit/",
+            "/supplier/scorecard/",
+            "/supplier/pack-models/",
+            "/account/tokens/",
+        ],
     }
     for username, paths in pages.items():
         page = browser.new_context(viewport=PHONE).new_page()
