@@ -24,6 +24,7 @@ from .domain.sampling import (
     sample_plan_validated,
     sample_size_required,
 )
+from .domain.stored import decision_stored
 from .facts import PackMeasure, lot_facts, lot_routing_inputs
 from .models import RoutingDecision, RuleSet
 from .selectors import decision_latest
@@ -37,15 +38,16 @@ def _decision_row(
     decision: Decision,
     soh_pct: float | None,
 ) -> RoutingDecision:
-    data = decision.to_dict()
+    outcomes, figures = decision_stored(decision)
     return RoutingDecision(
         lot=lot,
         pack=pack,
         rule_set=rule_set,
-        route=data["route"],
-        provisional=data["provisional"],
-        warranty=data["warranty"],
-        rules=data["rules"],
+        route=decision.route,
+        provisional=decision.provisional,
+        warranty=decision.warranty,
+        outcomes=outcomes,
+        figures=figures,
         soh_pct_used=soh_pct,
     )
 
@@ -87,20 +89,16 @@ def routing_decision_record(
         soh_source=soh_source,
         weakest_cell_source=weakest_cell_source,
     )
-    row = _decision_row(
-        lot=lot,
-        pack=pack,
-        rule_set=rule_set,
-        decision=decide(facts, rule_set.as_thresholds()),
-        soh_pct=soh_pct,
-    )
+    decision = decide(facts, rule_set.as_thresholds())
+    row = _decision_row(lot=lot, pack=pack, rule_set=rule_set, decision=decision, soh_pct=soh_pct)
     latest = decision_latest(lot_id=lot.pk, pack_id=pack.pk if pack else None)
     if (
         not force
         and latest is not None
         and latest.rule_set_id == rule_set.pk
-        and (latest.route, latest.provisional, latest.rules)
-        == (row.route, row.provisional, row.rules)
+        and (latest.route, latest.provisional) == (row.route, row.provisional)
+        # A repeat shows the same words (the figures may differ below what they show).
+        and latest.rules == decision.to_dict()["rules"]
     ):
         return Recorded(latest, created=False)
     row.save()

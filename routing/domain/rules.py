@@ -1,14 +1,15 @@
 """The routing vocabulary: routes, rule names, and the dataclasses that cross the boundary.
 
 Pure standard-library Python (DESIGN.md, "Architecture"): the Django side builds PackFacts and
-Thresholds from its models and stores Decision.to_dict(); nothing here knows about Django.
+Thresholds from its models and stores a Decision's compact form (stored.py); nothing here knows
+about Django.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass, fields
+from dataclasses import FrozenInstanceError, dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,18 @@ OUTCOME_PASSED = "passed"
 OUTCOME_OFF = "off"
 OUTCOME_NOT_REACHED = "not reached"
 OUTCOMES = (OUTCOME_FIRED, OUTCOME_PASSED, OUTCOME_OFF, OUTCOME_NOT_REACHED)
+
+# A decision's outcome of each rule, one letter per rule. A fired rule's letter also says which
+# of its explanations applies: the cell floor fires on the weakest cell (W), on a missing pack
+# figure (M) or on the pack's SOH (S); the NMC rule holds for a missing resistance (H), reuses
+# (R), or recycles on resistance (X) or on SOH (L); the capacity band gives reuse-ESS (E),
+# small-application (A) or recycle (C). Every other rule fires with F.
+OUTCOME_CODES = {
+    "P": OUTCOME_PASSED,
+    "O": OUTCOME_OFF,
+    "N": OUTCOME_NOT_REACHED,
+    **dict.fromkeys("FWMSHRXLEAC", OUTCOME_FIRED),
+}
 
 RULE_CHEMISTRY = "chemistry-known"
 RULE_SAFETY = "safety-events"
@@ -153,14 +166,70 @@ class RuleCheck:
         }
 
 
-@dataclass(frozen=True)
 class Decision:
-    """A route, whether it is provisional, its warranty terms and every rule checked."""
+    """A route, whether it is provisional, its warranty terms and every rule checked.
 
-    route: str
-    provisional: bool
-    warranty: str
-    checks: tuple[RuleCheck, ...]
+    decide() builds it compactly: `outcomes` holds one letter per rule (see OUTCOME_CODES) and
+    `figures` the pack's own figures each rule showed, one entry per rule; the words of `checks`
+    are rendered from those and the rule set the first time they are read. Storage keeps only
+    the compact form (see stored.py). A Decision built from checks directly has only the words.
+    Frozen, compared, hashed and shown by its words, like the dataclass it replaces.
+    """
+
+    __slots__ = ("_checks", "_rules", "figures", "outcomes", "provisional", "route", "warranty")
+
+    def __init__(
+        self, route: str, provisional: bool, warranty: str, checks: tuple[RuleCheck, ...]
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "route", route)
+        _set(self, "provisional", provisional)
+        _set(self, "warranty", warranty)
+        _set(self, "outcomes", None)
+        _set(self, "figures", None)
+        _set(self, "_rules", None)
+        _set(self, "_checks", tuple(checks))
+
+    @property
+    def checks(self) -> tuple[RuleCheck, ...]:
+        checks = self._checks
+        if checks is None:
+            checks = self._rules.render(self.outcomes, self.figures)
+            object.__setattr__(self, "_checks", checks)
+        return checks
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def _key(self) -> tuple[str, bool, str, tuple[RuleCheck, ...]]:
+        return (self.route, self.provisional, self.warranty, self.checks)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        if (
+            self._rules is not None
+            and self._rules is other._rules
+            and self.outcomes == other.outcomes
+            and self.figures == other.figures
+        ):
+            return self.route == other.route and self.provisional == other.provisional
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Decision(route={self.route!r}, provisional={self.provisional!r}, "
+            f"warranty={self.warranty!r}, checks={self.checks!r})"
+        )
+
+    def __reduce__(self) -> tuple[type, tuple[str, bool, str, tuple[RuleCheck, ...]]]:
+        return (Decision, self._key())
 
     @property
     def fired(self) -> RuleCheck:
