@@ -59,7 +59,7 @@ def _decision_audit(decision: RoutingDecision, rule_set: RuleSet) -> AuditInput:
             "provisional": decision.provisional,
             "rule_set": str(rule_set),
             "soh_pct_used": decision.soh_pct_used,
-            "fired": [rule["name"] for rule in decision.fired_rules],
+            "fired": decision.fired_rule_names,
         },
         scope=lot_scope(decision.lot_id),
     )

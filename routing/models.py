@@ -10,7 +10,7 @@ from core.constraints import MEASURED_SOH_MAX_PCT, percent_or_null
 from .choices import RerouteJobStatus, RouteChoice
 from .domain import Thresholds
 from .domain.sampling import DEFAULT_SAMPLE_PLAN, sample_size_required
-from .domain.stored import stored_checks
+from .domain.stored import stored_checks, stored_fired_names
 
 ROUTE_VALUES = [value for value, _ in RouteChoice.choices]
 
@@ -132,6 +132,13 @@ class RoutingDecision(models.Model):
     @property
     def fired_rules(self) -> list[dict]:
         return [rule for rule in self.rules if rule.get("outcome") == "fired"]
+
+    @property
+    def fired_rule_names(self) -> list[str]:
+        """The names of the rules that fired, without rendering any words."""
+        if self.words_kept is not None:
+            return [rule["name"] for rule in self.words_kept if rule.get("outcome") == "fired"]
+        return stored_fired_names(self.outcomes)
 
 
 class RerouteJob(models.Model):

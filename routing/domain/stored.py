@@ -44,7 +44,13 @@ from .rules import (
     Thresholds,
 )
 
-__all__ = ["StoredDecisionError", "decision_stored", "stored_checks", "stored_from_words"]
+__all__ = [
+    "StoredDecisionError",
+    "decision_stored",
+    "stored_checks",
+    "stored_fired_names",
+    "stored_from_words",
+]
 
 # The letters each rule can have, by position.
 _LETTERS = ("PF", "PFN", "PFN", "POFN", "POFN", "PWMSN", "PHRXLN", "EACN")
@@ -148,6 +154,15 @@ def stored_checks(
     """Every rule of a stored decision, in words, under the rule set it was taken with."""
     outcomes, figures = _checked(outcomes, figures)
     return _compiled(thresholds).render(outcomes, figures)
+
+
+def stored_fired_names(outcomes: str) -> list[str]:
+    """The names of the rules that fired, from the outcome letters alone (no words needed)."""
+    return [
+        name
+        for name, letter in zip(RULE_NAMES, outcomes, strict=True)
+        if OUTCOME_CODES[letter] == OUTCOME_FIRED
+    ]
 
 
 # Reading decisions stored as words (the form before this one).

@@ -65,6 +65,7 @@ def test_a_stored_decision_shows_the_words_the_eager_engine_gave(
     assert stored.rules == words_before(facts, thresholds)
     assert len(stored.outcomes) == 8 and stored.words_kept is None
     assert stored.fired_rules == [r for r in stored.rules if r["outcome"] == "fired"]
+    assert stored.fired_rule_names == [r["name"] for r in stored.fired_rules]
 
 
 def test_a_repeat_of_the_same_words_is_not_appended(volta, lfp_telecom_pack):
@@ -179,6 +180,7 @@ def test_the_migration_converts_decisions_stored_as_words_and_back(volta, lfp_te
         for key, (pk, words) in rows.items():
             stored = RoutingDecision.objects.select_related("rule_set").get(pk=pk)
             assert stored.rules == words, key
+            assert stored.fired_rule_names == [r["name"] for r in stored.fired_rules], key
             if key == "edited":
                 assert stored.words_kept == words and stored.outcomes == ""
             else:

@@ -22,6 +22,7 @@ from routing.domain.stored import (
     StoredDecisionError,
     decision_stored,
     stored_checks,
+    stored_fired_names,
     stored_from_words,
 )
 from tests.routing.domain.engine_before import decide as decide_before
@@ -156,3 +157,9 @@ def test_a_decision_built_from_words_has_no_stored_form():
     assert rebuilt == decision
     with pytest.raises(ValueError, match="decide"):
         decision_stored(rebuilt)
+
+
+@given(facts, thresholds)
+def test_the_fired_rule_is_named_from_the_outcome_letters_alone(pack, rules):
+    decision = decide(pack, rules)
+    assert stored_fired_names(decision.outcomes) == [decision.fired.name]
