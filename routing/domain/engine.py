@@ -50,10 +50,6 @@ _EVENT_LABELS = {
 }
 
 
-_new = object.__new__
-_set = object.__setattr__
-
-
 def _decision(
     route: str,
     provisional: bool,
@@ -62,17 +58,11 @@ def _decision(
     figures: tuple,
     rules: _CompiledRules,
 ) -> Decision:
-    # Decision is frozen; filling its slots directly skips the checks an ordinary constructor
-    # would need, and the words (checks) are left to be rendered on first read.
-    decision = _new(Decision)
-    _set(decision, "route", route)
-    _set(decision, "provisional", provisional)
-    _set(decision, "warranty", warranty)
-    _set(decision, "outcomes", outcomes)
-    _set(decision, "figures", figures)
-    _set(decision, "_rules", rules)
-    _set(decision, "_checks", None)
-    return decision
+    # The words (checks) are left to be rendered on first read; see Decision.
+    return _make(Decision, (route, provisional, warranty, outcomes, figures, rules, [None]))
+
+
+_make = tuple.__new__
 
 
 def _soh(value: float) -> str:

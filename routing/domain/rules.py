@@ -11,6 +11,7 @@ import math
 import numbers
 from dataclasses import FrozenInstanceError, dataclass, fields
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 ROUTE_REUSE_ESS = "reuse-ESS"
@@ -166,66 +167,68 @@ class RuleCheck:
         }
 
 
-class Decision:
+def _refuse(name: str) -> Any:
+    def refuse(self: object, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    return refuse
+
+
+class Decision(tuple):
     """A route, whether it is provisional, its warranty terms and every rule checked.
 
     decide() builds it compactly: `outcomes` holds one letter per rule (see OUTCOME_CODES) and
     `figures` the pack's own figures each rule showed, one entry per rule; the words of `checks`
     are rendered from those and the rule set the first time they are read. Storage keeps only
     the compact form (see stored.py). A Decision built from checks directly has only the words.
-    Frozen, compared, hashed and shown by its words, like the dataclass it replaces.
+    Frozen, compared, hashed and shown by its words, like the dataclass it replaces; a tuple
+    underneath only because that is the cheapest immutable record to build, a million a second.
     """
 
-    __slots__ = ("_checks", "_rules", "figures", "outcomes", "provisional", "route", "warranty")
+    __slots__ = ()
 
-    def __init__(
-        self, route: str, provisional: bool, warranty: str, checks: tuple[RuleCheck, ...]
-    ) -> None:
-        _set = object.__setattr__
-        _set(self, "route", route)
-        _set(self, "provisional", provisional)
-        _set(self, "warranty", warranty)
-        _set(self, "outcomes", None)
-        _set(self, "figures", None)
-        _set(self, "_rules", None)
-        _set(self, "_checks", tuple(checks))
+    def __new__(
+        cls, route: str, provisional: bool, warranty: str, checks: tuple[RuleCheck, ...]
+    ) -> Decision:
+        # (route, provisional, warranty, outcomes, figures, compiled rules, [checks or None])
+        return tuple.__new__(cls, (route, provisional, warranty, None, None, None, [tuple(checks)]))
 
-    @property
-    def checks(self) -> tuple[RuleCheck, ...]:
-        checks = self._checks
+    route = property(itemgetter(0), _refuse("route"))
+    provisional = property(itemgetter(1), _refuse("provisional"))
+    warranty = property(itemgetter(2), _refuse("warranty"))
+    outcomes = property(itemgetter(3), _refuse("outcomes"), doc="One letter per rule, or None")
+    figures = property(itemgetter(4), _refuse("figures"), doc="Each rule's figures, or None")
+
+    def _checks(self) -> tuple[RuleCheck, ...]:
+        cache = self[6]
+        checks = cache[0]
         if checks is None:
-            checks = self._rules.render(self.outcomes, self.figures)
-            object.__setattr__(self, "_checks", checks)
+            checks = cache[0] = self[5].render(self[3], self[4])
         return checks
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
+    checks = property(_checks, _refuse("checks"), doc="Every rule checked, in words")
 
     def _key(self) -> tuple[str, bool, str, tuple[RuleCheck, ...]]:
-        return (self.route, self.provisional, self.warranty, self.checks)
+        return (self[0], self[1], self[2], self._checks())
 
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
+        if not isinstance(other, Decision):
             return NotImplemented
-        if (
-            self._rules is not None
-            and self._rules is other._rules
-            and self.outcomes == other.outcomes
-            and self.figures == other.figures
-        ):
-            return self.route == other.route and self.provisional == other.provisional
+        if self[5] is not None and self[:6] == other[:6]:
+            return True  # the same figures under the same rules: the same words
         return self._key() == other._key()
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def __hash__(self) -> int:
         return hash(self._key())
 
     def __repr__(self) -> str:
         return (
-            f"Decision(route={self.route!r}, provisional={self.provisional!r}, "
-            f"warranty={self.warranty!r}, checks={self.checks!r})"
+            f"Decision(route={self[0]!r}, provisional={self[1]!r}, "
+            f"warranty={self[2]!r}, checks={self._checks()!r})"
         )
 
     def __reduce__(self) -> tuple[type, tuple[str, bool, str, tuple[RuleCheck, ...]]]:
