@@ -50,18 +50,8 @@ _EVENT_LABELS = {
 }
 
 
-def _decision(
-    route: str,
-    provisional: bool,
-    warranty: str,
-    outcomes: str,
-    figures: tuple,
-    rules: _CompiledRules,
-) -> Decision:
-    # The words (checks) are left to be rendered on first read; see Decision.
-    return _make(Decision, (route, provisional, warranty, outcomes, figures, rules, [None]))
-
-
+# Decision is a tuple underneath: (route, provisional, warranty, outcomes, figures, compiled
+# rules, [checks once rendered]); decide() builds it with one call, leaving the words for later.
 _make = tuple.__new__
 
 
@@ -394,47 +384,63 @@ def decide(facts: PackFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Dec
     chemistry = facts.chemistry
 
     if chemistry not in _KNOWN:
-        return _decision(
-            ROUTE_HOLD,
-            provisional,
-            "",
-            "FNNNNNNN",
-            (chemistry, None, None, None, None, None, None, None),
-            rules,
+        return _make(
+            Decision,
+            (
+                ROUTE_HOLD,
+                provisional,
+                "",
+                "FNNNNNNN",
+                (chemistry, None, None, None, None, None, None, None),
+                rules,
+                [None],
+            ),
         )
 
     events = facts.events
     if events:
         if not SAFETY_EVENTS.isdisjoint(events):
             found = sorted(SAFETY_EVENTS.intersection(events))
-            return _decision(
-                ROUTE_RECYCLE,
-                provisional,
-                "",
-                "PFNNNNNN",
-                (chemistry, found, None, None, None, None, None, None),
-                rules,
+            return _make(
+                Decision,
+                (
+                    ROUTE_RECYCLE,
+                    provisional,
+                    "",
+                    "PFNNNNNN",
+                    (chemistry, found, None, None, None, None, None, None),
+                    rules,
+                    [None],
+                ),
             )
         if DEEP_DISCHARGE in events:
-            return _decision(
-                ROUTE_HOLD,
-                provisional,
-                "",
-                "PPFNNNNN",
-                (chemistry, None, None, None, None, None, None, None),
-                rules,
+            return _make(
+                Decision,
+                (
+                    ROUTE_HOLD,
+                    provisional,
+                    "",
+                    "PPFNNNNN",
+                    (chemistry, None, None, None, None, None, None, None),
+                    rules,
+                    [None],
+                ),
             )
 
     if facts.has_history:
         history, history_figure = rules.history_present
     elif rules.require_history:
-        return _decision(
-            ROUTE_HOLD,
-            provisional,
-            "",
-            "PPPFNNNN",
-            (chemistry, None, None, None, None, None, None, None),
-            rules,
+        return _make(
+            Decision,
+            (
+                ROUTE_HOLD,
+                provisional,
+                "",
+                "PPPFNNNN",
+                (chemistry, None, None, None, None, None, None, None),
+                rules,
+                [None],
+            ),
         )
     else:
         history, history_figure = "O", False
@@ -442,13 +448,17 @@ def decide(facts: PackFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Dec
     if not facts.calendar_expired:
         head, calendar_figure = rules.heads_within[history]
     elif rules.recycle_calendar_expired:
-        return _decision(
-            ROUTE_RECYCLE,
-            provisional,
-            "",
-            "PPP" + history + "FNNN",
-            (chemistry, None, None, history_figure, None, None, None, None),
-            rules,
+        return _make(
+            Decision,
+            (
+                ROUTE_RECYCLE,
+                provisional,
+                "",
+                "PPP" + history + "FNNN",
+                (chemistry, None, None, history_figure, None, None, None, None),
+                rules,
+                [None],
+            ),
         )
     else:
         head, calendar_figure = "PPP" + history + "O", True
@@ -477,13 +487,17 @@ def decide(facts: PackFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Dec
     else:
         route = ""
     if route:
-        return _decision(
-            route,
-            provisional,
-            "",
-            head + code + "NN",
-            (chemistry, None, None, history_figure, calendar_figure, floor_figures, None, None),
-            rules,
+        return _make(
+            Decision,
+            (
+                route,
+                provisional,
+                "",
+                head + code + "NN",
+                (chemistry, None, None, history_figure, calendar_figure, floor_figures, None, None),
+                rules,
+                [None],
+            ),
         )
 
     if chemistry in NICKEL_CHEMISTRIES:
@@ -500,13 +514,26 @@ def decide(facts: PackFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Dec
                 route, code = ROUTE_RECYCLE, "PXN"
         else:
             route, code = ROUTE_RECYCLE, "PLN"
-        return _decision(
-            route,
-            provisional,
-            warranty,
-            head + code,
-            (chemistry, None, None, history_figure, calendar_figure, floor_figures, ratio, None),
-            rules,
+        return _make(
+            Decision,
+            (
+                route,
+                provisional,
+                warranty,
+                head + code,
+                (
+                    chemistry,
+                    None,
+                    None,
+                    history_figure,
+                    calendar_figure,
+                    floor_figures,
+                    ratio,
+                    None,
+                ),
+                rules,
+                [None],
+            ),
         )
 
     if soh >= rules.reuse_min:
@@ -515,11 +542,15 @@ def decide(facts: PackFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Dec
         route, code, warranty = ROUTE_SMALL_APPLICATION, "PPA", rules.warranty_small
     else:
         route, code, warranty = ROUTE_RECYCLE, "PPC", ""
-    return _decision(
-        route,
-        provisional,
-        warranty,
-        head + code,
-        (chemistry, None, None, history_figure, calendar_figure, floor_figures, None, None),
-        rules,
+    return _make(
+        Decision,
+        (
+            route,
+            provisional,
+            warranty,
+            head + code,
+            (chemistry, None, None, history_figure, calendar_figure, floor_figures, None, None),
+            rules,
+            [None],
+        ),
     )
