@@ -25,43 +25,77 @@ def _thresholds(apps) -> dict[int, Thresholds | None]:
     return found
 
 
-def _in_batches(queryset):
+def _batches(queryset, *fields):
+    """Rows as value tuples (pk first), BATCH at a time in pk order."""
     last = 0
     while True:
-        batch = list(queryset.filter(pk__gt=last).order_by("pk")[:BATCH])
+        batch = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", *fields)[:BATCH])
         if not batch:
             return
         yield batch
-        last = batch[-1].pk
+        last = batch[-1][0]
+
+
+def _update(schema_editor, model, columns: list[str], rows: list[tuple]) -> None:
+    """Set `columns` of each row (pk, *values; JSON columns as Python values) in one statement
+    per batch: on PostgreSQL an UPDATE ... FROM (VALUES ...), which a large table needs (a
+    CASE per row, as bulk_update writes it, grows with the square of the batch)."""
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
+        objs = []
+        for pk, *values in rows:
+            obj = model(pk=pk)
+            for column, value in zip(columns, values, strict=True):
+                setattr(obj, column, value)
+            objs.append(obj)
+        model.objects.bulk_update(objs, columns)
+        return
+    fields = [model._meta.get_field(column) for column in columns]
+    casts = ["::jsonb" if field.get_internal_type() == "JSONField" else "" for field in fields]
+    row_sql = "(%s, " + ", ".join(f"%s{cast}" for cast in casts) + ")"
+    params = []
+    for pk, *values in rows:
+        params.append(pk)
+        for field, value in zip(fields, values, strict=True):
+            params.append(field.get_db_prep_save(value, connection))
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    sets = ", ".join(f"{name} = v.{name}" for name in map(connection.ops.quote_name, columns))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS d SET {sets} FROM (VALUES {', '.join([row_sql] * len(rows))}) "
+            f"AS v(id, {names}) WHERE d.id = v.id",
+            params,
+        )
 
 
 def words_to_compact(apps, schema_editor):
     RoutingDecision = apps.get_model("routing", "RoutingDecision")
     thresholds = _thresholds(apps)
-    rows = RoutingDecision.objects.only("pk", "rule_set_id", "rules")
-    for batch in _in_batches(rows):
-        for row in batch:
-            rule_set = thresholds.get(row.rule_set_id)
-            stored = stored_from_words(row.rules, rule_set) if rule_set is not None else None
+    for batch in _batches(RoutingDecision.objects.all(), "rule_set_id", "rules"):
+        rows = []
+        for pk, rule_set_id, words in batch:
+            rule_set = thresholds.get(rule_set_id)
+            stored = stored_from_words(words, rule_set) if rule_set is not None else None
             if stored is None:
-                row.outcomes, row.figures, row.words_kept = "", [], row.rules
+                rows.append((pk, "", [], words))
             else:
-                (row.outcomes, row.figures), row.words_kept = stored, None
-        RoutingDecision.objects.bulk_update(batch, ["outcomes", "figures", "words_kept"])
+                rows.append((pk, *stored, None))
+        _update(schema_editor, RoutingDecision, ["outcomes", "figures", "words_kept"], rows)
 
 
 def compact_to_words(apps, schema_editor):
     RoutingDecision = apps.get_model("routing", "RoutingDecision")
     thresholds = _thresholds(apps)
-    rows = RoutingDecision.objects.only("pk", "rule_set_id", "outcomes", "figures", "words_kept")
-    for batch in _in_batches(rows):
-        for row in batch:
-            if row.words_kept is not None:
-                row.rules = row.words_kept
-            else:
-                checks = stored_checks(row.outcomes, row.figures, thresholds[row.rule_set_id])
-                row.rules = [check.to_dict() for check in checks]
-        RoutingDecision.objects.bulk_update(batch, ["rules"])
+    fields = ("rule_set_id", "outcomes", "figures", "words_kept")
+    for batch in _batches(RoutingDecision.objects.all(), *fields):
+        rows = []
+        for pk, rule_set_id, outcomes, figures, words_kept in batch:
+            if words_kept is None:
+                checks = stored_checks(outcomes, figures, thresholds[rule_set_id])
+                words_kept = [check.to_dict() for check in checks]
+            rows.append((pk, words_kept))
+        _update(schema_editor, RoutingDecision, ["rules"], rows)
 
 
 class Migration(migrations.Migration):
