@@ -19,7 +19,12 @@ from routing.choices import RerouteJobStatus
 from routing.facts import lot_routing_inputs
 from routing.models import RerouteJob, RoutingDecision, RuleSet
 from routing.selectors import lots_routable, rule_set_active
-from routing.services import lots_decide, routing_decision_record, routing_decisions_record_bulk
+from routing.services import (
+    DecisionWritten,
+    lots_decide,
+    routing_decision_record,
+    routing_decisions_record_bulk,
+)
 from suppliers.models import Lot, Pack
 from verification.choices import AUDIT_VERDICTS, MEASURED_VERDICTS, STANDING_VERDICTS, Verdict
 from verification.domain import TestDataError
@@ -47,7 +52,7 @@ from .selectors import pack_measure, pack_measures
 logger = logging.getLogger(__name__)
 
 
-def _decision_audit(decision: RoutingDecision, rule_set: RuleSet) -> AuditInput:
+def _decision_audit(decision: RoutingDecision | DecisionWritten, rule_set: RuleSet) -> AuditInput:
     return AuditInput(
         actor=None,
         action="routing.decision",
@@ -459,7 +464,7 @@ def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
     return changed
 
 
-def _chunk_audit(rows: list[RoutingDecision], rule_set: RuleSet) -> list[AuditInput]:
+def _chunk_audit(rows: list[DecisionWritten], rule_set: RuleSet) -> list[AuditInput]:
     """One entry per lot for a bulk re-route: the lot's decision, with its packs' decisions
     inside it, so a chunk of 1,000 lots writes 1,000 entries, not one per pack."""
     packs: dict[int, list[dict]] = {}
