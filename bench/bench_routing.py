@@ -62,7 +62,7 @@ def bench_engine(decisions: int) -> None:
     sample = facts[: min(decisions, 100_000)]
     start = time.perf_counter()
     for f in sample:
-        decide(f, thresholds).checks
+        _ = decide(f, thresholds).checks
     words_s = time.perf_counter() - start
 
     print(f"pure engine: {decisions:,} decisions in {engine_s:.2f} s")

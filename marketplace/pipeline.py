@@ -408,18 +408,19 @@ def test_record_give_up(*, test_record_id: int, message: str) -> None:
 def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
     """Re-route one chunk of lots under a rule set; returns how many lots changed route."""
     locked = list(
-        Lot.objects.select_for_update()
+        Lot.objects.select_for_update(of=("self",))
         .filter(pk__in=list(lot_ids))
+        .select_related("pack_model", "supplier")
         .order_by("pk")
-        .values_list("pk", "route_override")
     )
-    ids = [pk for pk, _ in locked]
-    overrides = {pk: route for pk, route in locked if route}
+    ids = [lot.pk for lot in locked]
+    overrides = {lot.pk: lot.route_override for lot in locked if lot.route_override}
     outcomes = lots_decide(
         lot_ids=ids,
         thresholds=rule_set.as_thresholds(),
         measured=pack_measures(lot_ids=ids),
         sample_plan=rule_set.sample_plan,
+        lots=locked,
     )
     rows = routing_decisions_record_bulk(outcomes=outcomes, rule_set=rule_set)
     current, samples = {}, {}

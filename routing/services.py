@@ -121,15 +121,18 @@ def lots_decide(
     thresholds: Thresholds,
     measured: dict[int, PackMeasure],
     sample_plan: Sequence[Sequence[int]],
+    lots: Sequence[Lot] | None = None,
 ) -> list[LotOutcome]:
     """Decide every lot of a chunk and its measured packs, in a fixed number of queries.
 
     `measured` maps pack ids to their latest measured figures; packs not in it are unmeasured.
+    `lots`: the chunk's lots, already read with their pack models (a re-route locks them so),
+    which spares reading them again.
     """
     lot_ids = list(lot_ids)
-    lots = list(
-        Lot.objects.filter(pk__in=lot_ids).select_related("pack_model", "supplier").order_by("pk")
-    )
+    if lots is None:
+        lots = Lot.objects.filter(pk__in=lot_ids).select_related("pack_model", "supplier")
+    lots = sorted(lots, key=lambda lot: lot.pk)
     events: dict[int, list[HistoryEvent]] = {}
     for event in HistoryEvent.objects.filter(lot_id__in=lot_ids):
         events.setdefault(event.lot_id, []).append(event)
@@ -227,7 +230,8 @@ def routing_decisions_record_bulk(
     table = RoutingDecision._meta.db_table
     now = timezone.now()
     written = []
-    with connection.cursor() as cursor:
+    # wrap_database_errors: a COPY's errors come as Django's (IntegrityError), as an INSERT's do.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
             [table, len(decided)],
