@@ -5,8 +5,10 @@ Celery tasks (`marketplace.tasks`) are thin wrappers around `test_record_verify`
 `reroute_job_run`. Locks are taken lot row first, audit chain head last (see `audit.services`).
 """
 
+import gc
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from statistics import fmean
 
 from django.db import connection, transaction
@@ -483,6 +485,20 @@ def _chunk_audit(rows: list[DecisionWritten], rule_set: RuleSet) -> list[AuditIn
     return entries
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A chunk builds some 200,000 short-lived objects (rows, facts, decisions) and frees them
+    by reference counting; the cyclic collector's passes over them cost about a quarter of the
+    chunk. Pause it for the chunk; whatever cycles remain are collected after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def reroute_job_run(*, job_id: int, chunk_size: int = 1000) -> RerouteJob:
     """Re-route every routable lot under the job's rule set, chunk by chunk, with progress.
 
@@ -506,7 +522,8 @@ def reroute_job_run(*, job_id: int, chunk_size: int = 1000) -> RerouteJob:
         ids = list(pending.filter(pk__gt=last_pk).values_list("pk", flat=True)[:chunk_size])
         if not ids:
             break
-        changed = lots_reroute_chunk(lot_ids=ids, rule_set=rule_set)
+        with _collector_paused():
+            changed = lots_reroute_chunk(lot_ids=ids, rule_set=rule_set)
         last_pk = ids[-1]
         # Lots listed after the job counted them are routed too; the total grows to match.
         RerouteJob.objects.filter(pk=job.pk).update(

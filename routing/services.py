@@ -190,6 +190,8 @@ class DecisionWritten:
         return stored_fired_names(self.outcomes)
 
 
+_figures_json = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
+
 _COPY_COLUMNS = (
     "id", "lot_id", "pack_id", "rule_set_id", "route", "provisional", "warranty", "outcomes",
     "figures", "soh_pct_used", "created_at",
@@ -244,7 +246,7 @@ def routing_decisions_record_bulk(
                 route, provisional = decision.route, decision.provisional
                 copy.write_row((
                     pk, lot_id, pack_id, rule_set.pk, route, provisional, decision.warranty,
-                    stored, json.dumps(figures, allow_nan=False), soh, now,
+                    stored, _figures_json(figures), soh, now,
                 ))  # fmt: skip
                 written.append(
                     DecisionWritten(pk, lot_id, pack_id, route, provisional, soh, stored)
