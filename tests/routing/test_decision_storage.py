@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from marketplace.pipeline import lots_reroute_chunk
 from routing import services
 from routing.domain import PackFacts, Thresholds, decide
 from routing.models import RoutingDecision
@@ -194,3 +195,37 @@ def test_the_migration_converts_decisions_stored_as_words_and_back(volta, lfp_te
             assert old.objects.get(pk=pk).rules == words, key
     finally:
         call_command("migrate", verbosity=0)
+
+
+def test_a_bulk_re_route_stores_the_same_words(
+    alice, volta, lfp_telecom_pack, django_capture_on_commit_callbacks, monkeypatch
+):
+    lots = [
+        measured_lot(supplier=volta, pack_model=lfp_telecom_pack, soh_values=[75.0, 58.5],
+                     uploader=alice, callbacks=django_capture_on_commit_callbacks,
+                     reference=f"B-{i}")
+        for i in range(2)
+    ]  # fmt: skip
+    rule_set = rule_set_create_version(
+        user=None, name="default", thresholds=Thresholds(reuse_ess_min_soh_pct=70.0)
+    )
+    seen = []
+
+    def spy(facts, thresholds):
+        seen.append((facts, thresholds))
+        return decide(facts, thresholds)
+
+    monkeypatch.setattr(services, "decide", spy)
+    before = RoutingDecision.objects.order_by("-pk").values_list("pk", flat=True).first()
+    lots_reroute_chunk(lot_ids=[lot.pk for lot in lots], rule_set=rule_set)
+    rows = RoutingDecision.objects.filter(pk__gt=before).select_related("rule_set").order_by("pk")
+    # lots_decide decides each lot's packs, then the lot; the rows go in in that order.
+    by_lot: dict[int, list] = {}
+    for row in rows:
+        by_lot.setdefault(row.lot_id, []).append(row)
+    stored = [row for lot in lots for row in by_lot[lot.pk]]
+    decided = seen  # each lot's packs, then the lot, lot by lot
+    assert len(stored) == len(decided) == 6
+    for row, (facts, thresholds) in zip(stored, decided, strict=True):
+        assert row.rules == words_before(facts, thresholds)
+        assert row.rule_set_id == rule_set.pk
