@@ -24,6 +24,9 @@ from .models import HEAD_PK, AuditChainHead, AuditEntry, timestamp_text
 
 SYSTEM_ACTOR = "system"
 BULK_BATCH_SIZE = 1000
+# From this many entries on, PostgreSQL takes them by COPY (two statements, the id draw and the
+# COPY, instead of one INSERT: worth it only for a batch).
+COPY_FROM_ENTRIES = 100
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,7 +133,7 @@ def _insert(rows: list[AuditEntry]) -> None:
     """INSERT the entries; on PostgreSQL by COPY, with ids drawn from the sequence first: a
     bulk re-route appends a thousand entries with nested JSON per chunk, and an INSERT's
     escaping of that JSON costs several times the COPY. The triggers fire for COPY as well."""
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM_ENTRIES:
         AuditEntry.objects.bulk_create(rows, batch_size=BULK_BATCH_SIZE)
         return
     fields = AuditEntry._meta.concrete_fields
