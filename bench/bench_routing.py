@@ -57,10 +57,19 @@ def bench_engine(decisions: int) -> None:
         routes[route] = routes.get(route, 0) + 1
     engine_s = time.perf_counter() - start
 
+    # decide() leaves the words to be rendered when read (a page, the API); a re-route stores
+    # only the outcome letters and figures. What rendering every word as well costs:
+    sample = facts[: min(decisions, 100_000)]
+    start = time.perf_counter()
+    for f in sample:
+        _ = decide(f, thresholds).checks
+    words_s = time.perf_counter() - start
+
     print(f"pure engine: {decisions:,} decisions in {engine_s:.2f} s")
-    print(f"  {decisions / engine_s:,.0f} decisions/s on one core (goal > 200,000)")
+    print(f"  {decisions / engine_s:,.0f} decisions/s on one core (goal > 500,000)")
     print(f"  baseline call loop: {decisions / floor_s:,.0f} calls/s; engine/baseline time "
           f"ratio {engine_s / floor_s:.1f}x")  # fmt: skip
+    print(f"  with every rule's words rendered too: {len(sample) / words_s:,.0f} decisions/s")
     print(f"  routes: {dict(sorted(routes.items()))}")
 
 
@@ -114,7 +123,7 @@ def bench_reroute(packs: int, packs_per_lot: int, chunk_size: int) -> None:
     connection.close()
     lots = RerouteJob.objects.get(pk=job.pk).total_lots
     print(f"bulk re-route with a real worker on PostgreSQL: {packs:,} packs in {lots:,} lots")
-    print(f"  wall time {wall_s:.1f} s from publish to done (goal < 60 s)")
+    print(f"  wall time {wall_s:.1f} s from publish to done (goal < 30 s)")
     print(f"  {packs / wall_s:,.0f} packs/s; {job.chunks} chunks of {chunk_size} lots")
     print(f"  {job.changed_lots:,} lots changed route")
 

@@ -17,7 +17,6 @@ from django.db.models import (
     CharField,
     Count,
     F,
-    JSONField,
     OuterRef,
     Q,
     QuerySet,
@@ -30,7 +29,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from routing.choices import RouteChoice
-from routing.models import RoutingDecision
+from routing.models import RoutingDecision, decision_words
 from suppliers.choices import ROUTING_EVENT_NAMES, LotStatus
 from suppliers.models import HistoryEvent, Lot, Organisation, Pack
 from verification.choices import AUDIT_VERDICTS, Verdict, VerificationStatus
@@ -179,11 +178,13 @@ def _submitted_at() -> Coalesce:
 
 def _lots_needing_a_person(*, chemistry: str, supplier_id: int | None) -> list[Lot]:
     """Lots in discrepancy, with a held route, or short of their sampling plan."""
-    rules = (
-        RoutingDecision.objects.filter(lot=OuterRef("pk"), pack__isnull=True)
-        .order_by("-created_at", "-pk")
-        .values("rules")[:1]
-    )
+    latest_decision = RoutingDecision.objects.filter(
+        lot=OuterRef("pk"), pack__isnull=True
+    ).order_by("-created_at", "-pk")
+
+    def latest(column: str) -> Subquery:
+        return Subquery(latest_decision.values(column)[:1])
+
     lots = (
         Lot.objects.filter(status__in=ACTIVE_LOT_STATUSES)
         .filter(
@@ -197,7 +198,11 @@ def _lots_needing_a_person(*, chemistry: str, supplier_id: int | None) -> list[L
         .select_related("supplier", "pack_model", "summary")
         .annotate(
             submitted_at=_submitted_at(),
-            decision_rules=Subquery(rules, output_field=JSONField()),
+            # The latest decision's stored rules and its rule set's thresholds, for its words.
+            decision_outcomes=latest("outcomes"),
+            decision_figures=latest("figures"),
+            decision_words_kept=latest("words_kept"),
+            decision_thresholds=latest("rule_set__thresholds"),
         )
     )
     return list(_scoped(lots, "", chemistry=chemistry, supplier_id=supplier_id))
@@ -346,7 +351,15 @@ def _run_summary(run: Verification) -> str:
 
 
 def _held_summary(lot: Lot) -> str:
-    fired = [r for r in (lot.decision_rules or []) if r.get("outcome") == "fired"]
+    rules = []
+    if lot.decision_outcomes is not None:
+        rules = decision_words(
+            outcomes=lot.decision_outcomes,
+            figures=lot.decision_figures,
+            words_kept=lot.decision_words_kept,
+            thresholds=lot.decision_thresholds,
+        )
+    fired = [r for r in rules if r.get("outcome") == "fired"]
     if not fired:
         return "Route held for audit."
     return "Held: " + "; ".join(r.get("explanation") or r.get("name", "") for r in fired)

@@ -1,6 +1,8 @@
 """Rule sets change only through the versioned editor (/routing/rule-sets/edit/), decisions only
 through the lot pipeline: the admin shows both."""
 
+import json
+
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
@@ -20,6 +22,16 @@ class RoutingDecisionAdmin(ReadOnlyAdmin):
     list_display = ["lot", "pack", "route", "provisional", "rule_set", "created_at"]
     list_filter = ["route", "provisional", "rule_set"]
     list_select_related = ["lot", "pack", "rule_set"]
+    # The rules in words, as the admin showed the stored words before they were stored compactly.
+    fields = [
+        "lot", "pack", "rule_set", "route", "provisional", "warranty", "rules_in_words",
+        "soh_pct_used",
+    ]  # fmt: skip
+    readonly_fields = ["rules_in_words"]
+
+    @admin.display(description="Rules")
+    def rules_in_words(self, obj: RoutingDecision) -> str:
+        return json.dumps(obj.rules, ensure_ascii=False)
 
 
 @admin.register(RerouteJob)

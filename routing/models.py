@@ -1,3 +1,6 @@
+import functools
+import json
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -7,12 +10,31 @@ from core.constraints import MEASURED_SOH_MAX_PCT, percent_or_null
 from .choices import RerouteJobStatus, RouteChoice
 from .domain import Thresholds
 from .domain.sampling import DEFAULT_SAMPLE_PLAN, sample_size_required
+from .domain.stored import stored_checks, stored_fired_names
 
 ROUTE_VALUES = [value for value, _ in RouteChoice.choices]
 
 
 def default_sample_plan() -> list[list[int]]:
     return [list(row) for row in DEFAULT_SAMPLE_PLAN]
+
+
+@functools.lru_cache(maxsize=64)
+def _thresholds(canonical: str) -> Thresholds:
+    # One Thresholds per distinct rule set, so its rendered texts are built once, not once per
+    # decision shown; Thresholds is frozen, so sharing it is safe.
+    return Thresholds.from_dict(json.loads(canonical))
+
+
+def decision_words(
+    *, outcomes: str, figures: list, words_kept: list[dict] | None, thresholds: dict
+) -> list[dict]:
+    """A stored decision's rules in words, from its compact columns and its rule set's
+    thresholds (for reads that fetch the columns without the rows)."""
+    if words_kept is not None:
+        return words_kept
+    checks = stored_checks(outcomes, figures, _thresholds(json.dumps(thresholds, sort_keys=True)))
+    return [check.to_dict() for check in checks]
 
 
 class RuleSet(models.Model):
@@ -45,7 +67,7 @@ class RuleSet(models.Model):
         return f"{self.name} v{self.version}"
 
     def as_thresholds(self) -> Thresholds:
-        return Thresholds.from_dict(self.thresholds)
+        return _thresholds(json.dumps(self.thresholds, sort_keys=True))
 
     def sample_size_for(self, lot_size: int) -> int:
         return sample_size_required(lot_size, self.sample_plan)
@@ -67,7 +89,16 @@ class RoutingDecision(models.Model):
     route = models.CharField(max_length=20, choices=RouteChoice.choices)
     provisional = models.BooleanField()
     warranty = models.TextField(blank=True)
-    rules = models.JSONField(help_text="Every rule checked, with threshold, value and outcome")
+    # Every rule checked, stored compactly: its outcome letter and the figures it showed (see
+    # routing/domain/stored.py); the words come from the rule set when the decision is shown.
+    outcomes = models.CharField(max_length=8, blank=True, help_text="One letter per rule")
+    figures = models.JSONField(default=list, blank=True, help_text="The figures each rule showed")
+    words_kept = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Only for a decision stored as words before that its rule set no longer "
+        "renders exactly: those words, as they were",
+    )
     soh_pct_used = models.FloatField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -86,9 +117,28 @@ class RoutingDecision(models.Model):
     def __str__(self) -> str:
         return f"{self.route}{' (provisional)' if self.provisional else ''}"
 
+    @functools.cached_property
+    def rules(self) -> list[dict]:
+        """Every rule checked, in words: name, threshold, value, outcome, explanation."""
+        if self.words_kept is not None:
+            return self.words_kept
+        return decision_words(
+            outcomes=self.outcomes,
+            figures=self.figures,
+            words_kept=None,
+            thresholds=self.rule_set.thresholds,
+        )
+
     @property
     def fired_rules(self) -> list[dict]:
         return [rule for rule in self.rules if rule.get("outcome") == "fired"]
+
+    @property
+    def fired_rule_names(self) -> list[str]:
+        """The names of the rules that fired, without rendering any words."""
+        if self.words_kept is not None:
+            return [rule["name"] for rule in self.words_kept if rule.get("outcome") == "fired"]
+        return stored_fired_names(self.outcomes)
 
 
 class RerouteJob(models.Model):

@@ -1,11 +1,15 @@
 """The routing rules engine: a pack's facts in, a route and every rule checked out.
 
-The rule order and defaults are DESIGN.md, "Routing: the default rule set". Everything that
-depends only on the rule set is built once per Thresholds instance, so decide() only formats the
-pack's own figures.
+The rule order and defaults are DESIGN.md, "Routing: the default rule set". decide() only
+compares: it records each rule's outcome as one letter and the pack's own figures each rule
+shows (Decision.outcomes, Decision.figures), and the words (threshold, value, explanation) are
+rendered from those by _CompiledRules.render() when they are read. Everything that depends only
+on the rule set is built once per Thresholds instance.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from .rules import (
     DEEP_DISCHARGE,
@@ -46,26 +50,9 @@ _EVENT_LABELS = {
 }
 
 
-_new = object.__new__
-
-
-def _check(name: str, threshold: str, value: str, outcome: str, explanation: str) -> RuleCheck:
-    # A frozen dataclass's __init__ calls object.__setattr__ once per field; filling the
-    # instance dict directly builds an identical, equal object in about half the time, and
-    # decide() builds up to three of these per call.
-    check = _new(RuleCheck)
-    check.__dict__.update(
-        name=name, threshold=threshold, value=value, outcome=outcome, explanation=explanation
-    )
-    return check
-
-
-def _decision(
-    route: str, provisional: bool, warranty: str, checks: tuple[RuleCheck, ...]
-) -> Decision:
-    decision = _new(Decision)
-    decision.__dict__.update(route=route, provisional=provisional, warranty=warranty, checks=checks)
-    return decision
+# Decision is a tuple underneath: (route, provisional, warranty, outcomes, figures, compiled
+# rules, [checks once rendered]); decide() builds it with one call, leaving the words for later.
+_make = tuple.__new__
 
 
 def _soh(value: float) -> str:
@@ -95,6 +82,11 @@ class _CompiledRules:
         self.warranty_lfp = t.warranty_lfp_reuse_ess
         self.warranty_nmc = t.warranty_nmc_reuse_ess
         self.warranty_small = t.warranty_small_application
+        # The history rule's letter and figure for a pack with a history, and the first five
+        # letters and the calendar figure for a pack within its calendar life, by that letter.
+        self.history_present = ("P", None) if self.require_history else ("O", True)
+        calendar = ("P", None) if self.recycle_calendar_expired else ("O", False)
+        self.heads_within = {h: ("PPP" + h + calendar[0], calendar[1]) for h in "PO"}
 
         floor = _soh(self.floor)
         nmc_min = _soh(self.nmc_min)
@@ -128,8 +120,7 @@ class _CompiledRules:
             )
             for rule in RULE_NAMES
         ]
-        # after[i]: the "not reached" checks of every rule after rule i, appended as a block.
-        self.after = tuple(tuple(not_reached[i + 1 :]) for i in range(len(RULE_NAMES)))
+        self.not_reached = tuple(not_reached)
 
         self.chemistry_passed = {
             chem: check(
@@ -167,16 +158,13 @@ class _CompiledRules:
             )
             for has, value in history_values.items()
         }
-        if self.require_history:
-            self.history_ok = check(
-                RULE_HISTORY,
-                history_values[True],
-                OUTCOME_PASSED,
-                "A lifetime history is recorded, as IEC 63338 requires before cells are reused.",
-            )
-        else:
-            self.history_ok = history_off[True]
-        self.history_missing_off = history_off[False]
+        self.history_off = history_off
+        self.history_passed = check(
+            RULE_HISTORY,
+            history_values[True],
+            OUTCOME_PASSED,
+            "A lifetime history is recorded, as IEC 63338 requires before cells are reused.",
+        )
         self.history_fired = check(
             RULE_HISTORY,
             history_values[False],
@@ -195,16 +183,13 @@ class _CompiledRules:
             )
             for expired, value in calendar_values.items()
         }
-        if self.recycle_calendar_expired:
-            self.calendar_ok = check(
-                RULE_CALENDAR,
-                calendar_values[False],
-                OUTCOME_PASSED,
-                "The pack is still within the maker's calendar life.",
-            )
-        else:
-            self.calendar_ok = calendar_off[False]
-        self.calendar_expired_off = calendar_off[True]
+        self.calendar_off = calendar_off
+        self.calendar_passed = check(
+            RULE_CALENDAR,
+            calendar_values[False],
+            OUTCOME_PASSED,
+            "The pack is still within the maker's calendar life.",
+        )
         self.calendar_fired = check(
             RULE_CALENDAR,
             calendar_values[True],
@@ -291,6 +276,83 @@ class _CompiledRules:
             "rather than reuse.",
         )
 
+    def render(self, outcomes: str, figures: Sequence) -> tuple[RuleCheck, ...]:
+        """The words of every rule of a decision, from its outcome letters and figures.
+
+        Trusts its input: decide() builds it, and stored.py checks stored rows before asking.
+        """
+        chemistry, events, _, has_history, expired, floor_figures, ratio, _ = figures
+        c_chem, c_safety, c_deep, c_history, c_calendar, c_floor, c_nmc, c_band = outcomes
+        not_reached = self.not_reached
+        th = self.texts
+        checks = [
+            self.chemistry_passed[chemistry] if c_chem == "P" else self.chemistry_fired(chemistry),
+            {"P": self.safety_passed, "N": not_reached[1]}.get(c_safety)
+            or self.safety_fired(frozenset(events)),
+            {"P": self.deep_passed, "F": self.deep_fired, "N": not_reached[2]}[c_deep],
+            self.history_off[has_history]
+            if c_history == "O"
+            else {"P": self.history_passed, "F": self.history_fired, "N": not_reached[3]}[
+                c_history
+            ],
+            self.calendar_off[expired]
+            if c_calendar == "O"
+            else {"P": self.calendar_passed, "F": self.calendar_fired, "N": not_reached[4]}[
+                c_calendar
+            ],
+        ]
+        if c_floor == "N":
+            return (*checks, *not_reached[5:])
+        weakest, weakest_source, soh, source = floor_figures
+        soh_text = "no figure" if soh is None else _soh(soh)
+        weakest_text = "not measured" if weakest is None else _soh(weakest)
+        if weakest is not None and weakest_source:
+            weakest_text = f"{weakest_text} ({weakest_source})"
+        if soh is None:
+            floor_value = f"weakest cell {weakest_text}, no pack SOH figure"
+        else:
+            floor_value = f"weakest cell {weakest_text}, pack SOH {soh_text} ({source})"
+        explanation = {
+            "W": f"The weakest cell is at {weakest_text} SOH{self.floor_tail}",
+            "M": self.floor_no_figure,
+            "S": f"The pack is at {soh_text} SOH{self.floor_tail}",
+            "P": self.floor_passed,
+        }[c_floor]
+        outcome = OUTCOME_PASSED if c_floor == "P" else OUTCOME_FIRED
+        checks.append(
+            RuleCheck(RULE_CELL_FLOOR, th[RULE_CELL_FLOOR], floor_value, outcome, explanation)
+        )
+        if c_nmc == "N":
+            return (*checks, *not_reached[6:])
+        if c_nmc == "P":
+            checks.append(self.nmc_not_applicable[chemistry])
+        else:
+            ratio_text = "not measured" if ratio is None else _ratio(ratio)
+            prefix = f"This {chemistry} pack is at {soh_text}"
+            explanation = {
+                "H": prefix + self.nmc_no_ratio_tail,
+                "R": prefix + self.nmc_reuse_tail,
+                "X": f"This {chemistry} pack's internal resistance is {ratio_text}"
+                + self.nmc_high_ratio_tail,
+                "L": prefix + self.nmc_low_soh_tail,
+            }[c_nmc]
+            nmc_value = f"SOH {soh_text} ({source}), resistance {ratio_text}"
+            checks.append(RuleCheck(RULE_NMC, th[RULE_NMC], nmc_value, OUTCOME_FIRED, explanation))
+            return (*checks, not_reached[7])
+        tail = {"E": self.band_reuse_tail, "A": self.band_small_tail, "C": self.band_recycle_tail}[
+            c_band
+        ]
+        checks.append(
+            RuleCheck(
+                RULE_CAPACITY,
+                th[RULE_CAPACITY],
+                f"SOH {soh_text} ({source})",
+                OUTCOME_FIRED,
+                f"At {soh_text}{tail}",
+            )
+        )
+        return tuple(checks)
+
 
 def _compiled(thresholds: Thresholds) -> _CompiledRules:
     # Cached on the instance: Thresholds is frozen, so its texts can never go stale, and
@@ -303,153 +365,192 @@ def _compiled(thresholds: Thresholds) -> _CompiledRules:
         return compiled
 
 
-def _missing(value: float | None) -> bool:
-    # NaN compares false with everything, so it would slip through every rule; treat it as
-    # "no figure" instead.
-    return value is None or value != value
-
-
 DEFAULT_THRESHOLDS = Thresholds()
+
+_KNOWN = frozenset(KNOWN_CHEMISTRIES)
 
 
 def decide(facts: PackFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
-    """Route one pack: the first rule that fires decides; every rule is recorded in order."""
-    rules = _compiled(thresholds)
+    """Route one pack: the first rule that fires decides; every rule is recorded in order.
+
+    Missing figures (None, or NaN, which compares false with everything and would slip through
+    every rule) are recorded as None.
+    """
+    try:
+        rules = thresholds.__dict__["_compiled"]
+    except KeyError:
+        rules = _compiled(thresholds)
     provisional = not facts.verified
     chemistry = facts.chemistry
 
-    chemistry_check = rules.chemistry_passed.get(chemistry)
-    if chemistry_check is None:
-        checks = (rules.chemistry_fired(chemistry), *rules.after[0])
-        return _decision(ROUTE_HOLD, provisional, "", checks)
+    if chemistry not in _KNOWN:
+        return _make(
+            Decision,
+            (
+                ROUTE_HOLD,
+                provisional,
+                "",
+                "FNNNNNNN",
+                (chemistry, None, None, None, None, None, None, None),
+                rules,
+                [None],
+            ),
+        )
 
     events = facts.events
-    if not SAFETY_EVENTS.isdisjoint(events):
-        checks = (chemistry_check, rules.safety_fired(events), *rules.after[1])
-        return _decision(ROUTE_RECYCLE, provisional, "", checks)
-    if DEEP_DISCHARGE in events:
-        checks = (chemistry_check, rules.safety_passed, rules.deep_fired, *rules.after[2])
-        return _decision(ROUTE_HOLD, provisional, "", checks)
+    if events:
+        if not SAFETY_EVENTS.isdisjoint(events):
+            found = sorted(SAFETY_EVENTS.intersection(events))
+            return _make(
+                Decision,
+                (
+                    ROUTE_RECYCLE,
+                    provisional,
+                    "",
+                    "PFNNNNNN",
+                    (chemistry, found, None, None, None, None, None, None),
+                    rules,
+                    [None],
+                ),
+            )
+        if DEEP_DISCHARGE in events:
+            return _make(
+                Decision,
+                (
+                    ROUTE_HOLD,
+                    provisional,
+                    "",
+                    "PPFNNNNN",
+                    (chemistry, None, None, None, None, None, None, None),
+                    rules,
+                    [None],
+                ),
+            )
 
     if facts.has_history:
-        history_check = rules.history_ok
+        history, history_figure = rules.history_present
     elif rules.require_history:
-        checks = (
-            chemistry_check,
-            rules.safety_passed,
-            rules.deep_passed,
-            rules.history_fired,
-            *rules.after[3],
+        return _make(
+            Decision,
+            (
+                ROUTE_HOLD,
+                provisional,
+                "",
+                "PPPFNNNN",
+                (chemistry, None, None, None, None, None, None, None),
+                rules,
+                [None],
+            ),
         )
-        return _decision(ROUTE_HOLD, provisional, "", checks)
     else:
-        history_check = rules.history_missing_off
+        history, history_figure = "O", False
 
     if not facts.calendar_expired:
-        calendar_check = rules.calendar_ok
+        head, calendar_figure = rules.heads_within[history]
     elif rules.recycle_calendar_expired:
-        checks = (
-            chemistry_check,
-            rules.safety_passed,
-            rules.deep_passed,
-            history_check,
-            rules.calendar_fired,
-            *rules.after[4],
+        return _make(
+            Decision,
+            (
+                ROUTE_RECYCLE,
+                provisional,
+                "",
+                "PPP" + history + "FNNN",
+                (chemistry, None, None, history_figure, None, None, None, None),
+                rules,
+                [None],
+            ),
         )
-        return _decision(ROUTE_RECYCLE, provisional, "", checks)
     else:
-        calendar_check = rules.calendar_expired_off
-
-    head = (chemistry_check, rules.safety_passed, rules.deep_passed, history_check, calendar_check)
-    source = facts.soh_source or ("measured" if facts.verified else "claimed")
+        head, calendar_figure = "PPP" + history + "O", True
 
     # Rule 3, the floor. The pack figure is the first one any rule needs, so "no figure" holds
     # here, unless the weakest cell alone already proves the pack must be recycled.
     soh = facts.soh_pct
+    if soh is not None and soh != soh:
+        soh = None
     weakest = facts.weakest_cell_soh_pct
-    soh_missing = _missing(soh)
-    weakest_missing = _missing(weakest)
-    soh_text = "no figure" if soh_missing else _soh(soh)
-    weakest_text = "not measured" if weakest_missing else _soh(weakest)
-    if not weakest_missing and facts.weakest_cell_source:
-        weakest_text = f"{weakest_text} ({facts.weakest_cell_source})"
-    if soh_missing:
-        floor_value = f"weakest cell {weakest_text}, no pack SOH figure"
-    else:
-        floor_value = f"weakest cell {weakest_text}, pack SOH {soh_text} ({source})"
+    if weakest is not None and weakest != weakest:
+        weakest = None
+    floor_figures = (
+        weakest,
+        facts.weakest_cell_source,
+        soh,
+        facts.soh_source or ("measured" if facts.verified else "claimed"),
+    )
     floor = rules.floor
-    if not weakest_missing and weakest < floor:
-        route = ROUTE_RECYCLE
-        explanation = f"The weakest cell is at {weakest_text} SOH{rules.floor_tail}"
-    elif soh_missing:
-        route = ROUTE_HOLD
-        explanation = rules.floor_no_figure
+    if weakest is not None and weakest < floor:
+        route, code = ROUTE_RECYCLE, "W"
+    elif soh is None:
+        route, code = ROUTE_HOLD, "M"
     elif soh < floor:
-        route = ROUTE_RECYCLE
-        explanation = f"The pack is at {soh_text} SOH{rules.floor_tail}"
+        route, code = ROUTE_RECYCLE, "S"
     else:
         route = ""
-        explanation = rules.floor_passed
     if route:
-        floor_check = _check(
-            RULE_CELL_FLOOR, rules.texts[RULE_CELL_FLOOR], floor_value, OUTCOME_FIRED, explanation
+        return _make(
+            Decision,
+            (
+                route,
+                provisional,
+                "",
+                head + code + "NN",
+                (chemistry, None, None, history_figure, calendar_figure, floor_figures, None, None),
+                rules,
+                [None],
+            ),
         )
-        return _decision(route, provisional, "", (*head, floor_check, *rules.after[5]))
-    floor_check = _check(
-        RULE_CELL_FLOOR, rules.texts[RULE_CELL_FLOOR], floor_value, OUTCOME_PASSED, explanation
-    )
 
     if chemistry in NICKEL_CHEMISTRIES:
         ratio = facts.resistance_ratio
-        ratio_missing = _missing(ratio)
-        ratio_text = "not measured" if ratio_missing else _ratio(ratio)
-        nmc_value = f"SOH {soh_text} ({source}), resistance {ratio_text}"
-        prefix = f"This {chemistry} pack is at {soh_text}"
+        if ratio is not None and ratio != ratio:
+            ratio = None
         warranty = ""
         if soh > rules.nmc_min:
-            if ratio_missing:
-                route = ROUTE_HOLD
-                explanation = prefix + rules.nmc_no_ratio_tail
+            if ratio is None:
+                route, code = ROUTE_HOLD, "PHN"
             elif ratio < rules.nmc_max_ratio:
-                route = ROUTE_REUSE_ESS
-                warranty = rules.warranty_nmc
-                explanation = prefix + rules.nmc_reuse_tail
+                route, code, warranty = ROUTE_REUSE_ESS, "PRN", rules.warranty_nmc
             else:
-                route = ROUTE_RECYCLE
-                explanation = (
-                    f"This {chemistry} pack's internal resistance is {ratio_text}"
-                    + rules.nmc_high_ratio_tail
-                )
+                route, code = ROUTE_RECYCLE, "PXN"
         else:
-            route = ROUTE_RECYCLE
-            explanation = prefix + rules.nmc_low_soh_tail
-        nmc_check = _check(RULE_NMC, rules.texts[RULE_NMC], nmc_value, OUTCOME_FIRED, explanation)
-        return _decision(
-            route, provisional, warranty, (*head, floor_check, nmc_check, *rules.after[6])
+            route, code = ROUTE_RECYCLE, "PLN"
+        return _make(
+            Decision,
+            (
+                route,
+                provisional,
+                warranty,
+                head + code,
+                (
+                    chemistry,
+                    None,
+                    None,
+                    history_figure,
+                    calendar_figure,
+                    floor_figures,
+                    ratio,
+                    None,
+                ),
+                rules,
+                [None],
+            ),
         )
 
     if soh >= rules.reuse_min:
-        route = ROUTE_REUSE_ESS
-        warranty = rules.warranty_lfp
-        tail = rules.band_reuse_tail
+        route, code, warranty = ROUTE_REUSE_ESS, "PPE", rules.warranty_lfp
     elif soh >= rules.small_min:
-        route = ROUTE_SMALL_APPLICATION
-        warranty = rules.warranty_small
-        tail = rules.band_small_tail
+        route, code, warranty = ROUTE_SMALL_APPLICATION, "PPA", rules.warranty_small
     else:
-        route = ROUTE_RECYCLE
-        warranty = ""
-        tail = rules.band_recycle_tail
-    band_check = _check(
-        RULE_CAPACITY,
-        rules.texts[RULE_CAPACITY],
-        f"SOH {soh_text} ({source})",
-        OUTCOME_FIRED,
-        f"At {soh_text}{tail}",
-    )
-    return _decision(
-        route,
-        provisional,
-        warranty,
-        (*head, floor_check, rules.nmc_not_applicable[chemistry], band_check),
+        route, code, warranty = ROUTE_RECYCLE, "PPC", ""
+    return _make(
+        Decision,
+        (
+            route,
+            provisional,
+            warranty,
+            head + code,
+            (chemistry, None, None, history_figure, calendar_figure, floor_figures, None, None),
+            rules,
+            [None],
+        ),
     )

@@ -1,15 +1,17 @@
 """The routing vocabulary: routes, rule names, and the dataclasses that cross the boundary.
 
 Pure standard-library Python (DESIGN.md, "Architecture"): the Django side builds PackFacts and
-Thresholds from its models and stores Decision.to_dict(); nothing here knows about Django.
+Thresholds from its models and stores a Decision's compact form (stored.py); nothing here knows
+about Django.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass, fields
+from dataclasses import FrozenInstanceError, dataclass, fields
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 ROUTE_REUSE_ESS = "reuse-ESS"
@@ -31,6 +33,18 @@ OUTCOME_PASSED = "passed"
 OUTCOME_OFF = "off"
 OUTCOME_NOT_REACHED = "not reached"
 OUTCOMES = (OUTCOME_FIRED, OUTCOME_PASSED, OUTCOME_OFF, OUTCOME_NOT_REACHED)
+
+# A decision's outcome of each rule, one letter per rule. A fired rule's letter also says which
+# of its explanations applies: the cell floor fires on the weakest cell (W), on a missing pack
+# figure (M) or on the pack's SOH (S); the NMC rule holds for a missing resistance (H), reuses
+# (R), or recycles on resistance (X) or on SOH (L); the capacity band gives reuse-ESS (E),
+# small-application (A) or recycle (C). Every other rule fires with F.
+OUTCOME_CODES = {
+    "P": OUTCOME_PASSED,
+    "O": OUTCOME_OFF,
+    "N": OUTCOME_NOT_REACHED,
+    **dict.fromkeys("FWMSHRXLEAC", OUTCOME_FIRED),
+}
 
 RULE_CHEMISTRY = "chemistry-known"
 RULE_SAFETY = "safety-events"
@@ -153,14 +167,72 @@ class RuleCheck:
         }
 
 
-@dataclass(frozen=True)
-class Decision:
-    """A route, whether it is provisional, its warranty terms and every rule checked."""
+def _refuse(name: str) -> Any:
+    def refuse(self: object, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
-    route: str
-    provisional: bool
-    warranty: str
-    checks: tuple[RuleCheck, ...]
+    return refuse
+
+
+class Decision(tuple):
+    """A route, whether it is provisional, its warranty terms and every rule checked.
+
+    decide() builds it compactly: `outcomes` holds one letter per rule (see OUTCOME_CODES) and
+    `figures` the pack's own figures each rule showed, one entry per rule; the words of `checks`
+    are rendered from those and the rule set the first time they are read. Storage keeps only
+    the compact form (see stored.py). A Decision built from checks directly has only the words.
+    Frozen, compared, hashed and shown by its words, like the dataclass it replaces; a tuple
+    underneath only because that is the cheapest immutable record to build, a million a second.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls, route: str, provisional: bool, warranty: str, checks: tuple[RuleCheck, ...]
+    ) -> Decision:
+        # (route, provisional, warranty, outcomes, figures, compiled rules, [checks or None])
+        return tuple.__new__(cls, (route, provisional, warranty, None, None, None, [tuple(checks)]))
+
+    route = property(itemgetter(0), _refuse("route"))
+    provisional = property(itemgetter(1), _refuse("provisional"))
+    warranty = property(itemgetter(2), _refuse("warranty"))
+    outcomes = property(itemgetter(3), _refuse("outcomes"), doc="One letter per rule, or None")
+    figures = property(itemgetter(4), _refuse("figures"), doc="Each rule's figures, or None")
+
+    def _checks(self) -> tuple[RuleCheck, ...]:
+        cache = self[6]
+        checks = cache[0]
+        if checks is None:
+            checks = cache[0] = self[5].render(self[3], self[4])
+        return checks
+
+    checks = property(_checks, _refuse("checks"), doc="Every rule checked, in words")
+
+    def _key(self) -> tuple[str, bool, str, tuple[RuleCheck, ...]]:
+        return (self[0], self[1], self[2], self._checks())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        if self[5] is not None and self[:6] == other[:6]:
+            return True  # the same figures under the same rules: the same words
+        return self._key() == other._key()
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Decision(route={self[0]!r}, provisional={self[1]!r}, "
+            f"warranty={self[2]!r}, checks={self._checks()!r})"
+        )
+
+    def __reduce__(self) -> tuple[type, tuple[str, bool, str, tuple[RuleCheck, ...]]]:
+        return (Decision, self._key())
 
     @property
     def fired(self) -> RuleCheck:

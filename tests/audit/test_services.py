@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from audit.domain import GENESIS_HASH, entry_hash
 from audit.models import HEAD_PK, AuditChainHead, AuditEntry
 from audit.selectors import audit_chain_verify
-from audit.services import AuditInput, audit_record, audit_record_many
+from audit.services import COPY_FROM_ENTRIES, AuditInput, audit_record, audit_record_many
 
 pytestmark = pytest.mark.django_db
 
@@ -278,3 +278,29 @@ def test_jsonb_rewrites_the_text_and_the_hash_still_holds(require_postgres):
         '"zeta": 10000000000000000, "alpha": 0.0000001}'
     )
     assert stored_hash(entry) == entry.hash
+
+
+def _batch(n: int) -> list[AuditInput]:
+    return [
+        AuditInput(actor=None, action="test.batch", object_type="thing", object_id=i,
+                   after={"n": i, "text": 'quote " and back\\slash', "nested": [0.1 + 0.2, None]})
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_a_large_batch_goes_in_by_copy_and_chains_as_an_insert_would(require_postgres):
+    rows = audit_record_many(entries=_batch(COPY_FROM_ENTRIES + 5))
+    stored = list(AuditEntry.objects.filter(action="test.batch").order_by("seq"))
+    assert [row.pk for row in rows] == [entry.pk for entry in stored]
+    assert all(row.pk is not None and not row._state.adding for row in rows)
+    assert [entry.after for entry in stored] == [row.after for row in rows]
+    assert stored[3].after["text"] == 'quote " and back\\slash'
+    assert audit_chain_verify().ok
+
+
+def test_a_large_batch_refused_by_the_database_raises_django_s_error(require_postgres):
+    record()
+    AuditChainHead.objects.all().delete()
+    with pytest.raises(IntegrityError, match="seq"), transaction.atomic():
+        audit_record_many(entries=_batch(COPY_FROM_ENTRIES))
+    assert AuditEntry.objects.count() == 1
