@@ -105,3 +105,12 @@ def test_corrupted_mpr(share: float, junk: bytes) -> None:
     at = int((len(raw) - 1) * share)
     raw[at : at + len(junk)] = junk
     outcome(bytes(raw), "biol.mpr")
+
+
+def test_a_last_row_with_more_fields_than_the_one_before_is_no_torn_row() -> None:
+    """Found by test_corrupted_bytes: NUL bytes near the end of a Maccor export gave the last
+    row more fields than the row before it, and the torn-tail check looked past the end."""
+    raw = bytearray(FILES["maccor_001.txt"])
+    at = int((len(raw) - 1) * 0.9987523823345066)
+    raw[at : at + 4] = b"\x00\x00\x00\x00"
+    assert outcome(bytes(raw), "maccor_001.txt") in {"refused", "measured"}

@@ -228,6 +228,8 @@ def torn_tail(stream: BinaryIO, origin: int, table: Table) -> tuple[int, str] | 
     offset = begin + last.start()
     if len(fields) < len(previous) and any(f.strip() for f in previous[len(fields) :]):
         return offset, f"{len(fields)} of {len(previous)} fields"
+    if not fields or len(fields) > len(previous):
+        return None  # not a shorter row: whatever is wrong with it, the row's reader says
     # a row cut inside its last field: a number there before, not a number now
     value, reference = fields[-1].strip(), previous[len(fields) - 1].strip()
     if table.comma:
