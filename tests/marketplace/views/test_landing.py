@@ -79,3 +79,12 @@ def test_a_server_error_is_styled_without_the_database(db, monkeypatch):
     page = client.get("/")
     assert page.status_code == 500
     assert "Something broke on our side" in page.content.decode()
+
+
+def test_the_navigation_offers_each_role_its_pages(client, alice, bianca):
+    client.force_login(bianca)
+    page = client.get("/lots/").content.decode()
+    assert 'href="/searches/">Saved searches</a>' in page and "My lots" not in page
+    client.force_login(alice)
+    page = client.get("/supplier/").content.decode()
+    assert "My lots" in page and "Saved searches</a>" not in page
