@@ -155,11 +155,19 @@ def lot_refresh(*, lot_id: int, reason: str, new_discrepancy: bool = False) -> L
             for run in latest.values()
             if run.verdict in STANDING_VERDICTS
         }
-        route_before = LotSummary.objects.filter(lot=lot).values_list("route", flat=True).first()
         fields = _summary_fields(
             lot=lot, measured=measured, decision=recorded.decision, sample_size=sample_size
         )
-        LotSummary.objects.update_or_create(lot=lot, defaults=fields)
+        # One read of the summary gives the route before (for saved searches) and the row to
+        # update; the lot's lock, held, keeps it ours.
+        summary = LotSummary.objects.filter(lot=lot).first()
+        route_before = summary.route if summary is not None else None
+        if summary is None:
+            LotSummary.objects.create(lot=lot, **fields)
+        else:
+            for name, value in fields.items():
+                setattr(summary, name, value)
+            summary.save(update_fields=[*fields, "updated_at"])
         if recorded.created:
             audit_record_many(entries=[_decision_audit(recorded.decision, rule_set)])
         status_before = lot.status
