@@ -88,6 +88,9 @@ class Measurement(models.Model):
     )
     figures = models.JSONField(default=dict)
     discharge_capacity_ah = models.FloatField(null=True)
+    discharge_energy_wh = models.FloatField(
+        null=True, help_text="Energy delivered by the full discharge that gave the capacity"
+    )
     nominal_capacity_ah = models.FloatField()
     soh_pct = models.FloatField(null=True)
     soh_definition = models.CharField(

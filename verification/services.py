@@ -282,6 +282,13 @@ def _stored_percent(value: float | None) -> float | None:
     return value if value is not None and value <= MEASURED_SOH_MAX_PCT else None
 
 
+def _energy_wh(cycle: dict | None) -> float | None:
+    """The chosen cycle's discharge energy; none where it was not measured (a BMS snapshot,
+    a file without voltage)."""
+    energy = cycle.get("discharge_energy_wh") if cycle else None
+    return float(energy) if energy is not None and energy > 0 else None
+
+
 def _measurement_fields(figures: Figures, *, nominal_ah: float) -> dict:
     cycle = next((c for c in figures.cycles if c["cycle"] == figures.cycle_used), None)
     resistance_mohm, pulse_s = headline_resistance(figures)
@@ -299,6 +306,8 @@ def _measurement_fields(figures: Figures, *, nominal_ah: float) -> dict:
         "format": figures.format,
         "figures": serialised,
         "discharge_capacity_ah": figures.discharge_capacity_ah,
+        # The usable energy buyers price by: what the same discharge delivered, measured.
+        "discharge_energy_wh": _energy_wh(cycle),
         "nominal_capacity_ah": nominal_ah,
         "soh_pct": _stored_percent(figures.soh_pct),
         "soh_definition": figures.soh_definition,

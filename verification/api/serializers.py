@@ -25,6 +25,7 @@ class MeasurementSerializer(serializers.ModelSerializer):
         fields = [
             "format",
             "discharge_capacity_ah",
+            "discharge_energy_wh",
             "nominal_capacity_ah",
             "soh_pct",
             "soh_definition",
