@@ -56,6 +56,7 @@ def lot_create(
     price_per_kwh: Decimal,
     packs: Iterable[PackInput],
     history: Iterable[HistoryInput] = (),
+    description: str = "",
 ) -> Lot:
     """List a draft lot with its packs and history; it gets a provisional route from the claim,
     so the supplier sees where it is heading."""
@@ -65,6 +66,7 @@ def lot_create(
         pack_model=pack_model,
         reference=reference,
         location=location,
+        description=description,
         quantity=quantity,
         claimed_soh_pct=claimed_soh_pct,
         price_per_kwh=price_per_kwh,

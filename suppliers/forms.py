@@ -37,6 +37,7 @@ class LotForm(forms.ModelForm):
             "reference",
             "pack_model",
             "location",
+            "description",
             "quantity",
             "claimed_soh_pct",
             "price_per_kwh",
@@ -47,6 +48,7 @@ class LotForm(forms.ModelForm):
             "price_per_kwh": "Asking price per kWh (EUR)",
         }
         field_classes = {"pack_model": PackModelChoiceField}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,12 +114,14 @@ class LotEditForm(forms.ModelForm):
             "reference",
             "pack_model",
             "location",
+            "description",
             "quantity",
             "claimed_soh_pct",
             "price_per_kwh",
         ]
         labels = LotForm.Meta.labels
         field_classes = LotForm.Meta.field_classes
+        widgets = LotForm.Meta.widgets
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

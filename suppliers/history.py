@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.errors import ApplicationError
 
 from .choices import HISTORY_CLOSED_LOT_STATUSES, HistoryEventKind, LotStatus
+from .domain.custody import HistoryFlags, history_flags
 from .domain.history import HistoryFact, history_problems
 from .models import HistoryEvent, Lot, Pack
 from .selectors import lot_can_manage
@@ -49,6 +50,12 @@ def history_fact(event: HistoryEvent | HistoryInput, *, pack_id: int | None = No
         custody_to=values["custody_to"] or "",
         pack=pack_id,
     )
+
+
+def lot_history_flags(*, lot: Lot) -> HistoryFlags:
+    """What buyers filter the lot's history by: safety events, and a complete custody chain."""
+    facts = [history_fact(event) for event in lot.history.all()]
+    return history_flags(facts, today=timezone.localdate())
 
 
 def _problem_keys(facts: list[tuple[object, HistoryFact]]) -> dict[tuple[object, str], str]:

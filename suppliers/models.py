@@ -137,6 +137,11 @@ class Lot(models.Model):
     reference = models.CharField(max_length=60, help_text="The supplier's own lot reference")
     pack_model = models.ForeignKey(PackModel, on_delete=models.PROTECT, related_name="lots")
     location = models.CharField(max_length=200)
+    description = models.TextField(
+        blank=True,
+        max_length=4000,
+        help_text="What buyers should know: the packs' former use, condition, how they ship",
+    )
     quantity = models.PositiveIntegerField(
         validators=[MinValueValidator(1)], help_text="Number of packs offered"
     )

@@ -46,6 +46,7 @@ def lot_create(
     price_per_kwh: Decimal,
     packs: Iterable[PackInput],
     history: Iterable[HistoryInput] = (),
+    description: str = "",
 ) -> Lot:
     """Create a draft lot with its packs and history in one transaction.
 
@@ -90,6 +91,7 @@ def lot_create(
                 reference=reference,
                 pack_model=pack_model,
                 location=location,
+                description=description,
                 quantity=quantity,
                 claimed_soh_pct=claimed_soh_pct,
                 price_per_kwh=price_per_kwh,
@@ -127,6 +129,7 @@ LOT_EDITABLE_FIELDS = (
     "reference",
     "pack_model",
     "location",
+    "description",
     "quantity",
     "claimed_soh_pct",
     "price_per_kwh",

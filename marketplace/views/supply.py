@@ -79,6 +79,7 @@ def lot_new(request):
                 pack_model=data["pack_model"],
                 reference=data["reference"],
                 location=data["location"],
+                description=data["description"],
                 quantity=data["quantity"],
                 claimed_soh_pct=data["claimed_soh_pct"],
                 price_per_kwh=data["price_per_kwh"],

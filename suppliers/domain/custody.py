@@ -14,7 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from .history import CUSTODY_TRANSFER, IN_SERVICE, MANUFACTURED, REMOVED, holder_key
+from .history import (
+    CUSTODY_TRANSFER,
+    IN_SERVICE,
+    MANUFACTURED,
+    REMOVED,
+    HistoryFact,
+    history_problems,
+    holder_key,
+)
 
 # Events whose actor, where given, names who held the packs that day.
 HOLDER_NAMING_KINDS = frozenset({MANUFACTURED, IN_SERVICE, REMOVED})
@@ -198,3 +206,38 @@ def _transfer(walk: _Walk, event: CustodyEvent, on: date) -> None:
         walk.holder_seen(taker, on, took_over=bool(giver))
     else:
         walk.holder_unknown(on, f"The transfer on {on:%Y-%m-%d} does not say who took the packs.")
+
+
+# Events that put a pack's safety in question (suppliers.choices.ROUTING_EVENT_NAMES).
+SAFETY_KINDS = frozenset(
+    {"accident", "thermal_event", "swelling", "leak", "flood", "deep_discharge"}
+)
+
+
+@dataclass(frozen=True)
+class HistoryFlags:
+    """What buyers filter a lot's history by."""
+
+    safety_events: int  # events of SAFETY_KINDS, for the lot or any of its packs
+    custody_complete: bool
+
+
+def history_flags(facts: Iterable[HistoryFact], *, today: date) -> HistoryFlags:
+    """The chain of custody is complete when it runs from manufacture to today with a known
+    holder throughout (the chain the lot page draws, from all the lot's events) and the
+    history has nothing history_problems refuses."""
+    facts = list(facts)
+    chain = custody_chain(
+        (CustodyEvent(f.kind, f.occurred_on, f.actor, f.custody_from, f.custody_to)
+         for f in facts),
+        today=today,
+    )  # fmt: skip
+    complete = (
+        chain.from_manufacture
+        and bool(chain.periods)
+        and not chain.gaps
+        and not history_problems(facts, today=today)
+    )
+    return HistoryFlags(
+        safety_events=sum(f.kind in SAFETY_KINDS for f in facts), custody_complete=complete
+    )
