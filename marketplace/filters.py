@@ -1,20 +1,34 @@
 import django_filters
-from django.db.models import Q, QuerySet
+from django import forms
+from django.db.models import F, Q, QuerySet
 
 from routing.choices import RouteChoice
 from suppliers.choices import Chemistry
 from suppliers.models import Lot
 from suppliers.selectors import organisations_of
 
+from .search import lot_text_search
+
 # Left out of "verified second-life supply" unless asked for: recycling lots have their own
 # view (?route=recycle); a lot held for audit has no route a buyer could rely on.
 NOT_SECOND_LIFE_ROUTES = (RouteChoice.RECYCLE, RouteChoice.HOLD)
 
 
+def _number(field_name: str, lookup: str, label: str, **kwargs) -> django_filters.NumberFilter:
+    return django_filters.NumberFilter(
+        field_name=field_name, lookup_expr=lookup, label=label, **kwargs
+    )
+
+
 class LotFilter(django_filters.FilterSet):
     """The one filterset for lot lists: the browse page and the API's query parameters."""
 
-    chemistry = django_filters.ChoiceFilter(
+    q = django_filters.CharFilter(
+        method="filter_text",
+        label="Search",
+        help_text="Pack model, manufacturer, description, reference, location",
+    )
+    chemistry = django_filters.MultipleChoiceFilter(
         field_name="pack_model__chemistry", choices=Chemistry.choices, label="Chemistry"
     )
     route = django_filters.MultipleChoiceFilter(
@@ -23,30 +37,102 @@ class LotFilter(django_filters.FilterSet):
         label="Route",
         help_text="Reuse-ESS and small-application when none is chosen",
     )
-    soh_min = django_filters.NumberFilter(
-        field_name="summary__measured_soh_pct", lookup_expr="gte", label="Measured SOH from (%)"
+    soh_min = _number("summary__measured_soh_pct", "gte", "Measured SOH from (%)")
+    soh_max = _number("summary__measured_soh_pct", "lte", "Measured SOH to (%)")
+    weakest_soh_min = _number("summary__lowest_pack_soh_pct", "gte", "Weakest pack's SOH from (%)")
+    energy_min = _number(
+        "summary__usable_energy_kwh", "gte", "Usable energy per pack from (kWh, measured)"
     )
-    soh_max = django_filters.NumberFilter(
-        field_name="summary__measured_soh_pct", lookup_expr="lte", label="Measured SOH to (%)"
+    energy_max = _number(
+        "summary__usable_energy_kwh", "lte", "Usable energy per pack to (kWh, measured)"
+    )
+    total_energy_min = _number(
+        "summary__usable_energy_total_kwh", "gte", "Usable energy of the lot from (kWh)"
+    )
+    voltage_min = _number("pack_model__nominal_voltage_v", "gte", "Nominal voltage from (V)")
+    voltage_max = _number("pack_model__nominal_voltage_v", "lte", "Nominal voltage to (V)")
+    manufacturer = django_filters.CharFilter(
+        field_name="pack_model__manufacturer", lookup_expr="iexact", label="Manufacturer"
+    )
+    pack_model = django_filters.CharFilter(
+        field_name="pack_model__model", lookup_expr="icontains", label="Pack model contains"
     )
     location = django_filters.CharFilter(lookup_expr="icontains", label="Location contains")
+    price_max = _number("summary__price_per_usable_kwh", "lte", "Price per usable kWh up to (EUR)")
+    quantity_min = _number("quantity", "gte", "Packs available, at least")
+    score_min = _number("supplier__scorecard__total", "gte", "Supplier score from (0-100)")
+    no_safety_events = django_filters.BooleanFilter(
+        method="filter_no_safety_events",
+        label="No safety events",
+        widget=forms.CheckboxInput,
+        help_text="No accident, thermal event, swelling, leak, flood or deep discharge",
+    )
+    custody_complete = django_filters.BooleanFilter(
+        method="filter_custody_complete",
+        label="Complete chain of custody",
+        widget=forms.CheckboxInput,
+        help_text="A known holder from manufacture to today",
+    )
+    coverage_min = _number(
+        "summary__packs_measured",
+        "gte",
+        "Packs measured, at least (% of the lot)",
+        method="filter_coverage",
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
+            ("summary__price_per_usable_kwh", "price"),
             ("summary__measured_soh_pct", "soh"),
-            ("price_per_kwh", "price"),
             ("created_at", "created"),
+            ("quantity", "quantity"),
         ),
         field_labels={
+            "summary__price_per_usable_kwh": "Price per usable kWh",
             "summary__measured_soh_pct": "Measured SOH",
-            "price_per_kwh": "Price per kWh",
             "created_at": "Listing date",
+            "quantity": "Packs available",
         },
         label="Order by",
     )
 
     class Meta:
         model = Lot
-        fields = ["chemistry", "route", "soh_min", "soh_max", "location"]
+        fields = [
+            "q",
+            "chemistry",
+            "route",
+            "soh_min",
+            "soh_max",
+            "weakest_soh_min",
+            "energy_min",
+            "energy_max",
+            "total_energy_min",
+            "voltage_min",
+            "voltage_max",
+            "manufacturer",
+            "pack_model",
+            "location",
+            "price_max",
+            "quantity_min",
+            "score_min",
+            "no_safety_events",
+            "custody_complete",
+            "coverage_min",
+        ]
+
+    def filter_text(self, queryset: QuerySet[Lot], name: str, value: str) -> QuerySet[Lot]:
+        return lot_text_search(queryset, value)
+
+    def filter_no_safety_events(self, queryset: QuerySet[Lot], name: str, value: bool | None):
+        # Unticked means "any": a checkbox cannot ask for lots with safety events.
+        return queryset.filter(summary__safety_events=0) if value else queryset
+
+    def filter_custody_complete(self, queryset: QuerySet[Lot], name: str, value: bool | None):
+        return queryset.filter(summary__custody_complete=True) if value else queryset
+
+    def filter_coverage(self, queryset: QuerySet[Lot], name: str, value) -> QuerySet[Lot]:
+        # Measured packs over packs offered, compared without a division in SQL.
+        return queryset.filter(summary__packs_measured__gte=F("quantity") * value / 100)
 
     def filter_queryset(self, queryset: QuerySet[Lot]) -> QuerySet[Lot]:
         queryset = super().filter_queryset(queryset)

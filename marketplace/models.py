@@ -1,3 +1,4 @@
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 
@@ -41,6 +42,33 @@ class LotSummary(models.Model):
     sample_size_required = models.PositiveIntegerField(
         default=0, help_text="Packs the rule set's sampling plan needs measured for this lot"
     )
+    # Measured energy: the mean of what the measured packs' full discharges delivered; the
+    # lot's total and the price per usable kWh extrapolate that mean to every pack offered.
+    usable_energy_kwh = models.DecimalField(
+        max_digits=9, decimal_places=3, null=True, blank=True,
+        help_text="Mean measured discharge energy per pack",
+    )  # fmt: skip
+    packs_energy_measured = models.PositiveIntegerField(
+        default=0, help_text="Packs whose measured discharge energy gives usable_energy_kwh"
+    )
+    usable_energy_total_kwh = models.DecimalField(
+        max_digits=12, decimal_places=3, null=True, blank=True,
+        help_text="usable_energy_kwh times the packs offered",
+    )  # fmt: skip
+    price_per_usable_kwh = models.DecimalField(
+        max_digits=11, decimal_places=2, null=True, blank=True,
+        help_text="The asking price (per nominal kWh) over the measured energy",
+    )  # fmt: skip
+    safety_events = models.PositiveIntegerField(
+        default=0, help_text="Accidents, thermal events, swelling, leaks, floods, deep discharges"
+    )
+    custody_complete = models.BooleanField(
+        default=False,
+        help_text="A known holder from manufacture to today, and a history that hangs together",
+    )
+    search_text = models.TextField(blank=True, help_text="What buyers' words are looked up in")
+    # Kept on PostgreSQL only (marketplace.search), under a GIN index made by the migration.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -58,8 +86,15 @@ class LotSummary(models.Model):
                 | Q(lowest_pack_soh_pct__lte=models.F("measured_soh_pct")),
                 name="lotsummary_lowest_at_most_mean",
             ),
+            models.CheckConstraint(
+                condition=Q(usable_energy_kwh__isnull=True) | Q(usable_energy_kwh__gt=0),
+                name="lotsummary_usable_energy_positive",
+            ),
         ]
-        indexes = [models.Index(fields=["route", "measured_soh_pct"])]
+        indexes = [
+            models.Index(fields=["route", "measured_soh_pct"]),
+            models.Index(fields=["route", "price_per_usable_kwh"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.lot_id}: {self.route or 'not routed'}"

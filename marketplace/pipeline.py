@@ -9,6 +9,7 @@ import gc
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from statistics import fmean
 
 from django.db import connection, transaction
@@ -27,6 +28,8 @@ from routing.services import (
     routing_decision_record,
     routing_decisions_record_bulk,
 )
+from suppliers.domain.custody import HistoryFlags
+from suppliers.history import lot_history_flags
 from suppliers.models import Lot, Pack
 from verification.choices import AUDIT_VERDICTS, MEASURED_VERDICTS, STANDING_VERDICTS, Verdict
 from verification.domain import TestDataError
@@ -49,10 +52,14 @@ from verification.services import (
 from .domain.lifecycle import Action, PackEvidence, pipeline_target
 from .lifecycle import lot_scope, lot_transition
 from .models import LotSummary
+from .search import search_fields
 from .selectors import pack_measure, pack_measures
 from .signals import lot_offer_route_changed
 
 logger = logging.getLogger(__name__)
+
+KWH = Decimal("0.001")
+CENTS = Decimal("0.01")
 
 
 def _decision_audit(decision: RoutingDecision | DecisionWritten, rule_set: RuleSet) -> AuditInput:
@@ -83,9 +90,16 @@ def _summary_route(lot: Lot, route: str, provisional: bool) -> tuple[str, bool]:
 
 
 def _summary_fields(
-    *, lot: Lot, measured: dict[str, float], decision: RoutingDecision, sample_size: int
+    *,
+    lot: Lot,
+    measured: dict[str, float],
+    energies_wh: list[float],
+    flags: HistoryFlags,
+    decision: RoutingDecision,
+    sample_size: int,
 ) -> dict:
-    """`measured`: pack serial -> measured SOH, for packs with a complete, consistent test."""
+    """`measured`: pack serial -> measured SOH, for packs with a complete, consistent test;
+    `energies_wh`: the measured discharge energy of those of them that recorded one."""
     lowest = min(measured, key=measured.__getitem__) if measured else ""
     values = list(measured.values())
     route, provisional = _summary_route(lot, decision.route, decision.provisional)
@@ -99,6 +113,26 @@ def _summary_fields(
         "highest_pack_soh_pct": round(max(values), 2) if values else None,
         "packs_measured": len(values),
         "sample_size_required": sample_size,
+        **_energy_fields(lot, energies_wh),
+        "safety_events": flags.safety_events,
+        "custody_complete": flags.custody_complete,
+        **search_fields(lot),
+    }
+
+
+def _energy_fields(lot: Lot, energies_wh: list[float]) -> dict:
+    if not energies_wh:
+        return {"usable_energy_kwh": None, "packs_energy_measured": 0,
+                "usable_energy_total_kwh": None, "price_per_usable_kwh": None}  # fmt: skip
+    per_pack = Decimal(str(fmean(energies_wh) / 1000)).quantize(KWH)
+    nominal = lot.pack_model.nominal_energy_kwh
+    return {
+        "usable_energy_kwh": per_pack,
+        "packs_energy_measured": len(energies_wh),
+        "usable_energy_total_kwh": (per_pack * lot.quantity).quantize(KWH),
+        # The buyer pays price_per_kwh for each nominal kWh; per measured kWh that is more
+        # (or less) by the ratio of the two.
+        "price_per_usable_kwh": (lot.price_per_kwh * nominal / per_pack).quantize(CENTS),
     }
 
 
@@ -150,13 +184,20 @@ def lot_refresh(*, lot_id: int, reason: str, new_discrepancy: bool = False) -> L
         serials = {p.pk: p.serial for p in packs}
         # Only the packs' own evidence against an approved model counts as measured (and
         # towards the plan); a measurement waiting for its model's approval does not yet.
-        measured = {
-            serials[run.pack_id]: run.measured_soh_pct
-            for run in latest.values()
-            if run.verdict in STANDING_VERDICTS
-        }
+        standing = [run for run in latest.values() if run.verdict in STANDING_VERDICTS]
+        measured = {serials[run.pack_id]: run.measured_soh_pct for run in standing}
+        energies_wh = [
+            run.measurement.discharge_energy_wh
+            for run in standing
+            if run.measurement is not None and run.measurement.discharge_energy_wh is not None
+        ]
         fields = _summary_fields(
-            lot=lot, measured=measured, decision=recorded.decision, sample_size=sample_size
+            lot=lot,
+            measured=measured,
+            energies_wh=energies_wh,
+            flags=lot_history_flags(lot=lot),
+            decision=recorded.decision,
+            sample_size=sample_size,
         )
         # One read of the summary gives the route before (for saved searches) and the row to
         # update; the lot's lock, held, keeps it ours.

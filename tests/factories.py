@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.services import token_create
 from marketplace.models import LotSummary
+from marketplace.search import search_fields
 from marketplace.services import test_data_upload
 from suppliers.choices import (
     BROWSABLE_LOT_STATUSES,
@@ -94,6 +95,7 @@ class LotSummaryFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = LotSummary
+        skip_postgeneration_save = True
 
     lot = None
     # A lot shown to buyers has met its sampling plan (10 packs: 3); others have not.
@@ -101,6 +103,14 @@ class LotSummaryFactory(factory.django.DjangoModelFactory):
     packs_measured = factory.LazyAttribute(
         lambda o: 3 if o.lot is not None and o.lot.status in BROWSABLE_LOT_STATUSES else 0
     )
+
+    @factory.post_generation
+    def searchable(obj, create, extracted, **kwargs):
+        # Found by buyers' words as the pipeline's summaries are.
+        if create and obj.lot is not None:
+            fields = search_fields(obj.lot)
+            LotSummary.objects.filter(pk=obj.pk).update(**fields)
+            obj.search_text = fields["search_text"]
 
 
 class LotFactory(factory.django.DjangoModelFactory):

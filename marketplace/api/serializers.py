@@ -21,6 +21,13 @@ def _summary_pct(name: str) -> serializers.DecimalField:
     )
 
 
+def _summary_decimal(name: str, digits: int, places: int, help_text: str):
+    return serializers.DecimalField(
+        source=f"summary.{name}", max_digits=digits, decimal_places=places, read_only=True,
+        allow_null=True, default=None, help_text=help_text,
+    )  # fmt: skip
+
+
 class LotSerializer(serializers.ModelSerializer):
     supplier = serializers.StringRelatedField()
     pack_model = PackModelSerializer()
@@ -55,6 +62,27 @@ class LotSerializer(serializers.ModelSerializer):
         default=0,
         help_text="Packs the rule set's sampling plan needs measured for a lot of this quantity",
     )
+    usable_energy_kwh = _summary_decimal(
+        "usable_energy_kwh", 9, 3, "Mean measured discharge energy per pack; null: not measured"
+    )
+    packs_energy_measured = serializers.IntegerField(
+        source="summary.packs_energy_measured", read_only=True, default=0,
+        help_text="Packs whose measured discharge energy gives usable_energy_kwh",
+    )  # fmt: skip
+    usable_energy_total_kwh = _summary_decimal(
+        "usable_energy_total_kwh", 12, 3, "usable_energy_kwh times the packs offered"
+    )
+    price_per_usable_kwh = _summary_decimal(
+        "price_per_usable_kwh", 11, 2, "The asking price over the measured energy (EUR)"
+    )
+    safety_events = serializers.IntegerField(
+        source="summary.safety_events", read_only=True, default=0,
+        help_text="Accidents, thermal events, swelling, leaks, floods, deep discharges on record",
+    )  # fmt: skip
+    custody_complete = serializers.BooleanField(
+        source="summary.custody_complete", read_only=True, default=False,
+        help_text="A known holder from manufacture to today, and a history that hangs together",
+    )  # fmt: skip
 
     class Meta:
         model = Lot
@@ -65,6 +93,7 @@ class LotSerializer(serializers.ModelSerializer):
             "supplier",
             "pack_model",
             "location",
+            "description",
             "quantity",
             "total_energy_kwh",
             "claimed_soh_pct",
@@ -80,6 +109,12 @@ class LotSerializer(serializers.ModelSerializer):
             "highest_pack_soh_pct",
             "packs_measured",
             "sample_size_required",
+            "usable_energy_kwh",
+            "packs_energy_measured",
+            "usable_energy_total_kwh",
+            "price_per_usable_kwh",
+            "safety_events",
+            "custody_complete",
             "parent",
             "created_at",
         ]

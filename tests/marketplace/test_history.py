@@ -280,3 +280,17 @@ def test_orphaned_document_files_are_swept_and_named_ones_kept(alice, draft):
     result = documents_orphans_sweep(older_than=timedelta(0))
     assert result.files_removed >= 1  # this one, and any left by earlier tests' rollbacks
     assert not kept.file.storage.exists(orphan) and kept.file.storage.exists(kept.file.name)
+
+
+def test_the_buyers_history_flags_follow_each_event(alice, draft):
+    add(alice, draft, **MADE)
+    draft.refresh_from_db()
+    # CATL made them and holds them still, as far as the record says: a complete chain.
+    assert (draft.summary.safety_events, draft.summary.custody_complete) == (0, True)
+    add(alice, draft, kind="removed", occurred_on=date(2024, 1, 1), actor="Fleet AB")
+    draft.refresh_from_db()
+    assert draft.summary.custody_complete is False  # how Fleet AB got them is not recorded
+    add(alice, draft, kind="thermal_event", occurred_on=date(2023, 5, 1),
+        pack=draft.packs.get(serial="P-2"))  # fmt: skip
+    draft.refresh_from_db()
+    assert draft.summary.safety_events == 1

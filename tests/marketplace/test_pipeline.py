@@ -1,5 +1,7 @@
 """The pipeline in-process (Celery eager): upload -> parse -> measure -> verify -> route."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError
@@ -348,3 +350,36 @@ def test_a_finished_run_keeps_when_it_started(
     assert run.status == VerificationStatus.DONE
     assert run.started_at is not None and run.finished_at is not None
     assert run.started_at <= run.finished_at
+
+
+def test_the_lot_is_priced_per_measured_kwh(
+    alice, lot, pack, lfp_telecom_pack, django_capture_on_commit_callbacks
+):
+    lot.quantity, lot.price_per_kwh = 2, Decimal("80.00")
+    lot.save()
+    second = PackFactory(lot=lot, serial="P-2")
+    for each, soh, seed in ((pack, 84.0, 1), (second, 78.0, 3)):
+        upload(
+            alice,
+            each,
+            capacity_test_upload(soh_pct=soh, pack_model=lfp_telecom_pack, seed=seed),
+            django_capture_on_commit_callbacks,
+        )
+    runs = Verification.objects.filter(pack__lot=lot).select_related("measurement")
+    energies_wh = []
+    for run in runs:
+        m = run.measurement
+        chosen = next(c for c in m.cycles if c["cycle"] == m.cycle_used)
+        assert m.discharge_energy_wh == chosen["discharge_energy_wh"]
+        # What a 51.2 V pack delivers from its measured Ah, give or take the curve's shape.
+        assert 0.9 * 51.2 < m.discharge_energy_wh / m.discharge_capacity_ah < 1.1 * 51.2
+        energies_wh.append(m.discharge_energy_wh)
+    summary = Lot.objects.get(pk=lot.pk).summary
+    per_pack_kwh = sum(energies_wh) / 2 / 1000
+    assert summary.packs_energy_measured == 2
+    assert float(summary.usable_energy_kwh) == pytest.approx(per_pack_kwh, abs=0.001)
+    assert float(summary.usable_energy_total_kwh) == pytest.approx(2 * per_pack_kwh, abs=0.002)
+    # 80 EUR for each of 5.12 nominal kWh, paid for about 4.1 measured kWh.
+    expected = 80 * 5.12 / float(summary.usable_energy_kwh)
+    assert float(summary.price_per_usable_kwh) == pytest.approx(expected, abs=0.01)
+    assert summary.price_per_usable_kwh > lot.price_per_kwh
