@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -45,6 +46,7 @@ from ..services import (
     pack_model_approve,
     test_data_upload,
 )
+from .pagination import LotKeysetPagination
 from .serializers import (
     AuditEntrySerializer,
     LotDetailSerializer,
@@ -64,6 +66,15 @@ class LotViewSet(
     """Lots: buyers see verified supply; suppliers also see their own lots in every status."""
 
     filterset_class = LotFilter
+
+    @property
+    def paginator(self):
+        # The lot list pages by cursor; the other lists here (a lot's audit trail) by number.
+        if not hasattr(self, "_paginator"):
+            self._paginator = (
+                LotKeysetPagination() if self.action == "list" else PageNumberPagination()
+            )
+        return self._paginator
 
     def get_queryset(self):
         return lots_visible(user=self.request.user).select_related("summary")
