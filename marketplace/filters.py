@@ -14,6 +14,16 @@ from .search import lot_text_search
 NOT_SECOND_LIFE_ROUTES = (RouteChoice.RECYCLE, RouteChoice.HOLD)
 
 
+# The browse form's text and number fields, grouped as a buyer reads them; the choices with
+# counts (chemistry, route, maker, history flags) are drawn from marketplace.facets.
+FORM_GROUPS = (
+    ("Measured", ("soh_min", "soh_max", "weakest_soh_min", "energy_min", "energy_max",
+                  "total_energy_min", "coverage_min")),
+    ("Pack", ("pack_model", "voltage_min", "voltage_max")),
+    ("Offer", ("price_max", "quantity_min", "score_min", "location")),
+)  # fmt: skip
+
+
 def _number(field_name: str, lookup: str, label: str, **kwargs) -> django_filters.NumberFilter:
     return django_filters.NumberFilter(
         field_name=field_name, lookup_expr=lookup, label=label, **kwargs
@@ -135,14 +145,32 @@ class LotFilter(django_filters.FilterSet):
         return queryset.filter(summary__packs_measured__gte=F("quantity") * value / 100)
 
     def filter_queryset(self, queryset: QuerySet[Lot]) -> QuerySet[Lot]:
-        queryset = super().filter_queryset(queryset)
-        if self.form.cleaned_data.get("route"):
-            return queryset
-        # No route asked for: second-life supply, and every lot of the user's own
-        # organisations (a supplier's API list holds its drafts and recycling lots too).
+        return self.queryset_without(set(), queryset=queryset)
+
+    def queryset_without(
+        self, names: set[str], *, queryset: QuerySet[Lot] | None = None, own: bool = True
+    ) -> QuerySet[Lot]:
+        """The lots every filter but `names` lets through (a facet counts its values over
+        the lots the other filters leave); `own`: as second_life."""
+        lots = self.queryset.all() if queryset is None else queryset
+        for name, value in self.form.cleaned_data.items():
+            if name not in names:
+                lots = self.filters[name].filter(lots, value)
+        if "route" in names or self.form.cleaned_data.get("route"):
+            return lots
+        return lots.filter(self.second_life(own=own))
+
+    def second_life(self, *, own: bool) -> Q:
+        """No route asked for: second-life supply, and with `own` every lot of the user's own
+        organisations (a supplier's API list holds its drafts and recycling lots too)."""
+        second_life = ~Q(summary__route__in=NOT_SECOND_LIFE_ROUTES)
         user = getattr(self.request, "user", None)
-        own = organisations_of(user=user) if user is not None else []
-        return queryset.filter(~Q(summary__route__in=NOT_SECOND_LIFE_ROUTES) | Q(supplier__in=own))
+        if not own or user is None:
+            return second_life
+        return second_life | Q(supplier__in=organisations_of(user=user))
+
+    def form_groups(self) -> list[tuple[str, list]]:
+        return [(title, [self.form[name] for name in names]) for title, names in FORM_GROUPS]
 
     @property
     def recycling(self) -> bool:

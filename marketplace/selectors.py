@@ -59,6 +59,8 @@ class SupplyFigure:
     packs: int
     packs_measured: int
     nominal_mwh: float
+    measured_mwh: float  # usable energy of the lots whose test data recorded it
+    lots_energy_measured: int
     soh_low_pct: float | None
     soh_high_pct: float | None
 
@@ -75,6 +77,8 @@ def supply_figures() -> list[SupplyFigure]:
             packs=Sum("quantity"),
             measured=Sum("summary__packs_measured"),
             nominal_kwh=Sum(F("quantity") * F("pack_model__nominal_energy_kwh")),
+            measured_kwh=Sum("summary__usable_energy_total_kwh"),
+            lots_energy_measured=Count("pk", filter=Q(summary__usable_energy_kwh__isnull=False)),
             soh_low=Min("summary__measured_soh_pct"),
             soh_high=Max("summary__measured_soh_pct"),
         )
@@ -88,6 +92,8 @@ def supply_figures() -> list[SupplyFigure]:
             packs=row["packs"] or 0,
             packs_measured=row["measured"] or 0,
             nominal_mwh=float(row["nominal_kwh"] or 0) / 1000,
+            measured_mwh=float(row["measured_kwh"] or 0) / 1000,
+            lots_energy_measured=row["lots_energy_measured"],
             soh_low_pct=float(row["soh_low"]) if row["soh_low"] is not None else None,
             soh_high_pct=float(row["soh_high"]) if row["soh_high"] is not None else None,
         )

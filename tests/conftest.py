@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from audit.models import AuditEntry
@@ -220,6 +221,15 @@ def _writes_status(sql: str, params, many: bool) -> bool:
     index, rows = columns.index('"status"'), (params if many else [params])
     values = [value for row in rows for value in row[index :: len(columns)]]
     return any(value != "draft" for value in values)
+
+
+@pytest.fixture(autouse=True)
+def cache_emptied():
+    """Each test starts with an empty cache: facet counts kept for a minute must not carry
+    one test's lots into the next."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

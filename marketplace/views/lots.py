@@ -3,7 +3,6 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -15,7 +14,10 @@ from verification.selectors import test_record_list_for_lot, test_record_list_fo
 
 from ..api.serializers import AuditEntrySerializer
 from ..charts import lot_charts
+from ..domain.keyset import CursorError
+from ..facets import lot_facets, unfaceted
 from ..filters import LotFilter
+from ..pagination import keyset_page, lot_count, lot_sort
 from ..scorecards import Access, scorecard_current, scorecard_view
 from ..selectors import (
     lot_audit_trail,
@@ -32,22 +34,40 @@ BROWSE_PAGE_SIZE = 25
 @login_required
 def lot_browse(request):
     """Verified supply, filtered as `GET /api/lots/` is. A value the filters refuse is shown
-    with the reason, never silently dropped (the API answers 400 for the same input)."""
+    with the reason, never silently dropped (the API answers 400 for the same input). Paged by
+    cursor; an htmx request (the filters changed) gets the results alone."""
     lots = LotFilter(request.GET, queryset=lot_list_browsable(), request=request)
-    if not lots.is_valid():
-        context = {"filter": lots, "page": None, "invalid": True}
-        return render(request, "marketplace/lot_browse.html", context, status=400)
-    page = Paginator(lots.qs, BROWSE_PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "marketplace/_lot_results.html" if request.htmx else "marketplace/lot_browse.html"
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("cursor", "page"):
+        query.pop(name, None)
+    without_soh = query.copy()
+    for name in ("soh_min", "soh_max"):
+        without_soh.pop(name, None)
     context = {
         "filter": lots,
-        "page": page,
         "query": query.urlencode(),
+        "query_without_soh": without_soh.urlencode(),
+        "facets": unfaceted(request.GET),
         # Buyers are told when a lot matching a saved search is verified (searches app).
         "can_save_search": is_buyer(request.user),
+        "page": None,
     }
-    return render(request, "marketplace/lot_browse.html", context)
+    # htmx swaps a 422 in (base.html): the reason replaces the results.
+    refused = 422 if request.htmx else 400
+    if not lots.is_valid():
+        return render(request, template, {**context, "invalid": True}, status=refused)
+    try:
+        page = keyset_page(
+            lots.qs,
+            sort=lot_sort(request.GET.get("ordering")),
+            cursor_text=request.GET.get("cursor"),
+            size=BROWSE_PAGE_SIZE,
+        )
+    except CursorError as error:
+        return render(request, template, {**context, "cursor_error": str(error)}, status=refused)
+    context |= {"page": page, "count": lot_count(lots.qs), "facets": lot_facets(lots)}
+    return render(request, template, context)
 
 
 @login_required

@@ -34,6 +34,7 @@ def home(request):
             "packs": sum(f.packs for f in figures),
             "packs_measured": sum(f.packs_measured for f in figures),
             "nominal_mwh": sum(f.nominal_mwh for f in figures),
+            "measured_mwh": sum(f.measured_mwh for f in figures),
         }
         return render(request, "marketplace/landing.html", {"figures": figures, "totals": totals})
     if is_supplier(request.user):

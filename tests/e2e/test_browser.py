@@ -68,8 +68,9 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
     response = sign_in(buyer, live_server.url, "bianca")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     buyer.goto(f"{live_server.url}/lots/")
-    buyer.select_option("#id_chemistry", "LFP")
-    buyer.select_option("#id_route", "reuse-ESS")
+    buyer.check("#facet-lists input[name=chemistry][value=LFP]")
+    buyer.check("#facet-lists input[name=route][value=reuse-ESS]")
+    expect(buyer.locator("#facet-lists input[name=route][value=reuse-ESS]")).to_be_checked()
     buyer.fill("#id_soh_min", "70")
     buyer.click("text=Filter")
     row = buyer.locator("#lots tbody tr", has_text="E2E-LOT-1")

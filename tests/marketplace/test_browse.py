@@ -1,11 +1,15 @@
+import html
+import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from suppliers.choices import LotStatus
+from suppliers.models import Lot
 from tests.factories import LotFactory, PackModelFactory
 
 
@@ -117,7 +121,13 @@ def test_the_page_counts_its_lots_and_labels_its_sorting(client, bianca, market)
     assert "Verified supply for recycling" in recycling and "1 lot<" in recycling
 
 
-def test_pages_keep_the_filters(client, bianca, volta, lfp_telecom_pack):
+def _link(text: str, rel: str) -> str:
+    found = re.search(rf'href="\?([^"]*)" rel="{rel}"', text)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def test_pages_keep_the_filters_and_follow_by_cursor(client, bianca, volta, lfp_telecom_pack):
+    # Every lot ties on the sort value: the pages still split them by id, none twice.
     LotFactory.create_batch(
         27, supplier=volta, pack_model=lfp_telecom_pack, status=LotStatus.VERIFIED,
         summary__route="reuse-ESS", summary__measured_soh_pct=Decimal("80"),
@@ -125,10 +135,30 @@ def test_pages_keep_the_filters(client, bianca, volta, lfp_telecom_pack):
     client.force_login(bianca)
     first = client.get("/lots/", {"chemistry": "LFP", "ordering": "-soh"})
     text = first.content.decode()
-    assert "27 lots, page 1 of 2" in text
-    assert 'href="?chemistry=LFP&amp;ordering=-soh&amp;page=2"' in text
-    second = client.get("/lots/", {"chemistry": "LFP", "ordering": "-soh", "page": "2"})
+    assert '<p id="result-count" role="status">27 lots</p>' in text
+    assert _link(text, "prev") == ""
+    following = _link(text, "next")
+    assert following.startswith("chemistry=LFP&ordering=-soh&cursor=")
+    second = client.get(f"/lots/?{following}")
     assert len(second.context["page"]) == 2
+    assert not _link(second.content.decode(), "next")
+    seen = [lot.pk for lot in first.context["page"]] + [lot.pk for lot in second.context["page"]]
+    assert sorted(seen) == sorted(Lot.objects.values_list("pk", flat=True))
+    back = client.get(f"/lots/?{_link(second.content.decode(), 'prev')}")
+    assert [lot.pk for lot in back.context["page"]] == [lot.pk for lot in first.context["page"]]
+
+
+def test_a_cursor_of_another_ordering_is_refused_on_the_page(client, bianca, market):
+    client.force_login(bianca)
+    LotFactory.create_batch(
+        30, supplier=market["lfp_ess"].supplier, pack_model=market["lfp_ess"].pack_model,
+        status=LotStatus.VERIFIED, summary__route="reuse-ESS",
+    )  # fmt: skip
+    cursor = _link(client.get("/lots/", {"ordering": "price"}).content.decode(), "next")
+    answer = client.get(f"/lots/?{cursor.replace('ordering=price', 'ordering=-soh')}")
+    assert answer.status_code == 400
+    assert "This cursor pages the list ordered by 'price'" in html.unescape(answer.content.decode())
+    assert client.get("/lots/", {"cursor": "not-a-cursor"}).status_code == 400
 
 
 def test_buyer_cannot_open_unverified_lots(client, bianca, market):
@@ -145,10 +175,15 @@ def test_browse_query_count_does_not_grow_with_lots(client, bianca, volta):
     with CaptureQueriesContext(connection) as few:
         client.get("/lots/")
     LotFactory.create_batch(20, supplier=volta, pack_model=pack_model, status=LotStatus.VERIFIED)
+    cache.clear()  # the facet counts computed again, as on a first visit
     with CaptureQueriesContext(connection) as many:
         client.get("/lots/")
     assert len(many) == len(few)
     assert len(many) <= 10
+    # Within the minute the counts are kept, the same filters read the lots alone.
+    with CaptureQueriesContext(connection) as warm:
+        client.get("/lots/")
+    assert len(warm) == len(many) - 3
 
 
 def test_api_list_query_count_is_capped(bianca, volta):

@@ -13,7 +13,8 @@ from tests.factories import LotFactory
 def supply(volta, recell, lfp_telecom_pack, nmc_module):
     LotFactory(supplier=volta, pack_model=lfp_telecom_pack, status=LotStatus.VERIFIED,
                quantity=10, summary__route="reuse-ESS", summary__route_provisional=False,
-               summary__measured_soh_pct=Decimal("86"))  # fmt: skip
+               summary__measured_soh_pct=Decimal("86"), summary__usable_energy_kwh=Decimal("4.2"),
+               summary__usable_energy_total_kwh=Decimal("42.000"))  # fmt: skip
     LotFactory(supplier=recell, pack_model=lfp_telecom_pack, status=LotStatus.LISTED,
                quantity=4, summary__route="reuse-ESS", summary__route_provisional=False,
                summary__measured_soh_pct=Decimal("81.5"))  # fmt: skip
@@ -34,12 +35,16 @@ def test_anonymous_visitors_see_what_is_offered_with_verified_figures(
     assert page.status_code == 200
     text = page.content.decode()
     rated_mwh = (14 * lfp_telecom_pack.nominal_energy_kwh) / 1000
-    assert "3 lots, 20 packs (9 measured)" in text
+    assert "3 lots, 20 packs (9 measured): 0.04 MWh of usable energy measured" in text
     rows = {(f.chemistry, f.route): f for f in page.context["figures"]}
     assert set(rows) == {("LFP", "reuse-ESS"), ("NMC", "recycle")}
     lfp = rows[("LFP", "reuse-ESS")]
     assert (lfp.lots, lfp.packs, lfp.soh_low_pct, lfp.soh_high_pct) == (2, 14, 81.5, 86.0)
     assert lfp.nominal_mwh == pytest.approx(float(rated_mwh))
+    # Only one of the two lots' test data recorded the energy: the table says so.
+    assert (lfp.measured_mwh, lfp.lots_energy_measured) == (pytest.approx(0.042), 1)
+    assert "0.04 MWh <small>(1 of 2 lots)</small>" in text
+    assert rows[("NMC", "recycle")].lots_energy_measured == 0 and "not measured" in text
     assert "Sign in to browse" in text
 
 
