@@ -73,6 +73,17 @@ class DemoLot:
     # False: the test logged only every 30 s, too coarse for a DC resistance figure.
     resistance_logged: bool = True
 
+    @property
+    def site(self) -> tuple[str, float, float]:
+        """(country, latitude, longitude) of the demo's warehouses, for distance searches."""
+        return SITES[self.location]
+
+
+SITES = {
+    "Leeds, GB": ("GB", 53.8008, -1.5491),
+    "Bristol, GB": ("GB", 51.4545, -2.5879),
+    "Hamburg, DE": ("DE", 53.5511, 9.9937),
+}
 
 ORGANISATIONS = (
     DemoOrg("volta-fleet", "Volta Fleet Services", "supplier", "GB", "supplier"),

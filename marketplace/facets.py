@@ -2,8 +2,8 @@
 SOH band and history flag would leave, given the other filters chosen.
 
 Chemistry and route are multiple choices, so each value's count ignores its own facet's
-choice (ticking LFP still shows how many NMC lots there are). The counts come from three
-aggregate queries (values, SOH bands, makers), and are kept for a minute per filter
+choice (ticking LFP still shows how many NMC lots there are). The counts come from four
+aggregate queries (values, SOH bands, makers, countries), and are kept for a minute per filter
 combination: they describe the market's supply, not a user's own drafts."""
 
 import hashlib
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import Count, Q
+from django_countries import countries
 
 from routing.choices import RouteChoice
 from suppliers.choices import Chemistry
@@ -19,6 +20,7 @@ from .filters import LotFilter
 
 FACET_CACHE_SECONDS = 60
 TOP_MANUFACTURERS = 12
+TOP_COUNTRIES = 12
 # (label, soh_min, soh_max): the bands of measured SOH a buyer picks from.
 SOH_BANDS = (
     ("90 % and more", 90, None),
@@ -51,6 +53,7 @@ class Facets:
     chemistry: list[FacetValue]
     route: list[FacetValue]
     manufacturer: list[FacetValue]
+    country: list[FacetValue]
     soh_bands: list[SohBand]
     no_safety_events: int | None
     custody_complete: int | None
@@ -100,6 +103,26 @@ def _compute(lots: LotFilter) -> Facets:
         .annotate(lots=Count("pk"))
         .order_by("-lots", "pack_model__manufacturer")[:TOP_MANUFACTURERS]
     )
+    places = (
+        lots.queryset_without({"country", "ordering"}, own=False)
+        .exclude(country="")
+        .order_by()
+        .values("country")
+        .annotate(lots=Count("pk"))
+        .order_by("-lots", "country")[:TOP_COUNTRIES]
+    )
+    chosen_countries = list(data.get("country") or [])
+    country_values = [
+        FacetValue(row["country"], countries.name(row["country"]), row["lots"],
+                   row["country"] in chosen_countries)
+        for row in places
+    ]  # fmt: skip
+    listed = {value.value for value in country_values}
+    country_values += [
+        FacetValue(code, countries.name(code), 0, True)
+        for code in chosen_countries
+        if code not in listed
+    ]
     chosen_maker = (data.get("manufacturer") or "").casefold()
     manufacturers = [
         FacetValue(
@@ -123,6 +146,7 @@ def _compute(lots: LotFilter) -> Facets:
             for value, label in RouteChoice.choices
         ],
         manufacturer=manufacturers,
+        country=country_values,
         soh_bands=[
             SohBand(label, low, high, bands[f"band_{i}"], round(100 * bands[f"band_{i}"] / widest))
             for i, (label, low, high) in enumerate(SOH_BANDS)
@@ -141,6 +165,10 @@ def unfaceted(data) -> Facets:
         chemistry=[FacetValue(v, label, None, v in chemistries) for v, label in Chemistry.choices],
         route=[FacetValue(v, label, None, v in routes) for v, label in RouteChoice.choices],
         manufacturer=[FacetValue(maker, maker, None, True)] if maker else [],
+        country=[
+            FacetValue(code, countries.name(code) or code, None, True)
+            for code in data.getlist("country")
+        ],
         soh_bands=[],
         no_safety_events=None,
         custody_complete=None,

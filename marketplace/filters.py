@@ -1,12 +1,15 @@
 import django_filters
 from django import forms
 from django.db.models import F, Q, QuerySet
+from django_countries import countries
 
 from routing.choices import RouteChoice
 from suppliers.choices import Chemistry
 from suppliers.models import Lot
 from suppliers.selectors import organisations_of
 
+from .distance import lots_within
+from .domain.geo import point_parse
 from .search import lot_text_search
 
 # Left out of "verified second-life supply" unless asked for: recycling lots have their own
@@ -21,6 +24,7 @@ FORM_GROUPS = (
                   "total_energy_min", "coverage_min")),
     ("Pack", ("pack_model", "voltage_min", "voltage_max")),
     ("Offer", ("price_max", "quantity_min", "score_min", "location")),
+    ("Where", ("near", "within_km")),
 )  # fmt: skip
 
 
@@ -28,6 +32,30 @@ def _number(field_name: str, lookup: str, label: str, **kwargs) -> django_filter
     return django_filters.NumberFilter(
         field_name=field_name, lookup_expr=lookup, label=label, **kwargs
     )
+
+
+class PointField(forms.CharField):
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return point_parse(text)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+
+
+class PointFilter(django_filters.Filter):
+    field_class = PointField
+
+
+class LotFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        wanted = cleaned.get("within_km") is not None
+        if wanted and cleaned.get("near") is None and "near" not in self.errors:
+            self.add_error("near", "Give the point to measure the distance from.")
+        return cleaned
 
 
 class LotFilter(django_filters.FilterSet):
@@ -68,6 +96,17 @@ class LotFilter(django_filters.FilterSet):
         field_name="pack_model__model", lookup_expr="icontains", label="Pack model contains"
     )
     location = django_filters.CharFilter(lookup_expr="icontains", label="Location contains")
+    country = django_filters.MultipleChoiceFilter(
+        choices=list(countries), label="Country", help_text="Where the packs are"
+    )
+    near = PointFilter(
+        method="filter_near",
+        label="Near (latitude, longitude)",
+        help_text="Your site, e.g. 52.52, 13.405; with a distance",
+    )
+    within_km = _number(
+        "latitude", "lte", "Within (km)", method="filter_within", min_value=0, max_value=20000
+    )
     price_max = _number("summary__price_per_usable_kwh", "lte", "Price per usable kWh up to (EUR)")
     quantity_min = _number("quantity", "gte", "Packs available, at least")
     score_min = _number("supplier__scorecard__total", "gte", "Supplier score from (0-100)")
@@ -107,6 +146,7 @@ class LotFilter(django_filters.FilterSet):
 
     class Meta:
         model = Lot
+        form = LotFilterForm
         fields = [
             "q",
             "chemistry",
@@ -122,6 +162,9 @@ class LotFilter(django_filters.FilterSet):
             "manufacturer",
             "pack_model",
             "location",
+            "country",
+            "near",
+            "within_km",
             "price_max",
             "quantity_min",
             "score_min",
@@ -139,6 +182,12 @@ class LotFilter(django_filters.FilterSet):
 
     def filter_custody_complete(self, queryset: QuerySet[Lot], name: str, value: bool | None):
         return queryset.filter(summary__custody_complete=True) if value else queryset
+
+    def filter_near(self, queryset: QuerySet[Lot], name: str, value) -> QuerySet[Lot]:
+        return queryset  # the point is read by within_km
+
+    def filter_within(self, queryset: QuerySet[Lot], name: str, value) -> QuerySet[Lot]:
+        return lots_within(queryset, self.form.cleaned_data["near"], float(value))
 
     def filter_coverage(self, queryset: QuerySet[Lot], name: str, value) -> QuerySet[Lot]:
         # Measured packs over packs offered, compared without a division in SQL.

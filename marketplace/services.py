@@ -57,6 +57,9 @@ def lot_create(
     packs: Iterable[PackInput],
     history: Iterable[HistoryInput] = (),
     description: str = "",
+    country: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
 ) -> Lot:
     """List a draft lot with its packs and history; it gets a provisional route from the claim,
     so the supplier sees where it is heading."""
@@ -67,6 +70,9 @@ def lot_create(
         reference=reference,
         location=location,
         description=description,
+        country=country,
+        latitude=latitude,
+        longitude=longitude,
         quantity=quantity,
         claimed_soh_pct=claimed_soh_pct,
         price_per_kwh=price_per_kwh,

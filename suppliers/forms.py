@@ -38,6 +38,9 @@ class LotForm(forms.ModelForm):
             "pack_model",
             "location",
             "description",
+            "country",
+            "latitude",
+            "longitude",
             "quantity",
             "claimed_soh_pct",
             "price_per_kwh",
@@ -46,6 +49,8 @@ class LotForm(forms.ModelForm):
             "supplier": "Supplier organisation",
             "claimed_soh_pct": "Claimed SOH (%)",
             "price_per_kwh": "Asking price per kWh (EUR)",
+            "latitude": "Site latitude (optional)",
+            "longitude": "Site longitude (optional)",
         }
         field_classes = {"pack_model": PackModelChoiceField}
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
@@ -115,6 +120,9 @@ class LotEditForm(forms.ModelForm):
             "pack_model",
             "location",
             "description",
+            "country",
+            "latitude",
+            "longitude",
             "quantity",
             "claimed_soh_pct",
             "price_per_kwh",

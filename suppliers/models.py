@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.urls import reverse
+from django_countries.fields import CountryField
 
 from core.constraints import percent_or_null
 
@@ -137,6 +138,14 @@ class Lot(models.Model):
     reference = models.CharField(max_length=60, help_text="The supplier's own lot reference")
     pack_model = models.ForeignKey(PackModel, on_delete=models.PROTECT, related_name="lots")
     location = models.CharField(max_length=200)
+    country = CountryField(blank=True, help_text="Where the packs are (ISO 3166 country)")
+    # Where the packs are, for buyers' distance searches; both or neither.
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
     description = models.TextField(
         blank=True,
         max_length=4000,
@@ -198,6 +207,12 @@ class Lot(models.Model):
                 name="lot_claimed_soh_range",
             ),
             models.CheckConstraint(condition=Q(price_per_kwh__gte=0), name="lot_price_positive"),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="lot_site_coordinates",
+                violation_error_message="Give both the latitude and the longitude, or neither.",
+            ),
         ]
         indexes = [models.Index(fields=["status", "created_at"])]
 

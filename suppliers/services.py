@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django_countries.fields import Country
 
 from core.errors import ApplicationError
 
@@ -47,6 +48,9 @@ def lot_create(
     packs: Iterable[PackInput],
     history: Iterable[HistoryInput] = (),
     description: str = "",
+    country: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
 ) -> Lot:
     """Create a draft lot with its packs and history in one transaction.
 
@@ -82,6 +86,7 @@ def lot_create(
             f"Your organisation already has a lot with reference {reference!r}.",
             field="reference",
         )
+    _check_site(latitude, longitude)
     history = history_check(history)
     _check_serials_free(serials=serials, supplier=supplier)
     try:
@@ -92,6 +97,9 @@ def lot_create(
                 pack_model=pack_model,
                 location=location,
                 description=description,
+                country=country,
+                latitude=latitude,
+                longitude=longitude,
                 quantity=quantity,
                 claimed_soh_pct=claimed_soh_pct,
                 price_per_kwh=price_per_kwh,
@@ -130,10 +138,21 @@ LOT_EDITABLE_FIELDS = (
     "pack_model",
     "location",
     "description",
+    "country",
+    "latitude",
+    "longitude",
     "quantity",
     "claimed_soh_pct",
     "price_per_kwh",
 )
+
+
+def _check_site(latitude: float | None, longitude: float | None) -> None:
+    if (latitude is None) != (longitude is None):
+        raise ApplicationError(
+            "Give both the latitude and the longitude of the packs' site, or neither.",
+            field="latitude" if latitude is None else "longitude",
+        )
 
 
 def _draft_of(*, user: AbstractBaseUser, lot: Lot) -> Lot:
@@ -182,6 +201,8 @@ def lot_rows_update(*, user: AbstractBaseUser, lot: Lot, **changes) -> tuple[Lot
                 "packs first.",
                 field="quantity",
             )
+    if {"latitude", "longitude"} & set(changes):
+        _check_site(changes.get("latitude", lot.latitude), changes.get("longitude", lot.longitude))
     before = {name: _plain(getattr(lot, name)) for name in changes}
     for name, value in changes.items():
         setattr(lot, name, value)
@@ -198,7 +219,7 @@ def lot_rows_update(*, user: AbstractBaseUser, lot: Lot, **changes) -> tuple[Lot
 
 def _plain(value):
     """A field's value as the audit trail records it."""
-    return str(value) if isinstance(value, PackModel) else value
+    return str(value) if isinstance(value, PackModel | Country) else value
 
 
 def pack_rows_add(*, user: AbstractBaseUser, lot: Lot, packs: Iterable[PackInput]) -> list[Pack]:

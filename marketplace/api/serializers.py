@@ -1,3 +1,4 @@
+from django_countries.serializers import CountryFieldMixin
 from rest_framework import serializers
 
 from audit.models import AuditEntry
@@ -28,7 +29,7 @@ def _summary_decimal(name: str, digits: int, places: int, help_text: str):
     )  # fmt: skip
 
 
-class LotSerializer(serializers.ModelSerializer):
+class LotSerializer(CountryFieldMixin, serializers.ModelSerializer):
     supplier = serializers.StringRelatedField()
     pack_model = PackModelSerializer()
     total_energy_kwh = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
@@ -94,6 +95,9 @@ class LotSerializer(serializers.ModelSerializer):
             "pack_model",
             "location",
             "description",
+            "country",
+            "latitude",
+            "longitude",
             "quantity",
             "total_energy_kwh",
             "claimed_soh_pct",

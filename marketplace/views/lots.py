@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from suppliers.models import Pack
-from suppliers.selectors import is_auditor, is_buyer, lot_can_commit, lot_can_manage
+from suppliers.selectors import is_auditor, lot_can_commit, lot_can_manage
 from verification.charts import measurement_charts
 from verification.forms import TestRecordUploadForm
 from verification.selectors import test_record_list_for_lot, test_record_list_for_pack
@@ -49,8 +49,6 @@ def lot_browse(request):
         "query": query.urlencode(),
         "query_without_soh": without_soh.urlencode(),
         "facets": unfaceted(request.GET),
-        # Buyers are told when a lot matching a saved search is verified (searches app).
-        "can_save_search": is_buyer(request.user),
         "page": None,
     }
     # htmx swaps a 422 in (base.html): the reason replaces the results.

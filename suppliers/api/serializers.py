@@ -1,3 +1,4 @@
+from django_countries.serializers import CountryFieldMixin
 from rest_framework import serializers
 
 from suppliers.choices import HistoryEventKind
@@ -50,7 +51,7 @@ class PackInputSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class LotCreateSerializer(serializers.ModelSerializer):
+class LotCreateSerializer(CountryFieldMixin, serializers.ModelSerializer):
     supplier = serializers.PrimaryKeyRelatedField(
         queryset=Organisation.objects.all(),
         required=False,
@@ -67,6 +68,9 @@ class LotCreateSerializer(serializers.ModelSerializer):
             "pack_model",
             "location",
             "description",
+            "country",
+            "latitude",
+            "longitude",
             "quantity",
             "claimed_soh_pct",
             "price_per_kwh",
@@ -76,7 +80,7 @@ class LotCreateSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class LotUpdateSerializer(serializers.ModelSerializer):
+class LotUpdateSerializer(CountryFieldMixin, serializers.ModelSerializer):
     """A draft's own fields, any subset (PATCH)."""
 
     class Meta:
@@ -86,6 +90,9 @@ class LotUpdateSerializer(serializers.ModelSerializer):
             "pack_model",
             "location",
             "description",
+            "country",
+            "latitude",
+            "longitude",
             "quantity",
             "claimed_soh_pct",
             "price_per_kwh",
