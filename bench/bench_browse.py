@@ -22,6 +22,7 @@ VACUUM ANALYZE and the supplier scorecards (the hourly task) are computed once.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import random
@@ -1095,8 +1096,8 @@ def list_cases(prefix: str, group: str, page_size: int, results: int, q_word: st
     deep_label = "page 100" if deep == 100 else f"page {deep} (the last)"
     combos = [
         ("no filter, page 1", ""),
-        ("no filter, page 2", "page=2"),
-        (f"no filter, {deep_label}", f"page={deep}"),
+        ("no filter, page 2", "walk=2"),
+        (f"no filter, {deep_label}", f"walk={deep}"),
         ("chemistry=LFP", "chemistry=LFP"),
         ("route=reuse-ESS & soh_min=80", "route=reuse-ESS&soh_min=80"),
         (f"q={q_word}", f"q={q_word}"),
@@ -1105,13 +1106,40 @@ def list_cases(prefix: str, group: str, page_size: int, results: int, q_word: st
         ("ordering=-soh", "ordering=-soh"),
         (
             "ordering=price, page 100" if deep == 100 else f"ordering=price, {deep_label}",
-            f"ordering=price&page={deep}",
+            f"ordering=price&walk={deep}",
         ),
     ]
     return [
         Case(group, label, f"{prefix}?{query}" if query else prefix, "page")
         for label, query in combos
     ]
+
+
+NEXT_LINK = re.compile(r'href="\?([^"]*)" rel="next"')
+
+
+def page_walk(client, url: str) -> str:
+    """A `walk=N` case's URL: the lists page by cursor, so the Nth page is reached as a buyer
+    or a client reaches it, by following `next` N - 1 times from the first."""
+    if "walk=" not in url:
+        return url
+    base, _, query = url.partition("?")
+    params = dict(part.split("=", 1) for part in query.split("&"))
+    pages = int(params.pop("walk"))
+    url = f"{base}?{'&'.join(f'{k}={v}' for k, v in params.items())}".rstrip("?")
+    for _ in range(pages - 1):
+        body = client.get(url).content
+        if base.startswith("/api/"):
+            following = json.loads(body).get("next")
+            if following is None:
+                break
+            url = following.removeprefix("http://127.0.0.1")
+        else:
+            found = NEXT_LINK.search(body.decode())
+            if found is None:
+                break
+            url = f"{base}?{html.unescape(found.group(1))}"
+    return url
 
 
 def run_in_process(args, big_lot_id: int, small_lot_id: int) -> tuple[list[Case], dict]:
@@ -1154,6 +1182,7 @@ def run_in_process(args, big_lot_id: int, small_lot_id: int) -> tuple[list[Case]
     }
     with override_settings(ROOT_URLCONF=bench_urlconf()):
         for case in cases:
+            case.url = page_walk(client, case.url)
             measure(client, case, args.runs)
         for case in checks.values():
             measure(client, case, 1, warmup=1)
@@ -1223,7 +1252,7 @@ def print_cases(cases: list[Case], info: dict) -> None:
             f"{'constant in page size' if constant else 'NOT constant'}"
         )
     print(
-        f"API pagination: page numbers (next: {info['api_next']}), "
+        f"API pagination: next link {info['api_next']}, "
         f"{info['api_page_rows']} rows a page; ?page_size=10 "
         f"{'accepted' if info['page_size_accepted'] else 'not accepted (ignored)'}"
     )

@@ -146,6 +146,9 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Browse facet counts are kept here a minute (marketplace.facets): with several web processes,
+# a shared Redis (`redis://host:6379/1`) keeps one copy for all of them.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # Connections are kept between requests (a new PostgreSQL connection per request costs more
 # than most pages) and checked before reuse, so a server restart costs one retry, not errors.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))

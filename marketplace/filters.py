@@ -45,6 +45,18 @@ class PointField(forms.CharField):
             raise forms.ValidationError(str(error), code="invalid") from error
 
 
+class CountryCodesField(forms.MultipleChoiceField):
+    """ISO 3166 codes checked against django-countries' list, which the field does not carry
+    as its choices: every request's form would deep-copy its 249 translated names."""
+
+    def valid_value(self, value: str) -> bool:
+        return value in countries
+
+
+class CountryCodesFilter(django_filters.MultipleChoiceFilter):
+    field_class = CountryCodesField
+
+
 class PointFilter(django_filters.Filter):
     field_class = PointField
 
@@ -66,12 +78,18 @@ class LotFilter(django_filters.FilterSet):
         label="Search",
         help_text="Pack model, manufacturer, description, reference, location",
     )
+    # distinct=False: each joins one row per lot (a lot has one model, one summary, one
+    # country), and DISTINCT would sort every selected column of every match.
     chemistry = django_filters.MultipleChoiceFilter(
-        field_name="pack_model__chemistry", choices=Chemistry.choices, label="Chemistry"
+        field_name="pack_model__chemistry",
+        choices=Chemistry.choices,
+        label="Chemistry",
+        distinct=False,
     )
     route = django_filters.MultipleChoiceFilter(
         field_name="summary__route",
         choices=RouteChoice.choices,
+        distinct=False,
         label="Route",
         help_text="Reuse-ESS and small-application when none is chosen",
     )
@@ -96,8 +114,8 @@ class LotFilter(django_filters.FilterSet):
         field_name="pack_model__model", lookup_expr="icontains", label="Pack model contains"
     )
     location = django_filters.CharFilter(lookup_expr="icontains", label="Location contains")
-    country = django_filters.MultipleChoiceFilter(
-        choices=list(countries), label="Country", help_text="Where the packs are"
+    country = CountryCodesFilter(
+        label="Country", help_text="Where the packs are (ISO codes)", distinct=False
     )
     near = PointFilter(
         method="filter_near",

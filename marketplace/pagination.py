@@ -28,8 +28,11 @@ SORTS: dict[str, tuple[str, Callable[[str], object]]] = {
     "soh": ("summary__measured_soh_pct", Decimal),
     "quantity": ("quantity", int),
 }
+# Columns that are never empty sort without NULLS FIRST/LAST, so that PostgreSQL reads them
+# from a plain (column, id) index in either direction.
+NOT_NULL = {"created", "quantity"}
 DEFAULT_SORT = "-created"
-COUNT_EXACT_UP_TO = 5000
+COUNT_EXACT_UP_TO = 1000
 
 
 @dataclass
@@ -56,23 +59,26 @@ def _text(value) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-def _after(field: str, later: str, cursor: Cursor, value) -> Q:
-    """Rows after the cursor's in the sort order, where rows without a value come last."""
+def _after(field: str, later: str, cursor: Cursor, value, nullable: bool) -> Q:
+    """Rows after the cursor's in the sort order, where rows without a value come last. The
+    redundant bound (`<=` before the strict test) is what lets PostgreSQL start its index scan
+    at the cursor instead of reading every row before it."""
     if value is None:
         return Q(**{f"{field}__isnull": True, f"pk__{later}": cursor.pk})
-    return (
-        Q(**{f"{field}__{later}": value})
-        | Q(**{field: value, f"pk__{later}": cursor.pk})
-        | Q(**{f"{field}__isnull": True})
+    strict = Q(**{f"{field}__{later}e": value}) & (
+        Q(**{f"{field}__{later}": value}) | Q(**{f"pk__{later}": cursor.pk})
     )
+    return strict | Q(**{f"{field}__isnull": True}) if nullable else strict
 
 
-def _before(field: str, earlier: str, cursor: Cursor, value) -> Q:
+def _before(field: str, earlier: str, cursor: Cursor, value, nullable: bool) -> Q:
     if value is None:
         return Q(**{f"{field}__isnull": False}) | Q(
             **{f"{field}__isnull": True, f"pk__{earlier}": cursor.pk}
         )
-    return Q(**{f"{field}__{earlier}": value}) | Q(**{field: value, f"pk__{earlier}": cursor.pk})
+    return Q(**{f"{field}__{earlier}e": value}) & (
+        Q(**{f"{field}__{earlier}": value}) | Q(**{f"pk__{earlier}": cursor.pk})
+    )
 
 
 def keyset_page(
@@ -91,9 +97,12 @@ def keyset_page(
         except (ValueError, InvalidOperation) as error:
             raise CursorError("Not a cursor of this list: follow the next link.") from error
         where = _before if backwards else _after
-        rows = rows.filter(where(field, earlier if backwards else later, cursor, value))
+        lookup = earlier if backwards else later
+        rows = rows.filter(where(field, lookup, cursor, value, sort.name not in NOT_NULL))
     # Forward, rows without a value come last; a page read backwards reverses the whole order.
     nulls = {"nulls_first": True} if backwards else {"nulls_last": True}
+    if sort.name in NOT_NULL:
+        nulls = {}
     if sort.descending != backwards:
         rows = rows.order_by(F(field).desc(**nulls), F("pk").desc())
     else:

@@ -16,6 +16,7 @@ from suppliers.models import Document, Lot, Pack
 from suppliers.selectors import (
     document_list_visible,
     is_auditor,
+    is_supplier,
     lot_list_visible,
     organisations_of,
 )
@@ -99,6 +100,15 @@ def supply_figures() -> list[SupplyFigure]:
         )
         for row in rows
     ]
+
+
+def lots_listed(*, user) -> QuerySet[Lot]:
+    """What `GET /api/lots/` lists before its filters: for a buyer, what the browse page
+    browses (inner joins the sort indexes can serve); a supplier's own organisations' lots in
+    every status join them, and auditors list every lot."""
+    if is_auditor(user) or is_supplier(user):
+        return lots_visible(user=user).select_related("summary")
+    return lot_list_browsable()
 
 
 def lot_list_browsable() -> QuerySet[Lot]:

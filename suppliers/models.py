@@ -214,7 +214,12 @@ class Lot(models.Model):
                 violation_error_message="Give both the latitude and the longitude, or neither.",
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # Keyset pages of the browse list: sort value, then id, read in either direction.
+            models.Index(fields=["created_at", "id"], name="lot_created_id_idx"),
+            models.Index(fields=["quantity", "id"], name="lot_quantity_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.quantity} x {self.pack_model}"

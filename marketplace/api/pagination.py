@@ -70,7 +70,7 @@ class LotKeysetPagination(BasePagination):
                 "count": {"type": "integer", "example": 123},
                 "count_exact": {
                     "type": "boolean",
-                    "description": "False: count is the database's estimate (past 5,000 lots)",
+                    "description": "False: count is the database's estimate (past 1,000 lots)",
                 },
                 "next": {"type": "string", "nullable": True, "format": "uri"},
                 "previous": {"type": "string", "nullable": True, "format": "uri"},

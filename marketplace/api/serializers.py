@@ -1,4 +1,3 @@
-from django_countries.serializers import CountryFieldMixin
 from rest_framework import serializers
 
 from audit.models import AuditEntry
@@ -29,8 +28,12 @@ def _summary_decimal(name: str, digits: int, places: int, help_text: str):
     )  # fmt: skip
 
 
-class LotSerializer(CountryFieldMixin, serializers.ModelSerializer):
+class LotSerializer(serializers.ModelSerializer):
     supplier = serializers.StringRelatedField()
+    # The code as text: a country field with its 249 named choices costs every list request.
+    country = serializers.CharField(
+        read_only=True, help_text="ISO 3166 code of where the packs are; empty: not given"
+    )
     pack_model = PackModelSerializer()
     total_energy_kwh = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api-lot-detail")

@@ -33,7 +33,7 @@ from verification.views import upload_too_large
 
 from ..filters import LotFilter
 from ..scorecards import scorecard_access, scorecard_current, scorecard_data, scorecard_view
-from ..selectors import lot_audit_trail, lots_visible
+from ..selectors import lot_audit_trail, lots_listed, lots_visible
 from ..services import (
     lot_create,
     lot_packs_add,
@@ -77,6 +77,8 @@ class LotViewSet(
         return self._paginator
 
     def get_queryset(self):
+        if self.action == "list":
+            return lots_listed(user=self.request.user)
         return lots_visible(user=self.request.user).select_related("summary")
 
     def filter_queryset(self, queryset):
