@@ -1,7 +1,7 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 
 from audit.models import AuditEntry
 from audit.selectors import audit_entries_for_scope
@@ -9,7 +9,7 @@ from routing.domain import Thresholds
 from routing.domain.sampling import DEFAULT_SAMPLE_PLAN
 from routing.facts import PackMeasure
 from routing.models import RoutingDecision
-from routing.selectors import decision_latest, lots_routable
+from routing.selectors import decision_latest, decisions_latest_of_lot, lots_routable
 from routing.services import lots_decide
 from suppliers.choices import BROWSABLE_LOT_STATUSES
 from suppliers.models import Document, Lot, Pack
@@ -22,7 +22,11 @@ from suppliers.selectors import (
 )
 from verification.choices import STANDING_VERDICTS, TestRecordStatus, Verdict, VerificationStatus
 from verification.models import TestRecord, Verification
-from verification.selectors import verification_history_for_pack
+from verification.selectors import (
+    verification_brief,
+    verification_history_for_pack,
+    verifications_light,
+)
 
 from .lifecycle import lot_scope
 from .models import LotSummary
@@ -197,37 +201,34 @@ class LotReport:
 
 
 def lot_report(*, lot: Lot) -> LotReport:
-    """Everything the lot page shows: per-pack figures and routes, and the lot's own route."""
-    decisions: dict[int, RoutingDecision] = {}
-    for decision in (
-        RoutingDecision.objects.filter(lot=lot, pack__isnull=False)
-        .select_related("rule_set")
-        .order_by("pack_id", "-created_at", "-pk")
-    ):
-        decisions.setdefault(decision.pack_id, decision)
+    """Everything the lot page shows: per-pack figures and routes, and the lot's own route.
+
+    Three queries whatever the number of packs: the packs with their uploads counted, every
+    finished run without the measurements' heavy columns (`verifications_light`), and the
+    latest decision of each pack and of the lot."""
+    failed = Q(test_records__status=TestRecordStatus.FAILED)
+    packs = lot.packs.annotate(
+        upload_count=Count("test_records"),
+        failed_upload_count=Count("test_records", filter=failed),
+        last_upload_error=Subquery(
+            TestRecord.objects.filter(pack=OuterRef("pk"), status=TestRecordStatus.FAILED)
+            .order_by("-uploaded_at", "-pk")
+            .values("error")[:1]
+        ),
+    )
     # One pass over the finished runs, newest first: each pack's newest run of any verdict,
     # and its newest that measured an SOH (verification_latest_per_pack's rule).
     newest: dict[int, Verification] = {}
     latest: dict[int, Verification] = {}
-    for run in (
-        Verification.objects.filter(pack__lot=lot, status=VerificationStatus.DONE)
-        .select_related("measurement", "test_record")
-        .order_by("pack_id", "-finished_at", "-pk")
-    ):
+    runs = Verification.objects.filter(pack__lot=lot, status=VerificationStatus.DONE)
+    for run in verifications_light(runs.order_by("pack_id", "-finished_at", "-pk")):
+        verification_brief(run)
         newest.setdefault(run.pack_id, run)
         if run.measured_soh_pct is not None:
             latest.setdefault(run.pack_id, run)
-    uploads: dict[int, list[tuple[str, str]]] = {}
-    for pack_id, status, error in (
-        TestRecord.objects.filter(pack__lot=lot)
-        .order_by("-uploaded_at", "-pk")
-        .values_list("pack_id", "status", "error")
-    ):
-        uploads.setdefault(pack_id, []).append((status, error))
+    decisions = decisions_latest_of_lot(lot_id=lot.pk)
     rows = []
-    for p in lot.packs.all():
-        records = uploads.get(p.pk, [])
-        failed = [error for status, error in records if status == TestRecordStatus.FAILED]
+    for p in packs:
         measured, other = latest.get(p.pk), newest.get(p.pk)
         rows.append(
             PackRow(
@@ -235,12 +236,12 @@ def lot_report(*, lot: Lot) -> LotReport:
                 verification=measured,
                 decision=decisions.get(p.pk),
                 latest_other=None if other is None or other == measured else other,
-                uploads=len(records),
-                failed_uploads=len(failed),
-                last_error=failed[0] if failed else "",
+                uploads=p.upload_count,
+                failed_uploads=p.failed_upload_count,
+                last_error=p.last_upload_error or "",
             )
         )
-    return LotReport(lot=lot, decision=decision_latest(lot_id=lot.pk), packs=rows)
+    return LotReport(lot=lot, decision=decisions.get(None), packs=rows)
 
 
 @dataclass(frozen=True)
@@ -330,3 +331,35 @@ def rule_set_preview(
                     }
                 )
     return preview
+
+
+@dataclass(frozen=True)
+class PackFigures:
+    pack: Pack
+    verification: Verification  # the latest run that measured the pack's SOH, figures in full
+    decision: RoutingDecision | None
+
+
+def pack_figures(*, user, pack_id: int) -> PackFigures | None:
+    """One pack's heavy figures (per-cycle table, curves, DCIR steps) and its decision, for
+    whoever may open its lot (`lots_visible`); None when the pack is not theirs to see, or no
+    test measured it yet."""
+    pack = (
+        Pack.objects.filter(pk=pack_id, lot__in=lots_visible(user=user))
+        .select_related("lot")
+        .first()
+    )
+    if pack is None:
+        return None
+    run = (
+        Verification.objects.filter(
+            pack=pack, status=VerificationStatus.DONE, measured_soh_pct__isnull=False
+        )
+        .select_related("measurement")
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    if run is None or run.measurement is None:
+        return None
+    decision = decision_latest(lot_id=pack.lot_id, pack_id=pack.pk)
+    return PackFigures(pack=pack, verification=run, decision=decision)

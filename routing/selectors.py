@@ -1,5 +1,6 @@
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from suppliers.choices import LotStatus
 from suppliers.models import Lot
@@ -42,6 +43,20 @@ def decision_latest(*, lot_id: int, pack_id: int | None = None) -> RoutingDecisi
         .order_by("-created_at", "-pk")
         .first()
     )
+
+
+def decisions_latest_of_lot(*, lot_id: int) -> dict[int | None, RoutingDecision]:
+    """The latest decision of each of a lot's packs (by pack id) and of the lot itself (under
+    None), with their rule sets, in one query: a window ranks each pack's decisions, so the
+    history kept by every re-route is never sent to Python."""
+    latest_first = [F("created_at").desc(), F("pk").desc()]
+    ranked = (
+        RoutingDecision.objects.filter(lot_id=lot_id)
+        .select_related("rule_set")
+        .annotate(rank=Window(RowNumber(), partition_by=[F("pack_id")], order_by=latest_first))
+        .filter(rank=1)
+    )
+    return {decision.pack_id: decision for decision in ranked}
 
 
 def lots_routable() -> QuerySet[Lot]:

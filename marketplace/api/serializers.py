@@ -1,10 +1,12 @@
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audit.models import AuditEntry
-from routing.api.serializers import RoutingDecisionSerializer
+from routing.api.serializers import PackDecisionSerializer, RoutingDecisionSerializer
 from suppliers.api.serializers import HistoryEventSerializer, PackModelSerializer, PackSerializer
 from suppliers.models import Lot
-from verification.api.serializers import VerificationSummarySerializer
+from verification.api.serializers import VerificationBriefSerializer
 
 from ..selectors import lot_report
 
@@ -131,9 +133,31 @@ class LotSerializer(serializers.ModelSerializer):
 
 
 class PackReportSerializer(serializers.Serializer):
+    """One pack of the lot detail. Its heavy figures (per-cycle table, curves, DCIR steps)
+    are not here: `figures_url` serves them for this pack."""
+
     pack = PackSerializer()
-    verification = VerificationSummarySerializer(allow_null=True)
-    decision = RoutingDecisionSerializer(allow_null=True)
+    verification = VerificationBriefSerializer(
+        allow_null=True,
+        help_text="The latest run that measured the pack's SOH; its measurement without "
+        "`figures` (see figures_url)",
+    )
+    decision = PackDecisionSerializer(
+        allow_null=True,
+        help_text="The pack's latest decision: its route and the rules that fired; every rule "
+        "checked, in words, is at figures_url (the lot's own decision carries them here)",
+    )
+    figures_url = serializers.SerializerMethodField(
+        help_text="GET: the measurement's full figures (per-cycle table, voltage curve, DCIR "
+        "steps) and the pack's decision; null while no test measured the pack"
+    )
+
+    def get_figures_url(self, row) -> str | None:
+        if row.verification is None:
+            return None
+        url = reverse("api-pack-figures", args=[row.pack.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
 
 
 class LotDetailSerializer(LotSerializer):
@@ -154,8 +178,9 @@ class LotDetailSerializer(LotSerializer):
         decision = self._report(lot).decision
         return RoutingDecisionSerializer(decision).data if decision else None
 
+    @extend_schema_field(PackReportSerializer(many=True))
     def get_packs(self, lot) -> list[dict]:
-        return PackReportSerializer(self._report(lot).packs, many=True).data
+        return PackReportSerializer(self._report(lot).packs, many=True, context=self.context).data
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):

@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from .history import DocumentDetail, DocumentDownload, LotDocuments, LotHistory
 from .pack_import import LotPackImport
+from .packs import PackFigures
 from .views import LotViewSet, PackModelApprove, PackTestRecordListCreate, SupplierScorecardDetail
 
 router = SimpleRouter()
@@ -19,6 +20,7 @@ urlpatterns = [
         PackTestRecordListCreate.as_view(),
         name="api-pack-test-records",
     ),
+    path("packs/<int:pk>/figures/", PackFigures.as_view(), name="api-pack-figures"),
     path("lots/<int:pk>/history/", LotHistory.as_view(), name="api-lot-history"),
     path("lots/<int:pk>/documents/", LotDocuments.as_view(), name="api-lot-documents"),
     path("documents/<int:pk>/", DocumentDetail.as_view(), name="api-document-detail"),

@@ -18,3 +18,20 @@ class RoutingDecisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = RoutingDecision
         fields = ["route", "provisional", "warranty", "rule_set", "rules", "created_at"]
+
+
+class PackDecisionSerializer(serializers.ModelSerializer):
+    """A pack's decision in a list of packs (the lot detail): the route and which rules fired;
+    every rule checked, in words, is in the pack's `GET /api/packs/{id}/figures/`."""
+
+    rule_set = serializers.StringRelatedField()
+    fired_rules = serializers.ListField(
+        source="fired_rule_names",
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Names of the rules that decided the route",
+    )
+
+    class Meta:
+        model = RoutingDecision
+        fields = ["route", "provisional", "warranty", "rule_set", "fired_rules", "created_at"]

@@ -49,6 +49,34 @@ class MeasurementSerializer(serializers.ModelSerializer):
         ]
 
 
+class MeasurementBriefSerializer(MeasurementSerializer):
+    """A measurement in a list of packs (the lot detail): every column, but not `figures`,
+    the per-cycle table, curves and DCIR steps that grow with the test. They are served for
+    one pack at a time by `GET /api/packs/{id}/figures/`."""
+
+    soh_by_definition = serializers.DictField(
+        source="brief.soh_by_definition",
+        read_only=True,
+        allow_null=True,
+        help_text=MeasurementSerializer._declared_fields["soh_by_definition"].help_text,
+    )
+    soh_basis = serializers.DictField(
+        source="brief.soh_basis",
+        read_only=True,
+        allow_null=True,
+        help_text=MeasurementSerializer._declared_fields["soh_basis"].help_text,
+    )
+    cycle_count = serializers.IntegerField(
+        source="brief.cycle_count", read_only=True, help_text="Cycles in the per-cycle table"
+    )
+
+    class Meta(MeasurementSerializer.Meta):
+        fields = [
+            *(f for f in MeasurementSerializer.Meta.fields if f != "figures"),
+            "cycle_count",
+        ]
+
+
 class VerificationSummarySerializer(serializers.ModelSerializer):
     measurement = MeasurementSerializer(allow_null=True)
     rule_set = serializers.CharField(source="rule_set_label", read_only=True)
@@ -70,6 +98,13 @@ class VerificationSummarySerializer(serializers.ModelSerializer):
             "measurement",
             "finished_at",
         ]
+
+
+class VerificationBriefSerializer(VerificationSummarySerializer):
+    """A verification in a list of packs: its measurement without the heavy figures (read
+    with verification.selectors.verifications_light)."""
+
+    measurement = MeasurementBriefSerializer(allow_null=True)
 
 
 class VerificationHistorySerializer(VerificationSummarySerializer):
