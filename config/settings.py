@@ -337,6 +337,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LotStatusEnum": "suppliers.choices.LotStatus",
         "TestRecordStatusEnum": "verification.choices.TestRecordStatus",
+        "VerificationStatusEnum": "verification.choices.VerificationStatus",
         "SupplierRequestKindEnum": "reviews.choices.SupplierRequestKind",
         "HistoryEventKindEnum": "suppliers.choices.HistoryEventKind",
         "DocumentKindEnum": "suppliers.choices.DocumentKind",

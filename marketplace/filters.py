@@ -2,6 +2,8 @@ import django_filters
 from django import forms
 from django.db.models import F, Q, QuerySet
 from django_countries import countries
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from routing.choices import RouteChoice
 from suppliers.choices import Chemistry
@@ -201,6 +203,7 @@ class LotFilter(django_filters.FilterSet):
     def filter_custody_complete(self, queryset: QuerySet[Lot], name: str, value: bool | None):
         return queryset.filter(summary__custody_complete=True) if value else queryset
 
+    @extend_schema_field(OpenApiTypes.STR)
     def filter_near(self, queryset: QuerySet[Lot], name: str, value) -> QuerySet[Lot]:
         return queryset  # the point is read by within_km
 
