@@ -124,8 +124,9 @@ class LotFilter(django_filters.FilterSet):
         label="Near (latitude, longitude)",
         help_text="Your site, e.g. 52.52, 13.405; with a distance",
     )
-    within_km = _number(
-        "latitude", "lte", "Within (km)", method="filter_within", min_value=0, max_value=20000
+    # Method filters: what they compare is in their methods, not a field name.
+    within_km = django_filters.NumberFilter(
+        method="filter_within", label="Within (km)", min_value=0, max_value=20000
     )
     price_max = _number("summary__price_per_usable_kwh", "lte", "Price per usable kWh up to (EUR)")
     quantity_min = _number("quantity", "gte", "Packs available, at least")
@@ -142,11 +143,8 @@ class LotFilter(django_filters.FilterSet):
         widget=forms.CheckboxInput,
         help_text="A known holder from manufacture to today",
     )
-    coverage_min = _number(
-        "summary__packs_measured",
-        "gte",
-        "Packs measured, at least (% of the lot)",
-        method="filter_coverage",
+    coverage_min = django_filters.NumberFilter(
+        method="filter_coverage", label="Packs measured, at least (% of the lot)"
     )
     ordering = django_filters.OrderingFilter(
         fields=(

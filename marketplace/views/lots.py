@@ -48,13 +48,13 @@ def lot_browse(request):
         "filter": lots,
         "query": query.urlencode(),
         "query_without_soh": without_soh.urlencode(),
-        "facets": unfaceted(request.GET),
         "page": None,
     }
     # htmx swaps a 422 in (base.html): the reason replaces the results.
     refused = 422 if request.htmx else 400
     if not lots.is_valid():
-        return render(request, template, {**context, "invalid": True}, status=refused)
+        context |= {"invalid": True, "facets": unfaceted(request.GET)}
+        return render(request, template, context, status=refused)
     try:
         page = keyset_page(
             lots.qs,
@@ -63,7 +63,8 @@ def lot_browse(request):
             size=BROWSE_PAGE_SIZE,
         )
     except CursorError as error:
-        return render(request, template, {**context, "cursor_error": str(error)}, status=refused)
+        context |= {"cursor_error": str(error), "facets": unfaceted(request.GET)}
+        return render(request, template, context, status=refused)
     context |= {"page": page, "count": lot_count(lots.qs), "facets": lot_facets(lots)}
     return render(request, template, context)
 
