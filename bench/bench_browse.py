@@ -87,32 +87,33 @@ PACK_MODELS = [
     ("Toshiba", "SCiB 27-40", "LTO", 27.6, 40, 1.104, 12, 1, 22, 2),
     ("Toshiba", "SCiB 55-23", "LTO", 55.2, 23, 1.27, 24, 1, 30, 1),
 ]
-LOCATIONS = [
-    "Rotterdam, NL",
-    "Eindhoven, NL",
-    "Leeds, GB",
-    "Birmingham, GB",
-    "Glasgow, GB",
-    "Lyon, FR",
-    "Lille, FR",
-    "Hamburg, DE",
-    "Leipzig, DE",
-    "Munich, DE",
-    "Gothenburg, SE",
-    "Malmo, SE",
-    "Valencia, ES",
-    "Zaragoza, ES",
-    "Turin, IT",
-    "Milan, IT",
-    "Antwerp, BE",
-    "Gdansk, PL",
-    "Wroclaw, PL",
-    "Brno, CZ",
-    "Linz, AT",
-    "Aarhus, DK",
-    "Porto, PT",
-    "Tampere, FI",
-]
+# Where lots are: the town as suppliers write it, and the site's coordinates.
+LOCATIONS = {
+    "Rotterdam, NL": (51.92, 4.48),
+    "Eindhoven, NL": (51.44, 5.48),
+    "Leeds, GB": (53.8, -1.55),
+    "Birmingham, GB": (52.49, -1.89),
+    "Glasgow, GB": (55.86, -4.25),
+    "Lyon, FR": (45.76, 4.84),
+    "Lille, FR": (50.63, 3.06),
+    "Hamburg, DE": (53.55, 9.99),
+    "Leipzig, DE": (51.34, 12.37),
+    "Munich, DE": (48.14, 11.58),
+    "Gothenburg, SE": (57.71, 11.97),
+    "Malmo, SE": (55.6, 13.0),
+    "Valencia, ES": (39.47, -0.38),
+    "Zaragoza, ES": (41.65, -0.89),
+    "Turin, IT": (45.07, 7.69),
+    "Milan, IT": (45.46, 9.19),
+    "Antwerp, BE": (51.22, 4.4),
+    "Gdansk, PL": (54.35, 18.65),
+    "Wroclaw, PL": (51.11, 17.03),
+    "Brno, CZ": (49.2, 16.61),
+    "Linz, AT": (48.31, 14.29),
+    "Aarhus, DK": (56.16, 10.2),
+    "Porto, PT": (41.15, -8.61),
+    "Tampere, FI": (61.5, 23.79),
+}
 FORMER_USE = [
     "Ex-fleet packs from city buses",
     "Removed from delivery vans at end of lease",
@@ -499,6 +500,9 @@ def bulk_load(*, lots: int, packs_per_lot: int, suppliers, models, rule_set, see
         "id",
         "reference",
         "location",
+        "country",
+        "latitude",
+        "longitude",
         "description",
         "quantity",
         "claimed_soh_pct",
@@ -659,7 +663,8 @@ def bulk_load(*, lots: int, packs_per_lot: int, suppliers, models, rule_set, see
             lot_id = ids[Lot]
             ids[Lot] += 1
             reference = f"SL-{n + 1:06d}"
-            location = rng.choice(LOCATIONS)
+            location = rng.choice(list(LOCATIONS))
+            latitude, longitude = LOCATIONS[location]
             description = (
                 f"{rng.choice(FORMER_USE)}. {rng.choice(CONDITION)}. {rng.choice(SHIPPING)}."
             )
@@ -680,6 +685,9 @@ def bulk_load(*, lots: int, packs_per_lot: int, suppliers, models, rule_set, see
                     lot_id,
                     reference,
                     location,
+                    location[-2:],
+                    latitude,
+                    longitude,
                     description,
                     packs_per_lot,
                     claimed,
@@ -1102,6 +1110,7 @@ def list_cases(prefix: str, group: str, page_size: int, results: int, q_word: st
         ("route=reuse-ESS & soh_min=80", "route=reuse-ESS&soh_min=80"),
         (f"q={q_word}", f"q={q_word}"),
         ("energy_min=10 & price_max=110", "energy_min=10&price_max=110"),
+        ("near Rotterdam, within_km=300", "near=51.92,4.48&within_km=300"),
         ("ordering=price", "ordering=price"),
         ("ordering=-soh", "ordering=-soh"),
         (

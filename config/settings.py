@@ -251,6 +251,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.relay_unqueued_test_records",
         "schedule": env.float("OUTBOX_RELAY_SECONDS", default=5.0),
     },
+    # The same for buyers' news: a lot verified or re-routed while the broker was down is
+    # matched against saved searches once it is back.
+    "relay-lot-offer-events": {
+        "task": "marketplace.tasks.relay_lot_offer_events",
+        "schedule": env.float("OUTBOX_RELAY_SECONDS", default=5.0),
+    },
     # Recovers uploads whose task message was lost (broker restart, worker killed mid-run).
     "requeue-stale-test-records": {
         "task": "marketplace.tasks.requeue_stale_test_records",

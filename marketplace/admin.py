@@ -5,7 +5,7 @@ from core.errors import ApplicationError
 from verification.choices import TestRecordStatus
 from verification.models import TestRecord
 
-from .models import LotSummary
+from .models import LotOfferEvent, LotSummary
 from .services import test_record_rerun
 
 
@@ -45,3 +45,13 @@ class LotSummaryAdmin(ReadOnlyAdmin):
     list_display = ["lot", "route", "route_provisional", "measured_soh_pct", "packs_measured"]
     list_filter = ["route", "route_provisional"]
     list_select_related = ["lot"]
+
+
+@admin.register(LotOfferEvent)
+class LotOfferEventAdmin(ReadOnlyAdmin):
+    """What buyers were told about which lot, and whether it reached the saved searches."""
+
+    list_display = ["lot", "event", "created_at", "relayed_at"]
+    list_filter = ["event", ("relayed_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["lot"]
+    date_hierarchy = "created_at"

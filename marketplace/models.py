@@ -1,9 +1,12 @@
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.constraints import MEASURED_SOH_MAX_PCT, percent_or_null
 from routing.choices import RouteChoice
+
+from .choices import LotEvent
 
 ROUTE_VALUES = [value for value, _ in RouteChoice.choices]
 
@@ -133,3 +136,36 @@ class SupplierScorecard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.supplier_id}: {self.total if self.total is not None else 'not scored'}"
+
+
+class LotOfferEvent(models.Model):
+    """The outbox of what buyers are told about a lot (marketplace.signals).
+
+    Written in the transaction that made the change, so a change that commits always leaves
+    its event, and relayed to the listeners (saved searches enqueue their matching) once it
+    has committed. An event whose relay failed, the broker being down at that moment, keeps
+    `relayed_at` empty and the beat relays it again."""
+
+    lot = models.ForeignKey("suppliers.Lot", on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=20, choices=LotEvent.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    relayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(event__in=LotEvent.values), name="lotofferevent_event_valid"
+            ),
+        ]
+        indexes = [
+            # The relay reads only what is still waiting, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(relayed_at__isnull=True),
+                name="lotofferevent_waiting_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"lot {self.lot_id} {self.event} ({'relayed' if self.relayed_at else 'waiting'})"

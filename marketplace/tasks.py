@@ -14,6 +14,7 @@ from verification.services import test_data_orphans_sweep, test_record_mark_queu
 from .pack_import import held_imports_sweep
 from .pipeline import reroute_job_run, test_record_give_up, test_record_verify
 from .scorecards import scorecards_refresh_all
+from .signals import lot_offer_events_relay_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,13 @@ def relay_unqueued_test_records() -> int:
             break
         sent += 1
     return sent
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), max_retries=3)
+def relay_lot_offer_events() -> int:
+    """The outbox relay for buyers' news (beat): lots newly verified or re-routed while the
+    broker was unreachable are matched against saved searches once it is back."""
+    return lot_offer_events_relay_waiting()
 
 
 @shared_task(acks_late=True)

@@ -6,6 +6,7 @@ import pytest
 from core.errors import ApplicationError
 from marketplace import services as marketplace_services
 from marketplace.choices import LotEvent
+from marketplace.models import LotOfferEvent
 from marketplace.services import rule_set_publish
 from marketplace.signals import (
     lot_offer_changed,
@@ -225,6 +226,11 @@ def test_a_new_rule_set_re_routing_a_browsable_lot_tells_its_buyers(
 
 
 @pytest.fixture
+def lot_id(volta, lfp_telecom_pack) -> int:
+    return LotFactory(supplier=volta, pack_model=lfp_telecom_pack).pk
+
+
+@pytest.fixture
 def announced():
     sent = []
 
@@ -248,11 +254,12 @@ def announced():
     ],
 )
 def test_a_status_change_is_announced_when_buyers_may_newly_browse_the_lot(
-    announced, before, after, events, django_capture_on_commit_callbacks
+    announced, lot_id, before, after, events, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        lot_offer_status_changed(lot_id=7, before=before, after=after)
-    assert announced == [(7, e) for e in events]
+        lot_offer_status_changed(lot_id=lot_id, before=before, after=after)
+    assert announced == [(lot_id, e) for e in events]
+    assert list(LotOfferEvent.objects.values_list("lot_id", "event")) == announced
 
 
 @pytest.mark.parametrize(
@@ -268,20 +275,22 @@ def test_a_status_change_is_announced_when_buyers_may_newly_browse_the_lot(
     ],
 )
 def test_a_route_change_is_announced_on_a_lot_buyers_browse_before_and_after(
-    announced, status_before, status_after, route_before, route_after, events,
+    announced, lot_id, status_before, status_after, route_before, route_after, events,
     django_capture_on_commit_callbacks,
 ):  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
         lot_offer_route_changed(
-            lot_id=7, status_before=status_before, status_after=status_after,
+            lot_id=lot_id, status_before=status_before, status_after=status_after,
             route_before=route_before, route_after=route_after,
         )  # fmt: skip
-    assert announced == [(7, e) for e in events]
+    assert announced == [(lot_id, e) for e in events]
 
 
 def test_nothing_is_announced_before_the_change_commits(
-    announced, django_capture_on_commit_callbacks
+    announced, lot_id, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        lot_offer_status_changed(lot_id=7, before="verifying", after="verified")
+        lot_offer_status_changed(lot_id=lot_id, before="verifying", after="verified")
     assert len(callbacks) == 1 and announced == []
+    # The event is in the outbox with the change, waiting for the commit.
+    assert LotOfferEvent.objects.get(lot_id=lot_id).relayed_at is None

@@ -2,11 +2,15 @@
 the pipeline tells the buyer whose search it matches, once, and no one else."""
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from marketplace.models import LotOfferEvent
+from marketplace.tasks import relay_lot_offer_events
 from reviews.models import Notification
 from searches.models import SearchMatch
 from searches.tasks import match_saved_searches
@@ -101,3 +105,37 @@ def test_a_lot_verified_by_the_worker_tells_the_matching_buyer_once(
     assert sum(line == f"To: {bianca.email}" for line in lines) == 2
     assert sum(line.startswith("Lot SEARCH-1 (") for line in lines) == 1
     assert not any(carlos.email in line for line in lines)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_kept_back_by_a_broker_outage_is_relayed_by_the_worker(
+    worker, bianca, volta, lfp_telecom_pack
+):
+    """The beat's relay task, run by the worker: the waiting event reaches the matching task
+    through the broker, and the buyer is told once."""
+    saved = api_for(bianca).post("/api/saved-searches/", {"query": "chemistry=LFP"}, format="json")
+    assert saved.status_code == 201, saved.json()
+    lot = LotFactory(
+        supplier=volta, pack_model=lfp_telecom_pack, reference="OUTAGE-1",
+        status=LotStatus.VERIFIED, summary__route="reuse-ESS", summary__measured_soh_pct=81,
+    )  # fmt: skip
+    # As the outbox holds it after an outage: written with the change, never relayed.
+    event = LotOfferEvent.objects.create(
+        lot=lot, event="verified", created_at=timezone.now() - timedelta(minutes=1)
+    )
+    relay_lot_offer_events.delay()
+    wait_for(
+        "the waiting event matched",
+        lambda: SearchMatch.objects.filter(lot=lot).exists(),
+        worker,
+    )
+    event.refresh_from_db()
+    assert event.relayed_at is not None
+    relay_lot_offer_events.delay()  # nothing waits now
+    wait_for(
+        "bianca's notice emailed",
+        lambda: Notification.objects.filter(recipient=bianca, emailed_at__isnull=False).exists(),
+        worker,
+    )
+    assert Notification.objects.filter(recipient=bianca, lot=lot).count() == 1
+    assert SearchMatch.objects.filter(lot=lot).count() == 1
