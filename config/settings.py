@@ -149,6 +149,9 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Browse facet counts are kept here a minute (marketplace.facets): with several web processes,
 # a shared Redis (`redis://host:6379/1`) keeps one copy for all of them.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# The buyers' lot list (GET /api/lots/) is shared between buyers this long at most; every change
+# to what it shows drops it at once (marketplace.listing_cache). 0: computed for each request.
+LISTING_CACHE_SECONDS = env.int("LISTING_CACHE_SECONDS", default=30)
 # Connections are kept between requests (a new PostgreSQL connection per request costs more
 # than most pages) and checked before reuse, so a server restart costs one retry, not errors.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))

@@ -22,6 +22,7 @@ from .domain.lifecycle import (
     refusal,
     review_required_after,
 )
+from .listing_cache import listing_changed
 from .signals import lot_offer_status_changed
 
 SUPPLIER_ACTIONS = frozenset({Action.SUBMIT, Action.WITHDRAW, Action.RECALL})
@@ -79,6 +80,7 @@ def lot_transition(
             raise ApplicationError(
                 f"Lot {lot.reference} changed meanwhile; it is no longer {current}. Reload it."
             )
+        listing_changed()
         if to == Status.WITHDRAWN:
             # A withdrawn lot's serials are free to be listed again (by a custody transfer).
             Pack.objects.filter(lot_id=lot.pk).update(live=False)

@@ -51,6 +51,7 @@ from verification.services import (
 
 from .domain.lifecycle import Action, PackEvidence, pipeline_target
 from .lifecycle import lot_scope, lot_transition
+from .listing_cache import listing_changed
 from .models import LotSummary
 from .search import search_fields
 from .selectors import pack_measure, pack_measures
@@ -507,6 +508,8 @@ def lots_reroute_chunk(*, lot_ids: Iterable[int], rule_set: RuleSet) -> int:
         )  # fmt: skip
         groups.setdefault((*new, outcome.sample_size), []).append(outcome.lot.pk)
     now = timezone.now()
+    if groups:
+        listing_changed()
     for (route, provisional, sample_size), group in groups.items():
         LotSummary.objects.filter(lot_id__in=group).update(
             route=route,

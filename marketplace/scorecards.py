@@ -44,6 +44,7 @@ from .domain.scorecard import (
     VolumeMonth,
     scorecard,
 )
+from .listing_cache import listing_changed
 from .models import LotSummary, SupplierScorecard
 
 MAX_AGE = timedelta(hours=1)
@@ -245,6 +246,7 @@ def scorecards_refresh(*, supplier_ids: Sequence[int]) -> list[SupplierScorecard
             unique_fields=["supplier"],
             update_fields=["total", "card", "computed_at"],
         )
+        listing_changed()  # buyers filter lots by their supplier's score
     return rows
 
 

@@ -1,3 +1,5 @@
+from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
@@ -32,8 +34,9 @@ from verification.services import AlreadyUploaded
 from verification.views import upload_too_large
 
 from ..filters import LotFilter
+from ..listing_cache import listing_cache_seconds, listing_key, listing_version
 from ..scorecards import scorecard_access, scorecard_current, scorecard_data, scorecard_view
-from ..selectors import lot_audit_trail, lots_listed, lots_visible
+from ..selectors import lot_audit_trail, lots_listed, lots_listed_alike, lots_visible
 from ..services import (
     lot_create,
     lot_packs_add,
@@ -87,6 +90,26 @@ class LotViewSet(
         if self.action != "list":
             return queryset
         return super().filter_queryset(queryset)
+
+    def list(self, request, *args, **kwargs):
+        """A buyer's list comes from the shared cache when another buyer asked the same
+        (marketplace.listing_cache); suppliers and auditors, listed their own, never do."""
+        seconds = listing_cache_seconds()
+        shared = (
+            seconds > 0
+            and request.accepted_renderer.format == "json"
+            and lots_listed_alike(user=request.user)
+        )
+        if not shared:
+            return super().list(request, *args, **kwargs)
+        key = listing_key(version=listing_version(), path=request.build_absolute_uri())
+        body = cache.get(key)
+        if body is not None:
+            return HttpResponse(body, content_type=request.accepted_renderer.media_type)
+        response = super().list(request, *args, **kwargs)
+        if response.status_code == status.HTTP_200_OK:
+            response.add_post_render_callback(lambda done: cache.set(key, done.content, seconds))
+        return response
 
     def get_serializer_class(self):
         if self.action == "create":
