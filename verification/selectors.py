@@ -15,13 +15,16 @@ def verification_latest_per_pack(*, lot: Lot) -> dict[int, Verification]:
     """Each pack's most recent verification that measured its SOH (earlier ones stay history).
 
     Only a complete capacity test that fits the pack carries a measured SOH: an inconclusive,
-    rejected or cell-level test, or a BMS snapshot, never stands in here.
+    rejected or cell-level test, or a BMS snapshot, never stands in here. The measurements
+    come without their figures and per-cycle tables (a lot's refresh reads none of them, and
+    at 100 packs they are megabytes).
     """
     runs = (
         Verification.objects.filter(
             pack__lot=lot, status=VerificationStatus.DONE, measured_soh_pct__isnull=False
         )
         .select_related("measurement", "test_record")
+        .defer(*(f"measurement__{name}" for name in HEAVY_MEASUREMENT_FIELDS))
         .order_by("pack_id", "-finished_at", "-pk")
     )
     latest: dict[int, Verification] = {}

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEntry
 from core.errors import ApplicationError
@@ -383,3 +384,26 @@ def test_the_lot_is_priced_per_measured_kwh(
     expected = 80 * 5.12 / float(summary.usable_energy_kwh)
     assert float(summary.price_per_usable_kwh) == pytest.approx(expected, abs=0.01)
     assert summary.price_per_usable_kwh > lot.price_per_kwh
+
+
+def test_a_refresh_reads_no_measurement_figures_and_as_many_queries_for_more_packs(
+    alice, volta, lfp_telecom_pack, django_capture_on_commit_callbacks
+):
+    """The lot's refresh runs after every upload: it reads the latest runs without their
+    figures and per-cycle tables, in a number of queries that does not grow with the packs."""
+    queries = []
+    for count in (2, 4):
+        lot = measured_lot(
+            supplier=volta, pack_model=lfp_telecom_pack, soh_values=[84.0] * count,
+            uploader=alice, callbacks=django_capture_on_commit_callbacks,
+            reference=f"REFRESH-{count}",
+        )  # fmt: skip
+        with CaptureQueriesContext(connection) as captured:
+            pipeline.lot_refresh(lot_id=lot.pk, reason="test")
+        measurement_reads = [
+            q["sql"] for q in captured.captured_queries if "verification_measurement" in q["sql"]
+        ]
+        assert measurement_reads, "the refresh reads the measurements it routes on"
+        assert not any('"figures"' in sql or '"cycles"' in sql for sql in measurement_reads)
+        queries.append(len(captured))
+    assert queries[0] == queries[1]
