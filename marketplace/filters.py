@@ -8,11 +8,11 @@ from drf_spectacular.utils import extend_schema_field
 from routing.choices import RouteChoice
 from suppliers.choices import Chemistry
 from suppliers.models import Lot
-from suppliers.selectors import organisations_of
+from suppliers.selectors import is_supplier, organisations_of
 
 from .distance import lots_within
 from .domain.geo import point_parse
-from .search import lot_text_search
+from .search import lot_search_narrow, lot_text_search
 
 # Left out of "verified second-life supply" unless asked for: recycling lots have their own
 # view (?route=recycle); a lot held for audit has no route a buyer could rely on.
@@ -213,7 +213,16 @@ class LotFilter(django_filters.FilterSet):
         return queryset.filter(summary__packs_measured__gte=F("quantity") * value / 100)
 
     def filter_queryset(self, queryset: QuerySet[Lot]) -> QuerySet[Lot]:
-        return self.queryset_without(set(), queryset=queryset)
+        lots = self.queryset_without(set(), queryset=queryset)
+        text = self.form.cleaned_data.get("q") or ""
+        if not text.strip():
+            return lots
+        routes = list(self.form.cleaned_data.get("route") or [])
+        # Without a route asked for, the list is second-life supply, plus a supplier's own
+        # lots in any route: only then may the search's recycling lots be left out early.
+        own = self.request is not None and is_supplier(self.request.user)
+        excluded = () if routes or own else NOT_SECOND_LIFE_ROUTES
+        return lot_search_narrow(lots, text, routes=routes, excluded=excluded)
 
     def queryset_without(
         self, names: set[str], *, queryset: QuerySet[Lot] | None = None, own: bool = True

@@ -127,7 +127,9 @@ def keyset_page(
     )
 
 
-def _planner_rows(queryset: QuerySet) -> int | None:
+def planner_rows(queryset: QuerySet) -> int | None:
+    """PostgreSQL's estimate of the rows `queryset` holds (about a millisecond to ask);
+    None elsewhere."""
     if connection.vendor != "postgresql":
         return None
     plan = json.loads(queryset.order_by().explain(format="json"))
@@ -139,7 +141,7 @@ def lot_count(queryset: QuerySet, *, threshold: int = COUNT_EXACT_UP_TO) -> Resu
     (the count stops reading there), estimated by PostgreSQL's planner past it; without a
     planner to ask (SQLite), counted."""
     counted = queryset.order_by()[: threshold + 1].count()
-    estimate = _planner_rows(queryset) if counted > threshold else None
+    estimate = planner_rows(queryset) if counted > threshold else None
     if counted > threshold and estimate is None:
         return ResultCount(value=queryset.order_by().count(), exact=True)
     return result_count(counted_up_to=counted, threshold=threshold, estimate=estimate)
