@@ -9,6 +9,7 @@ urlpatterns = [
     path("lots/<int:pk>/", lots.lot_detail, name="lot-detail"),
     path("lots/<int:pk>/audit.csv", lots.lot_audit_csv, name="lot-audit-csv"),
     path("packs/<int:pk>/", lots.pack_detail, name="pack-detail"),
+    path("packs/<int:pk>/charts/", lots.pack_charts, name="pack-charts"),
     path("supplier/lots/new/", supply.lot_new, name="lot-new"),
     path("lots/<int:pk>/submit/", supply.lot_submit_view, name="lot-submit"),
     path("lots/<int:pk>/withdraw/", supply.lot_withdraw_view, name="lot-withdraw"),
