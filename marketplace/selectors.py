@@ -16,6 +16,7 @@ from django.db.models import (
     Sum,
     Window,
 )
+from django.db.models.functions import RowNumber
 
 from audit.models import AuditEntry
 from audit.selectors import audit_entries_for_scope
@@ -46,7 +47,7 @@ from verification.selectors import (
 
 from .domain.lot_figures import Bin, Spread, soh_bins, spread
 from .lifecycle import lot_scope
-from .models import LotSummary
+from .models import LotSummary, SupplierScorecard
 from .scorecards import lots_with_scorecard
 
 
@@ -553,3 +554,67 @@ def lot_for_page(*, user, pk: int) -> Lot | None:
         .filter(pk=pk)
         .first()
     )
+
+
+@dataclass(frozen=True)
+class LotComparison:
+    """One column of a comparison: a lot and its figures as its page shows them."""
+
+    lot: Lot
+    soh: Spread  # over the packs' latest standing measurements
+    warranty: str
+    warranty_absent_reason: str
+    score: SupplierScorecard | None  # as last stored (refreshed hourly), not recomputed here
+
+
+def lot_comparison(*, user, lot_ids: list[int]) -> list[LotComparison] | None:
+    """The lots to compare, in the order asked, or None when any is not one the user may
+    open (`lots_visible`). Three queries whatever the number of lots: the lots with their
+    summaries, models, suppliers and stored scores; each pack's latest measuring run; and
+    each lot's latest decision."""
+    lots = {
+        lot.pk: lot
+        for lot in lots_visible(user=user)
+        .select_related("summary", "supplier__scorecard")
+        .filter(pk__in=lot_ids)
+    }
+    if len(lots) != len(set(lot_ids)):
+        return None
+    runs = (
+        Verification.objects.filter(
+            pack__lot_id__in=lot_ids,
+            status=VerificationStatus.DONE,
+            measured_soh_pct__isnull=False,
+        )
+        .order_by("pack_id", "-finished_at", "-pk")
+        .values_list("pack__lot_id", "pack_id", "measured_soh_pct", "verdict")
+    )
+    seen: set[int] = set()
+    soh: dict[int, list[float]] = {pk: [] for pk in lot_ids}
+    for lot_id, pack_id, value, verdict in runs:
+        if pack_id in seen:
+            continue
+        seen.add(pack_id)
+        if verdict in STANDING_VERDICTS:
+            soh[lot_id].append(float(value))
+    latest_first = [F("created_at").desc(), F("pk").desc()]
+    decisions = {
+        d.lot_id: d
+        for d in RoutingDecision.objects.filter(lot_id__in=lot_ids, pack__isnull=True)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("lot_id")], order_by=latest_first))
+        .filter(rank=1)
+        .only("lot_id", "route", "warranty", "provisional")
+    }
+    out = []
+    for pk in lot_ids:
+        lot, decision = lots[pk], decisions.get(pk)
+        out.append(
+            LotComparison(
+                lot=lot,
+                soh=spread(soh[pk]),
+                warranty=decision.warranty if decision else "",
+                warranty_absent_reason=_warranty_absent(lot, decision),
+                score=getattr(lot.supplier, "scorecard", None),
+            )
+        )
+    return out

@@ -1,11 +1,22 @@
 from django.urls import path
 
-from .views import drafts, history, lots, pack_import, pack_models, rule_sets, scorecards, supply
+from .views import (
+    compare,
+    drafts,
+    history,
+    lots,
+    pack_import,
+    pack_models,
+    rule_sets,
+    scorecards,
+    supply,
+)
 
 urlpatterns = [
     path("", supply.home, name="home"),
     path("supplier/lots/", supply.lot_list_mine, name="lot-list-mine"),
     path("lots/", lots.lot_browse, name="lot-browse"),
+    path("lots/compare/", compare.lot_compare, name="lot-compare"),
     path("lots/<int:pk>/", lots.lot_detail, name="lot-detail"),
     path("lots/<int:pk>/audit.csv", lots.lot_audit_csv, name="lot-audit-csv"),
     path("packs/<int:pk>/", lots.pack_detail, name="pack-detail"),
