@@ -97,6 +97,8 @@ class LotSummary(models.Model):
         indexes = [
             models.Index(fields=["route", "measured_soh_pct"]),
             models.Index(fields=["route", "price_per_usable_kwh"]),
+            # Scorecard freshness: the few summaries changed since a score was computed.
+            models.Index(fields=["updated_at"], name="lotsummary_updated_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,9 +4,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pygal
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
-from verification.charts import COMMON, PYGAL_SETTINGS_SCRIPT
+from verification.charts import COMMON, render_svg
 
 from .domain.scorecard import TrendMonth
 
@@ -22,7 +22,7 @@ CHART = {
 
 
 def _svg(chart) -> SafeString:
-    return mark_safe(PYGAL_SETTINGS_SCRIPT.sub("", chart.render(is_unicode=True)))
+    return render_svg(chart)
 
 
 def volume_svg(trends: Sequence[TrendMonth]) -> SafeString:

@@ -18,6 +18,7 @@ from django.db.models import (
     CharField,
     Count,
     DecimalField,
+    Exists,
     F,
     OuterRef,
     Q,
@@ -273,28 +274,27 @@ def scorecards_refresh_all(*, chunk_size: int = CHUNK_SUPPLIERS, progress=None) 
     return len(ids)
 
 
-def _latest_change(field: str, model=LotSummary, supplier_path: str = "lot__supplier_id"):
-    return Subquery(
-        model.objects.filter(**{supplier_path: OuterRef("pk")})
-        .order_by(f"-{field}")
-        .values(field)[:1]
+def _changed_since(computed_at: str, supplier: str = "pk"):
+    """Whether any of a supplier's lots or their read models changed after `computed_at`
+    (an outer reference). An EXISTS over rows newer than the stored score: the summaries by
+    their `updated_at` index (few change within `MAX_AGE`), the lots by (supplier,
+    updated_at), so the check costs the same for a supplier of ten lots or ten thousand."""
+    summaries = LotSummary.objects.filter(
+        lot__supplier_id=OuterRef(supplier), updated_at__gt=OuterRef(computed_at)
     )
+    lots = Lot.objects.filter(supplier_id=OuterRef(supplier), updated_at__gt=OuterRef(computed_at))
+    return Exists(summaries) | Exists(lots)
 
 
 def _with_freshness(orgs: QuerySet[Organisation]) -> QuerySet[Organisation]:
-    """Each organisation with its stored scorecard and when its lots' evidence last changed."""
+    """Each organisation with its stored scorecard and whether its lots changed since."""
     return orgs.select_related("scorecard").annotate(
-        evidence_at=_latest_change("updated_at"),
-        lot_changed_at=_latest_change("updated_at", Lot, "supplier_id"),
+        score_outdated=_changed_since("scorecard__computed_at")
     )
 
 
-def _stale(org: Organisation, now: datetime) -> bool:
-    row = getattr(org, "scorecard", None)
-    if row is None or row.computed_at < now - MAX_AGE:
-        return True
-    changes = [t for t in (org.evidence_at, org.lot_changed_at) if t is not None]
-    return any(t > row.computed_at for t in changes)
+def _stale(row: SupplierScorecard | None, outdated: bool, now: datetime) -> bool:
+    return row is None or row.computed_at < now - MAX_AGE or bool(outdated)
 
 
 def scorecards_current(*, organisations: QuerySet[Organisation]) -> list[SupplierScorecard]:
@@ -302,7 +302,9 @@ def scorecards_current(*, organisations: QuerySet[Organisation]) -> list[Supplie
     are current, four more when any is not."""
     orgs = list(_with_freshness(organisations))
     now = timezone.now()
-    stale = [org.pk for org in orgs if _stale(org, now)]
+    stale = [
+        org.pk for org in orgs if _stale(getattr(org, "scorecard", None), org.score_outdated, now)
+    ]
     fresh = {row.supplier_id: row for row in scorecards_refresh(supplier_ids=stale)}
     out = []
     for org in orgs:
@@ -310,6 +312,27 @@ def scorecards_current(*, organisations: QuerySet[Organisation]) -> list[Supplie
         row.supplier = org
         out.append(row)
     return out
+
+
+def lots_with_scorecard(lots: QuerySet[Lot]) -> QuerySet[Lot]:
+    """`lots` with their supplier's stored scorecard and its freshness, for
+    `scorecard_of_lot`: a lot page reads its supplier's score in the lot's own query."""
+    return lots.select_related("supplier__scorecard").annotate(
+        score_outdated=_changed_since("supplier__scorecard__computed_at", "supplier_id")
+    )
+
+
+def scorecard_of_lot(lot: Lot) -> SupplierScorecard | None:
+    """The supplier's current scorecard for a lot read through `lots_with_scorecard`: no
+    query while the stored one is current, a refresh when it is not."""
+    supplier = lot.supplier
+    if supplier.kind not in SUPPLIER_KINDS:
+        return None
+    row = getattr(supplier, "scorecard", None)
+    if _stale(row, getattr(lot, "score_outdated", True), timezone.now()):
+        row = scorecard_refresh(supplier_id=supplier.pk)
+    row.supplier = supplier
+    return row
 
 
 def scorecard_current(*, supplier_id: int) -> SupplierScorecard | None:

@@ -1,23 +1,40 @@
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Window,
+)
+from django.db.models.functions import RowNumber
 
 from audit.models import AuditEntry
 from audit.selectors import audit_entries_for_scope
+from routing.choices import RouteChoice
 from routing.domain import Thresholds
 from routing.domain.sampling import DEFAULT_SAMPLE_PLAN
 from routing.facts import PackMeasure
 from routing.models import RoutingDecision
 from routing.selectors import decision_latest, decisions_latest_of_lot, lots_routable
 from routing.services import lots_decide
-from suppliers.choices import BROWSABLE_LOT_STATUSES
+from suppliers.choices import BROWSABLE_LOT_STATUSES, MembershipRole
 from suppliers.models import Document, Lot, Pack
 from suppliers.selectors import (
     document_list_visible,
     is_auditor,
     is_supplier,
     lot_list_visible,
+    memberships_of,
     organisations_of,
 )
 from verification.choices import STANDING_VERDICTS, TestRecordStatus, Verdict, VerificationStatus
@@ -28,8 +45,10 @@ from verification.selectors import (
     verifications_light,
 )
 
+from .domain.lot_figures import Bin, Spread, soh_bins, spread
 from .lifecycle import lot_scope
-from .models import LotSummary
+from .models import LotSummary, SupplierScorecard
+from .scorecards import lots_with_scorecard
 
 
 def _meets_plan() -> Q:
@@ -198,22 +217,32 @@ class PackRow:
 class LotReport:
     lot: Lot
     decision: RoutingDecision | None
-    packs: list[PackRow]
+    packs: list[PackRow]  # the packs shown: all of them, or the first `pack_limit`
+    pack_count: int = 0  # every pack of the lot, shown or not
+    # Each pack's latest run that measured its SOH with a standing verdict, for every pack of
+    # the lot: what the lot's measured figures (LotSummary) are made of.
+    standing: list[Verification] = field(default_factory=list)
+    pack_routes: frozenset[str] = frozenset()  # the routes of the lot's packs' decisions
 
     @property
     def splittable(self) -> bool:
         """Measured packs fall in more than one route: the lot can be split by route."""
-        return len({row.decision.route for row in self.packs if row.decision}) > 1
+        return len(self.pack_routes) > 1
+
+    @property
+    def packs_hidden(self) -> int:
+        return self.pack_count - len(self.packs)
 
 
-def lot_report(*, lot: Lot) -> LotReport:
+def lot_report(*, lot: Lot, pack_limit: int | None = None) -> LotReport:
     """Everything the lot page shows: per-pack figures and routes, and the lot's own route.
 
-    Three queries whatever the number of packs: the packs with their uploads counted, every
-    finished run without the measurements' heavy columns (`verifications_light`), and the
-    latest decision of each pack and of the lot."""
+    Three queries whatever the number of packs: the packs with their uploads counted (the
+    first `pack_limit` of them, with the count of all), every finished run without the
+    measurements' heavy columns (`verifications_light`), and the latest decision of each pack
+    and of the lot."""
     failed = Q(test_records__status=TestRecordStatus.FAILED)
-    packs = lot.packs.annotate(
+    packs = lot.packs.order_by("serial", "pk").annotate(
         upload_count=Count("test_records"),
         failed_upload_count=Count("test_records", filter=failed),
         last_upload_error=Subquery(
@@ -221,7 +250,12 @@ def lot_report(*, lot: Lot) -> LotReport:
             .order_by("-uploaded_at", "-pk")
             .values("error")[:1]
         ),
+        # Over the grouped rows, before the limit: how many packs there are in all.
+        pack_total=Window(Count("pk", distinct=False)),
     )
+    if pack_limit is not None:
+        packs = packs[:pack_limit]
+    packs = list(packs)
     # One pass over the finished runs, newest first: each pack's newest run of any verdict,
     # and its newest that measured an SOH (verification_latest_per_pack's rule).
     newest: dict[int, Verification] = {}
@@ -247,7 +281,14 @@ def lot_report(*, lot: Lot) -> LotReport:
                 last_error=p.last_upload_error or "",
             )
         )
-    return LotReport(lot=lot, decision=decisions.get(None), packs=rows)
+    return LotReport(
+        lot=lot,
+        decision=decisions.get(None),
+        packs=rows,
+        pack_count=packs[0].pack_total if packs else 0,
+        standing=[run for run in latest.values() if run.verdict in STANDING_VERDICTS],
+        pack_routes=frozenset(d.route for pk, d in decisions.items() if pk is not None),
+    )
 
 
 @dataclass(frozen=True)
@@ -346,6 +387,20 @@ class PackFigures:
     decision: RoutingDecision | None
 
 
+def pack_measured_run(*, pack: Pack) -> Verification | None:
+    """The pack's latest run that measured its SOH, its measurement in full (the figures its
+    charts draw), or None while no test measured it."""
+    run = (
+        Verification.objects.filter(
+            pack=pack, status=VerificationStatus.DONE, measured_soh_pct__isnull=False
+        )
+        .select_related("measurement", "test_record")
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    return run if run is not None and run.measurement is not None else None
+
+
 def pack_figures(*, user, pack_id: int) -> PackFigures | None:
     """One pack's heavy figures (per-cycle table, curves, DCIR steps) and its decision, for
     whoever may open its lot (`lots_visible`); None when the pack is not theirs to see, or no
@@ -357,15 +412,215 @@ def pack_figures(*, user, pack_id: int) -> PackFigures | None:
     )
     if pack is None:
         return None
-    run = (
-        Verification.objects.filter(
-            pack=pack, status=VerificationStatus.DONE, measured_soh_pct__isnull=False
-        )
-        .select_related("measurement")
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
-    if run is None or run.measurement is None:
+    run = pack_measured_run(pack=pack)
+    if run is None:
         return None
     decision = decision_latest(lot_id=pack.lot_id, pack_id=pack.pk)
     return PackFigures(pack=pack, verification=run, decision=decision)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the report card: its spread over the packs that measured it, or the reason
+    it is absent (never a zero standing in for nothing)."""
+
+    spread: Spread
+    absent_reason: str = ""
+
+    @property
+    def present(self) -> bool:
+        return self.spread.count > 0
+
+
+@dataclass(frozen=True)
+class ReportCard:
+    """The verification report at the top of a lot page: what was measured, how, when, under
+    which rules, on how many packs of the plan, and what route and warranty follow."""
+
+    soh: Figure
+    weakest_serial: str
+    resistance_mohm: Figure
+    resistance_ratio: Spread
+    pulse_s: float | None
+    usable_energy_kwh: Decimal | None
+    packs_energy_measured: int
+    energy_absent_reason: str
+    methods: list[str]
+    tested_from: datetime | None
+    tested_to: datetime | None
+    rule_set: str
+    packs_measured: int
+    quantity: int
+    sample_size_required: int
+    reasons: list[dict]  # the rules that fired for the lot's own decision
+    route: str
+    provisional: bool
+    warranty: str
+    warranty_absent_reason: str
+    bins: list[Bin]
+
+    @property
+    def meets_plan(self) -> bool:
+        return 0 < self.sample_size_required <= self.packs_measured
+
+
+def _warranty_absent(lot: Lot, decision: RoutingDecision | None) -> str:
+    if decision is None:
+        return "No warranty yet: the lot is not routed, so no route's terms apply."
+    if decision.warranty:
+        return ""
+    if decision.route == RouteChoice.RECYCLE:
+        return "No warranty: the rules route this lot to recycling, not to a second life."
+    if decision.route == RouteChoice.HOLD:
+        return "No warranty while the lot is held for an auditor: terms follow a reuse route."
+    return "The rule set gives no warranty terms for this route."
+
+
+def lot_report_card(*, lot: Lot, report: LotReport) -> ReportCard:
+    """The report card of a lot from what its page read already (lot_report and the lot's
+    summary): no query of its own."""
+    summary = getattr(lot, "summary", None)
+    runs = report.standing
+    measurements = [run.measurement for run in runs if run.measurement is not None]
+    soh_values = [float(run.measured_soh_pct) for run in runs]
+    resistances = [m.resistance_mohm for m in measurements]
+    pulses = {m.resistance_pulse_s for m in measurements if m.resistance_mohm is not None}
+    dates = [run.test_record.uploaded_at for run in runs if run.test_record_id]
+    methods = sorted(
+        {
+            " · ".join(
+                part
+                for part in (
+                    (m.brief.soh_basis or {}).get("test_type") if m.brief else "",
+                    m.get_soh_definition_display(),
+                )
+                if part
+            )
+            for m in measurements
+        }
+    )
+    decision = report.decision
+    energy_reason = ""
+    if summary is None or summary.usable_energy_kwh is None:
+        energy_reason = (
+            "no pack measured yet"
+            if not runs
+            else "the tests of the measured packs recorded no discharge energy"
+        )
+    rule_set = ""
+    if decision is not None:
+        rule_set = str(decision.rule_set)
+    elif summary is not None and summary.rule_set_id:
+        rule_set = str(summary.rule_set)
+    return ReportCard(
+        soh=Figure(
+            spread(soh_values),
+            "" if soh_values else "no pack has a complete capacity test with a standing verdict",
+        ),
+        weakest_serial=summary.lowest_pack_serial if summary else "",
+        resistance_mohm=Figure(
+            spread(resistances),
+            ""
+            if any(r is not None for r in resistances)
+            else "no test of a measured pack had a current step to measure it from",
+        ),
+        resistance_ratio=spread([m.resistance_ratio for m in measurements]),
+        pulse_s=next(iter(pulses)) if len(pulses) == 1 else None,
+        usable_energy_kwh=summary.usable_energy_kwh if summary else None,
+        packs_energy_measured=summary.packs_energy_measured if summary else 0,
+        energy_absent_reason=energy_reason,
+        methods=methods,
+        tested_from=min(dates) if dates else None,
+        tested_to=max(dates) if dates else None,
+        rule_set=rule_set,
+        packs_measured=summary.packs_measured if summary else 0,
+        quantity=lot.quantity,
+        sample_size_required=summary.sample_size_required if summary else 0,
+        reasons=decision.fired_rules if decision else [],
+        route=(summary.route if summary else "") or (decision.route if decision else ""),
+        provisional=summary.route_provisional if summary else True,
+        warranty=decision.warranty if decision else "",
+        warranty_absent_reason=_warranty_absent(lot, decision),
+        bins=soh_bins(soh_values),
+    )
+
+
+def lot_for_page(*, user, pk: int) -> Lot | None:
+    """A lot the user may open, with all its page reads in one query: the summary and its
+    rule set, the pack model, the supplier and its stored scorecard, and whether the user
+    manages (`user_manages`) or commits for (`user_commits`) the supplying organisation."""
+    memberships = memberships_of(user=user).filter(organisation_id=OuterRef("supplier_id"))
+    return (
+        lots_with_scorecard(lots_visible(user=user))
+        .select_related("summary__rule_set", "pack_model", "parent")
+        .annotate(
+            user_manages=Exists(memberships),
+            user_commits=Exists(memberships.filter(role=MembershipRole.ADMIN)),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class LotComparison:
+    """One column of a comparison: a lot and its figures as its page shows them."""
+
+    lot: Lot
+    soh: Spread  # over the packs' latest standing measurements
+    warranty: str
+    warranty_absent_reason: str
+    score: SupplierScorecard | None  # as last stored (refreshed hourly), not recomputed here
+
+
+def lot_comparison(*, user, lot_ids: list[int]) -> list[LotComparison] | None:
+    """The lots to compare, in the order asked, or None when any is not one the user may
+    open (`lots_visible`). Three queries whatever the number of lots: the lots with their
+    summaries, models, suppliers and stored scores; each pack's latest measuring run; and
+    each lot's latest decision."""
+    lots = {
+        lot.pk: lot
+        for lot in lots_visible(user=user)
+        .select_related("summary", "supplier__scorecard")
+        .filter(pk__in=lot_ids)
+    }
+    if len(lots) != len(set(lot_ids)):
+        return None
+    runs = (
+        Verification.objects.filter(
+            pack__lot_id__in=lot_ids,
+            status=VerificationStatus.DONE,
+            measured_soh_pct__isnull=False,
+        )
+        .order_by("pack_id", "-finished_at", "-pk")
+        .values_list("pack__lot_id", "pack_id", "measured_soh_pct", "verdict")
+    )
+    seen: set[int] = set()
+    soh: dict[int, list[float]] = {pk: [] for pk in lot_ids}
+    for lot_id, pack_id, value, verdict in runs:
+        if pack_id in seen:
+            continue
+        seen.add(pack_id)
+        if verdict in STANDING_VERDICTS:
+            soh[lot_id].append(float(value))
+    latest_first = [F("created_at").desc(), F("pk").desc()]
+    decisions = {
+        d.lot_id: d
+        for d in RoutingDecision.objects.filter(lot_id__in=lot_ids, pack__isnull=True)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("lot_id")], order_by=latest_first))
+        .filter(rank=1)
+        .only("lot_id", "route", "warranty", "provisional")
+    }
+    out = []
+    for pk in lot_ids:
+        lot, decision = lots[pk], decisions.get(pk)
+        out.append(
+            LotComparison(
+                lot=lot,
+                soh=spread(soh[pk]),
+                warranty=decision.warranty if decision else "",
+                warranty_absent_reason=_warranty_absent(lot, decision),
+                score=getattr(lot.supplier, "scorecard", None),
+            )
+        )
+    return out

@@ -1,14 +1,26 @@
 from django.urls import path
 
-from .views import drafts, history, lots, pack_import, pack_models, rule_sets, scorecards, supply
+from .views import (
+    compare,
+    drafts,
+    history,
+    lots,
+    pack_import,
+    pack_models,
+    rule_sets,
+    scorecards,
+    supply,
+)
 
 urlpatterns = [
     path("", supply.home, name="home"),
     path("supplier/lots/", supply.lot_list_mine, name="lot-list-mine"),
     path("lots/", lots.lot_browse, name="lot-browse"),
+    path("lots/compare/", compare.lot_compare, name="lot-compare"),
     path("lots/<int:pk>/", lots.lot_detail, name="lot-detail"),
     path("lots/<int:pk>/audit.csv", lots.lot_audit_csv, name="lot-audit-csv"),
     path("packs/<int:pk>/", lots.pack_detail, name="pack-detail"),
+    path("packs/<int:pk>/charts/", lots.pack_charts, name="pack-charts"),
     path("supplier/lots/new/", supply.lot_new, name="lot-new"),
     path("lots/<int:pk>/submit/", supply.lot_submit_view, name="lot-submit"),
     path("lots/<int:pk>/withdraw/", supply.lot_withdraw_view, name="lot-withdraw"),

@@ -1,5 +1,5 @@
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from suppliers.choices import LotStatus
@@ -51,7 +51,9 @@ def decisions_latest_of_lot(*, lot_id: int) -> dict[int | None, RoutingDecision]
     history kept by every re-route is never sent to Python."""
     latest_first = [F("created_at").desc(), F("pk").desc()]
     ranked = (
+        # A pack split off to a sub-lot keeps its decisions here; they are no longer this lot's.
         RoutingDecision.objects.filter(lot_id=lot_id)
+        .filter(Q(pack__isnull=True) | Q(pack__lot_id=lot_id))
         .select_related("rule_set")
         .annotate(rank=Window(RowNumber(), partition_by=[F("pack_id")], order_by=latest_first))
         .filter(rank=1)

@@ -219,6 +219,8 @@ class Lot(models.Model):
             # Keyset pages of the browse list: sort value, then id, read in either direction.
             models.Index(fields=["created_at", "id"], name="lot_created_id_idx"),
             models.Index(fields=["quantity", "id"], name="lot_quantity_id_idx"),
+            # A supplier's scorecard is current while none of its lots changed since.
+            models.Index(fields=["supplier", "updated_at"], name="lot_supplier_updated_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,10 +1,12 @@
 """Charts for the lot page, drawn on the server as inline SVG so the page needs no script."""
 
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pygal
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
@@ -37,8 +39,25 @@ COMMON = {
 }
 
 
-def _svg(chart: pygal.XY) -> str:
-    return PYGAL_SETTINGS_SCRIPT.sub("", chart.render(is_unicode=True))
+SVG_OPEN = re.compile(r"<svg\b[^>]*>")
+
+
+def render_svg(chart, *, title: str = "", description: str = "") -> SafeString:
+    """A pygal chart as inline SVG for a page: without pygal's settings script, and, given a
+    title, named for screen readers by its own <title> and <desc> (role="img")."""
+    svg = PYGAL_SETTINGS_SCRIPT.sub("", chart.render(is_unicode=True))
+    if title:
+        ident = f"svg-{uuid.uuid4().hex[:12]}"
+        label = f'<title id="{ident}-t">{escape(title)}</title>' + (
+            f'<desc id="{ident}-d">{escape(description)}</desc>' if description else ""
+        )
+        names = f"{ident}-t {ident}-d" if description else f"{ident}-t"
+        opening = SVG_OPEN.search(svg)
+        if opening is not None:
+            tag = opening.group(0)[:-1] + f' role="img" aria-labelledby="{names}">'
+            svg = svg[: opening.start()] + tag + label + svg[opening.end() :]
+    # pygal escapes every label and value it writes; title and description are escaped here.
+    return mark_safe(svg)
 
 
 def capacity_per_cycle_svg(points: Sequence[Sequence[float]], *, nominal_ah: float) -> str:
@@ -56,7 +75,17 @@ def capacity_per_cycle_svg(points: Sequence[Sequence[float]], *, nominal_ah: flo
     chart.add("discharge capacity", [(float(c), float(ah)) for c, ah in points])
     chart.add("nominal", [(float(points[0][0]), nominal_ah), (float(points[-1][0]), nominal_ah)]
               if points else [], stroke_style={"dasharray": "4,4"}, show_dots=False)  # fmt: skip
-    return _svg(chart)
+    shown = "; ".join(f"cycle {int(c)}: {float(ah):.2f} Ah" for c, ah in points[:MAX_CYCLE_LABELS])
+    more = (
+        f"; and {len(points) - MAX_CYCLE_LABELS} more cycles"
+        if len(points) > MAX_CYCLE_LABELS
+        else ""
+    )
+    return render_svg(
+        chart,
+        title="Discharge capacity per cycle",
+        description=f"Nominal {nominal_ah:g} Ah. {shown}{more}.",
+    )
 
 
 def voltage_vs_capacity_svg(points: Sequence[Sequence[float]], *, cycle: int) -> str:
@@ -69,7 +98,15 @@ def voltage_vs_capacity_svg(points: Sequence[Sequence[float]], *, cycle: int) ->
         **{**COMMON, "dots_size": 1},
     )
     chart.add("voltage", [(float(ah), float(v)) for ah, v in points])
-    return _svg(chart)
+    volts = [float(v) for _, v in points]
+    return render_svg(
+        chart,
+        title=f"Voltage vs capacity, discharge of cycle {cycle}",
+        description=f"From {max(volts):.2f} V down to {min(volts):.2f} V over "
+        f"{float(points[-1][0]):.2f} Ah discharged."
+        if points
+        else "",
+    )
 
 
 @dataclass(frozen=True)

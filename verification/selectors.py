@@ -40,12 +40,20 @@ def test_record_unsettled_exists(*, lot: Lot) -> bool:
 
 
 def _with_runs(records: QuerySet[TestRecord]) -> QuerySet[TestRecord]:
-    """Each record's runs, newest first (`record.runs`), for its verdict in the uploads table."""
-    return records.select_related("pack", "measurement").prefetch_related(
-        Prefetch(
-            "verifications",
-            queryset=Verification.objects.filter(status=VerificationStatus.DONE).order_by("-pk"),
-            to_attr="runs",
+    """Each record's runs, newest first (`record.runs`), for its verdict in the uploads table.
+    The table shows a measurement's columns, never its per-cycle table or curves."""
+    heavy = (f"measurement__{name}" for name in HEAVY_MEASUREMENT_FIELDS)
+    return (
+        records.select_related("pack", "measurement")
+        .defer(*heavy)
+        .prefetch_related(
+            Prefetch(
+                "verifications",
+                queryset=Verification.objects.filter(status=VerificationStatus.DONE).order_by(
+                    "-pk"
+                ),
+                to_attr="runs",
+            )
         )
     )
 

@@ -3,7 +3,7 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from suppliers.models import Pack
@@ -13,22 +13,26 @@ from verification.forms import TestRecordUploadForm
 from verification.selectors import test_record_list_for_lot, test_record_list_for_pack
 
 from ..api.serializers import AuditEntrySerializer
-from ..charts import lot_charts
+from ..charts import soh_distribution_svg
 from ..domain.keyset import CursorError
 from ..facets import lot_facets, unfaceted
 from ..filters import LotFilter
 from ..pagination import keyset_page, lot_count, lot_sort
-from ..scorecards import Access, scorecard_current, scorecard_view
+from ..scorecards import Access, scorecard_current, scorecard_of_lot, scorecard_view
 from ..selectors import (
     lot_audit_trail,
+    lot_for_page,
     lot_list_browsable,
     lot_report,
+    lot_report_card,
     lots_visible,
+    pack_measured_run,
     pack_report,
 )
 from .history import history_context
 
 BROWSE_PAGE_SIZE = 25
+PACKS_SHOWN = 25  # the pack table's first rows; ?packs=all shows every pack
 
 
 @login_required
@@ -71,7 +75,9 @@ def lot_browse(request):
 
 @login_required
 def lot_detail(request, pk: int):
-    lot = get_object_or_404(lots_visible(user=request.user).select_related("summary"), pk=pk)
+    lot = lot_for_page(user=request.user, pk=pk)
+    if lot is None:
+        raise Http404("No such lot, or not one you may open.")
     return render_lot_page(request, lot)
 
 
@@ -81,22 +87,54 @@ def sees_trail(user, lot) -> bool:
 
 
 def _supplier_score(lot):
-    """The buyer's view of the supplier's score (one query while the stored one is current)."""
-    row = scorecard_current(supplier_id=lot.supplier_id)
+    """The buyer's view of the supplier's score: read with the lot (`lot_for_page`), or one
+    query while the stored one is current."""
+    if hasattr(lot, "score_outdated"):
+        row = scorecard_of_lot(lot)
+    else:
+        row = scorecard_current(supplier_id=lot.supplier_id)
     return scorecard_view(row, access=Access.SUMMARY) if row else None
 
 
+def _chart_pack_id(request, report) -> int | None:
+    """Whose test the charts section draws: the asked-for measured pack, else the weakest one
+    the lot is routed on."""
+    measured = {run.pack_id: run for run in report.standing}
+    measured |= {row.pack.pk: row.verification for row in report.packs if row.verification}
+    asked = request.GET.get("pack", "")
+    if asked.isdigit() and int(asked) in measured:
+        return int(asked)
+    if not measured:
+        return None
+    return min(measured.values(), key=lambda run: (run.measured_soh_pct, run.pack_id)).pack_id
+
+
 def render_lot_page(request, lot, *, upload_form=None, upload_error: str = "", status: int = 200):
-    """The lot page; the upload view re-renders it with its bound form when input is bad."""
-    can_manage = lot_can_manage(user=request.user, lot=lot)
+    """The lot page; the upload view re-renders it with its bound form when input is bad.
+
+    A lot read by `lot_for_page` carries the user's roles and its supplier's score; the page
+    then reads a constant number of queries whatever the number of packs, and no pack's
+    measurement in full (the charts are the pack's own fragment, `pack_charts`)."""
+    can_manage = getattr(lot, "user_manages", None)
+    if can_manage is None:
+        can_manage = lot_can_manage(user=request.user, lot=lot)
+    can_commit = getattr(lot, "user_commits", None)
+    if can_commit is None:
+        can_commit = can_manage and lot_can_commit(user=request.user, lot=lot)
     auditor = is_auditor(request.user)
-    report = lot_report(lot=lot)
+    show_all = request.GET.get("packs") == "all"
+    report = lot_report(lot=lot, pack_limit=None if show_all else PACKS_SHOWN)
+    card = lot_report_card(lot=lot, report=report)
+    chart_pack = _chart_pack_id(request, report)
     context = {
         "lot": lot,
         "report": report,
-        "charts": lot_charts(report, pack_id=request.GET.get("pack")),
+        "card": card,
+        "soh_chart": soh_distribution_svg(lot_id=lot.pk, bins=card.bins),
+        "chart_pack_id": chart_pack,
+        "show_all_packs": show_all,
         "can_manage": can_manage,
-        "can_commit": can_manage and lot_can_commit(user=request.user, lot=lot),
+        "can_commit": can_manage and can_commit,
         "is_auditor": auditor,
         "upload_error": upload_error,
         "supplier_score": _supplier_score(lot),
@@ -152,3 +190,23 @@ def pack_detail(request, pk: int):
         context["records"] = records
         context["polling"] = any(not r.is_settled for r in records)
     return render(request, "marketplace/pack_detail.html", context)
+
+
+@login_required
+def pack_charts(request, pk: int):
+    """One pack's test charts (capacity per cycle, the discharge curve): a fragment the lot
+    page loads when it scrolls into view, or a page of its own without JavaScript. Shown to
+    whoever may open the pack's lot, as its pack page is."""
+    pack = get_object_or_404(
+        Pack.objects.select_related("lot").filter(lot__in=lots_visible(user=request.user)), pk=pk
+    )
+    run = pack_measured_run(pack=pack)
+    context = {
+        "lot": pack.lot,
+        "pack": pack,
+        "run": run,
+        "measurement": run.measurement if run else None,
+        "charts": measurement_charts(run.measurement) if run else None,
+    }
+    template = "marketplace/_pack_charts.html" if request.htmx else "marketplace/pack_charts.html"
+    return render(request, template, context)

@@ -87,6 +87,8 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
     expect(buyer.locator("#supplier-tools")).to_have_count(0)
     expect(buyer.locator("#audit-trail")).to_have_count(0)
     buyer.screenshot(path=str(tmp_path / "buyer-lot.png"), full_page=True)
+    # The pack's test charts are its own fragment, fetched once their section is in view.
+    buyer.locator("#charts").scroll_into_view_if_needed()
     expect(buyer.locator("#charts svg")).to_have_count(2)
     buyer.click("#packs >> text=E2E-P1")
     expect(buyer.locator("h1")).to_have_text("Pack E2E-P1")
