@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("marketplace", "0005_summary_sort_indexes"),
+        ("marketplace", "0006_scorecard_freshness_indexes"),
         ("suppliers", "0009_lot_sort_indexes"),
     ]
 
