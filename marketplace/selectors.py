@@ -172,22 +172,22 @@ def pack_measure(run: Verification) -> PackMeasure:
     )
 
 
+def _measured_runs(*, lot_ids) -> QuerySet[Verification]:
+    """The finished runs that measured an SOH on packs of these lots, each pack's newest
+    first (the first row per pack is the one that counts)."""
+    return Verification.objects.filter(
+        pack__lot_id__in=lot_ids, status=VerificationStatus.DONE, measured_soh_pct__isnull=False
+    ).order_by("pack_id", "-finished_at", "-pk")
+
+
 def pack_measures(*, lot_ids: list[int]) -> dict[int, PackMeasure]:
     """Each pack's latest verification that measured an SOH, by pack id, in one query."""
-    runs = (
-        Verification.objects.filter(
-            pack__lot_id__in=lot_ids,
-            status=VerificationStatus.DONE,
-            measured_soh_pct__isnull=False,
-        )
-        .order_by("pack_id", "-finished_at", "-pk")
-        .values_list(
-            "pack_id",
-            "measured_soh_pct",
-            "measurement__resistance_ratio",
-            "measurement__weakest_cell_soh_pct",
-            "verdict",
-        )
+    runs = _measured_runs(lot_ids=lot_ids).values_list(
+        "pack_id",
+        "measured_soh_pct",
+        "measurement__resistance_ratio",
+        "measurement__weakest_cell_soh_pct",
+        "verdict",
     )
     latest: dict[int, PackMeasure] = {}
     for pack_id, soh, ratio, weakest, verdict in runs:
@@ -586,14 +586,8 @@ def lot_comparison(*, user, lot_ids: list[int]) -> list[LotComparison] | None:
     }
     if len(lots) != len(set(lot_ids)):
         return None
-    runs = (
-        Verification.objects.filter(
-            pack__lot_id__in=lot_ids,
-            status=VerificationStatus.DONE,
-            measured_soh_pct__isnull=False,
-        )
-        .order_by("pack_id", "-finished_at", "-pk")
-        .values_list("pack__lot_id", "pack_id", "measured_soh_pct", "verdict")
+    runs = _measured_runs(lot_ids=lot_ids).values_list(
+        "pack__lot_id", "pack_id", "measured_soh_pct", "verdict"
     )
     seen: set[int] = set()
     soh: dict[int, list[float]] = {pk: [] for pk in lot_ids}
