@@ -278,9 +278,17 @@ def _changed_since(computed_at: str, supplier: str = "pk"):
     """Whether any of a supplier's lots or their read models changed after `computed_at`
     (an outer reference). An EXISTS over rows newer than the stored score: the summaries by
     their `updated_at` index (few change within `MAX_AGE`), the lots by (supplier,
-    updated_at), so the check costs the same for a supplier of ten lots or ten thousand."""
+    updated_at), so the check costs the same for a supplier of ten lots or ten thousand.
+
+    The summaries are also bounded by `MAX_AGE`, a constant the planner can estimate (the
+    score's time is an outer reference it cannot): a score older than that is stale anyway,
+    and with the bound the few summaries changed within the hour are read from their index
+    instead of every summary being scanned."""
+    recent = timezone.now() - MAX_AGE
     summaries = LotSummary.objects.filter(
-        lot__supplier_id=OuterRef(supplier), updated_at__gt=OuterRef(computed_at)
+        lot__supplier_id=OuterRef(supplier),
+        updated_at__gt=OuterRef(computed_at),
+        updated_at__gte=recent,
     )
     lots = Lot.objects.filter(supplier_id=OuterRef(supplier), updated_at__gt=OuterRef(computed_at))
     return Exists(summaries) | Exists(lots)
