@@ -1200,10 +1200,18 @@ def run_in_process(args, big_lot_id: int, small_lot_id: int) -> tuple[list[Case]
             f"/api/lots/{small_lot_id}/",
         ),
     ]
-    one_ref = "SL-000001"
+    # One row through a plain filter (a search adds its own index checks): the cheapest lot.
+    cheapest = (
+        lot_list_browsable()
+        .filter(summary__price_per_usable_kwh__isnull=False)
+        .order_by("summary__price_per_usable_kwh", "pk")
+        .values_list("summary__price_per_usable_kwh", flat=True)
+        .first()
+    )
+    one_row = f"price_max={cheapest}"
     checks = {
-        "browse 1 row": Case("check", "", f"/lots/?q={one_ref}"),
-        "api 1 row": Case("check", "", f"/api/lots/?q={one_ref}"),
+        "browse 1 row": Case("check", "", f"/lots/?{one_row}"),
+        "api 1 row": Case("check", "", f"/api/lots/?{one_row}"),
         "api page_size=10": Case("check", "", "/api/lots/?page_size=10"),
     }
     with override_settings(ROOT_URLCONF=bench_urlconf()):
@@ -1267,7 +1275,9 @@ def print_cases(cases: list[Case], info: dict) -> None:
     print(f"\nlots a buyer browses (no filter): {info['results']:,}")
     for group, one in (("browse page", "browse 1 row"), ("API list", "api 1 row")):
         rows = [c for c in cases if c.group == group]
-        counts = {c.label: c.queries for c in rows if c.label.startswith("no filter")}
+        counts = {
+            c.label: c.queries for c in rows if c.label.startswith("no filter") and not c.cold
+        }
         one_row = checks[one].queries
         # A result counted exactly skips the planner's estimate: one query fewer, never more.
         constant = len(set(counts.values())) == 1 and one_row <= min(counts.values())
