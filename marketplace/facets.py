@@ -185,11 +185,15 @@ def _key(lots: LotFilter) -> str:
     return "lot-facets:" + hashlib.sha256("&".join(parts).encode()).hexdigest()
 
 
+def lot_facets_cached(lots: LotFilter) -> Facets | None:
+    """The facet counts of a valid, bound filterset if they are in the cache, else None."""
+    return cache.get(_key(lots))
+
+
 def lot_facets(lots: LotFilter) -> Facets:
     """The facet counts for a valid, bound filterset (cached a minute per combination)."""
-    key = _key(lots)
-    facets = cache.get(key)
+    facets = lot_facets_cached(lots)
     if facets is None:
         facets = _compute(lots)
-        cache.set(key, facets, FACET_CACHE_SECONDS)
+        cache.set(_key(lots), facets, FACET_CACHE_SECONDS)
     return facets

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", supply.home, name="home"),
     path("supplier/lots/", supply.lot_list_mine, name="lot-list-mine"),
     path("lots/", lots.lot_browse, name="lot-browse"),
+    path("lots/facets/", lots.lot_browse_facets, name="lot-browse-facets"),
     path("lots/compare/", compare.lot_compare, name="lot-compare"),
     path("lots/<int:pk>/", lots.lot_detail, name="lot-detail"),
     path("lots/<int:pk>/audit.csv", lots.lot_audit_csv, name="lot-audit-csv"),

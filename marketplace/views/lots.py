@@ -15,7 +15,7 @@ from verification.selectors import test_record_list_for_lot, test_record_list_fo
 from ..api.serializers import AuditEntrySerializer
 from ..charts import soh_distribution_svg
 from ..domain.keyset import CursorError
-from ..facets import lot_facets, unfaceted
+from ..facets import lot_facets, lot_facets_cached, unfaceted
 from ..filters import LotFilter
 from ..pagination import keyset_page, lot_count, lot_sort
 from ..scorecards import Access, scorecard_current, scorecard_of_lot, scorecard_view
@@ -35,6 +35,14 @@ BROWSE_PAGE_SIZE = 25
 PACKS_SHOWN = 25  # the pack table's first rows; ?packs=all shows every pack
 
 
+def _without_soh(query) -> str:
+    """The query string without the SOH bounds or the page: what each SOH band's link adds to."""
+    kept = query.copy()
+    for name in ("soh_min", "soh_max", "cursor", "page"):
+        kept.pop(name, None)
+    return kept.urlencode()
+
+
 @login_required
 def lot_browse(request):
     """Verified supply, filtered as `GET /api/lots/` is. A value the filters refuse is shown
@@ -45,13 +53,10 @@ def lot_browse(request):
     query = request.GET.copy()
     for name in ("cursor", "page"):
         query.pop(name, None)
-    without_soh = query.copy()
-    for name in ("soh_min", "soh_max"):
-        without_soh.pop(name, None)
     context = {
         "filter": lots,
         "query": query.urlencode(),
-        "query_without_soh": without_soh.urlencode(),
+        "query_without_soh": _without_soh(query),
         "page": None,
     }
     # htmx swaps a 422 in (base.html): the reason replaces the results.
@@ -69,8 +74,28 @@ def lot_browse(request):
     except CursorError as error:
         context |= {"cursor_error": str(error), "facets": unfaceted(request.GET)}
         return render(request, template, context, status=refused)
-    context |= {"page": page, "count": lot_count(lots.qs), "facets": lot_facets(lots)}
+    context |= {"page": page, "count": lot_count(lots.qs)}
+    # A filter changed (htmx): the results go at once, and counts not yet in the cache follow
+    # from their own request (four aggregates over every lot the other filters leave). A
+    # page loaded whole, with or without JavaScript, has its counts in it.
+    facets = lot_facets_cached(lots) if request.htmx else lot_facets(lots)
+    if facets is None:
+        context |= {"facets": unfaceted(request.GET), "facets_pending": True}
+    else:
+        context["facets"] = facets
     return render(request, template, context)
+
+
+@login_required
+def lot_browse_facets(request):
+    """The browse page's counts for its filters, as the fragment that replaces its choices."""
+    lots = LotFilter(request.GET, queryset=lot_list_browsable(), request=request)
+    context = {"filter": lots, "query_without_soh": _without_soh(request.GET)}
+    if not lots.is_valid():
+        context["facets"] = unfaceted(request.GET)
+        return render(request, "marketplace/_lot_facets.html", context, status=422)
+    context["facets"] = lot_facets(lots)
+    return render(request, "marketplace/_lot_facets.html", context)
 
 
 @login_required

@@ -71,6 +71,11 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
     buyer.check("#facet-lists input[name=chemistry][value=LFP]")
     buyer.check("#facet-lists input[name=route][value=reuse-ESS]")
     expect(buyer.locator("#facet-lists input[name=route][value=reuse-ESS]")).to_be_checked()
+    # Each change shows its results first; the counts, not yet cached, arrive after them.
+    lfp = buyer.locator("#facet-lists label", has=buyer.locator("input[value=LFP]"))
+    expect(lfp.locator(".count")).to_have_text("(1)")
+    expect(buyer.locator("#facet-lists[aria-busy]")).to_have_count(0)
+    expect(buyer.locator("#facet-lists input[name=chemistry][value=LFP]")).to_be_checked()
     buyer.fill("#id_soh_min", "70")
     buyer.click("text=Filter")
     row = buyer.locator("#lots tbody tr", has_text="E2E-LOT-1")

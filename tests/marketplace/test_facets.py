@@ -112,3 +112,35 @@ def test_htmx_gets_the_reason_a_filter_was_refused(client, bianca, market):
     body = answer.content.decode()
     # 422: swapped in by htmx (base.html), so the buyer reads why.
     assert answer.status_code == 422 and 'id="filter-errors"' in body and "<html" not in body
+
+
+def test_a_filter_change_gets_its_results_first_and_uncached_counts_follow(
+    client, bianca, market, django_assert_max_num_queries
+):
+    client.force_login(bianca)
+    with django_assert_max_num_queries(7) as captured:  # no aggregate
+        fragment = client.get("/lots/", {"chemistry": "NMC"}, headers={"HX-Request": "true"})
+    assert not any("COUNT(" in q["sql"] and "FILTER" in q["sql"] for q in captured)
+    body = fragment.content.decode()
+    assert '<p id="result-count" role="status">1 lot</p>' in body
+    # The choices stay (NMC ticked), without counts, and ask for theirs once shown.
+    assert 'hx-get="/lots/facets/?chemistry=NMC" hx-trigger="load"' in body
+    assert 'value="NMC" checked> NMC' in body and 'class="count"' not in body
+    counted = client.get("/lots/facets/", {"chemistry": "NMC"}, headers={"HX-Request": "true"})
+    text = counted.content.decode()
+    assert counted.status_code == 200 and "<html" not in text
+    assert 'value="LFP"> LFP <span class="count" aria-label="3 lots">(3)</span>' in text
+    assert "hx-get" not in text  # the counts are here: nothing more to ask for
+    # Once counted, the next change to the same filters carries them at once.
+    again = client.get("/lots/", {"chemistry": "NMC"}, headers={"HX-Request": "true"})
+    assert "/lots/facets/" not in again.content.decode()
+    assert 'aria-label="3 lots">(3)</span>' in again.content.decode()
+
+
+def test_the_counts_fragment_refuses_what_the_page_refuses(client, bianca, market):
+    client.force_login(bianca)
+    answer = client.get("/lots/facets/", {"soh_min": "high"})
+    assert answer.status_code == 422
+    assert 'class="count"' not in answer.content.decode()
+    client.logout()
+    assert client.get("/lots/facets/").status_code == 302  # to the sign-in page
