@@ -292,12 +292,16 @@ class CanonicalCsv:
         return volts
 
 
-def _text_lines(stream: BinaryIO, chunk_size: int = 1 << 16) -> Iterator[str]:
+def _text_lines(
+    stream: BinaryIO, chunk_size: int = 1 << 16, *, first_line: int = 1, file_start: bool = True
+) -> Iterator[str]:
     """Decode in chunks and split lines ourselves, so that any object with read() will do (Django
-    File, storage handle, BytesIO) and a line can never grow past MAX_LINE_CHARS in memory."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    File, storage handle, BytesIO) and a line can never grow past MAX_LINE_CHARS in memory.
+    A stream positioned inside the file (file_start=False) has no byte order mark to drop, and
+    its first line is line `first_line` of the file."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig" if file_start else "utf-8")()
     pending = ""
-    line_number = 1
+    line_number = first_line
     while True:
         chunk = stream.read(chunk_size)
         try:

@@ -12,10 +12,13 @@ over-long lines, a quoted value spanning lines). numpy then checks every column 
 specification's rules (finite, in range, time never going backwards, integral cycle and step
 numbers).
 
-A file that passes every check is read once, by pyarrow. At the first row that does not, the
-specification's reader makes a second pass from the start: for a bad file it stops at that row
-with the message naming line and column; for the few spellings only Python reads (full-width
-digits, ``1_0`` as a cycle, a line of spaces) it carries on from the first row not yet handed out.
+A file that passes every check is read once, by pyarrow. A chunk is checked whole before any of
+its rows are handed out; at the first chunk that does not pass, the specification's reader takes
+over from that chunk's first line, with the line numbers, time order and row count of everything
+before it: for a bad file it stops at the bad row with the message naming line and column (a
+bad row at the end of a 10M-row file costs one chunk read twice, not the file); for the few
+spellings only Python reads (full-width digits, ``1_0`` as a cycle, a line of spaces) it carries
+on to the end.
 
 Header problems raise from `read_canonical`; row problems raise while the batches are iterated.
 The cell voltage columns ``cell_1_v`` ... ``cell_n_v`` (or ``_mv``) are read as well; the plain
@@ -40,6 +43,7 @@ from .canonical_python import (
     FORMAT,
     MAX_CELL_VOLTAGE_V,
     CellCsv,
+    Resume,
     cell_key,
     named,
     read_canonical_python,
@@ -48,6 +52,8 @@ from .canonical_python import (
 )
 from .csv_chunks import read_ahead
 from .testdata import Batch, TestData
+
+_LINE_BLOCK = 8 << 20  # bytes read at a time when counting the lines before a chunk
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _HEAD_BYTES = 1 << 18
@@ -74,17 +80,40 @@ def read_canonical(stream: BinaryIO, batch_rows: int = 250_000) -> TestData:
     stream.seek(origin)
     if head is None:  # the header is not plain enough to locate: Python reads it all
         return read_canonical_python(stream, batch_rows)
-    parser, offset = head
+    parser, offset, header = head
     warnings = list(parser.warnings)
 
     def batches() -> Iterator[Batch]:
-        return _fast_batches(stream, origin, offset, parser, batch_rows, warnings)
+        return _fast_batches(stream, origin, _Head(parser, offset, header), batch_rows, warnings)
 
     return TestData(FORMAT, units(parser), batches, warnings=warnings, columns=named(parser))
 
 
-def _read_head(stream: BinaryIO) -> tuple[CellCsv, int] | None:
-    """The header parsed by the specification's rules and the byte offset just after it; None
+class _Head:
+    """The header as parsed, the byte offset just after it, and the lines it took."""
+
+    def __init__(self, parser: CellCsv, offset: int, lines: tuple[str, ...]) -> None:
+        self.parser, self.offset, self.lines = parser, offset, lines
+
+
+class _Retry:
+    """A chunk the columnar path does not read as the specification does: the second pass
+    starts at `offset` (absolute), the chunk's first byte."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+
+class _Parsed:
+    """One chunk's batches, and the time of its last row (seconds, and as written)."""
+
+    def __init__(self, batches: list[Batch], last_time: tuple[float, float]) -> None:
+        self.batches, self.last_time = batches, last_time
+
+
+def _read_head(stream: BinaryIO) -> tuple[CellCsv, int, tuple[str, ...]] | None:
+    """The header parsed by the specification's rules, the byte offset just after it and the
+    lines up to its end (blank lines before it included); None
     where the head cannot be read that way (not UTF-8, NUL bytes, a header cut off by the head's
     size), and the specification's reader reads the whole file."""
     raw = stream.read(_HEAD_BYTES)
@@ -118,27 +147,34 @@ def _read_head(stream: BinaryIO) -> tuple[CellCsv, int] | None:
         return None
     consumed = reader.line_num  # physical lines up to the header's end
     parser = CellCsv(iter(lines[:consumed]))
-    return parser, bom + len(text[: ends[consumed - 1]].encode())
+    return parser, bom + len(text[: ends[consumed - 1]].encode()), tuple(lines[:consumed])
 
 
 class _CheckedChunks:
     """The stream after the header in chunks of whole lines (an unfinished line is read again,
     from its start, for the next chunk), each checked for what pyarrow would read differently
     from the specification. On a doubt it records why and ends at the last line handed out, so
-    pyarrow's rows are exactly those lines. Chunks are views of the bytes read: no copy."""
+    pyarrow's rows are exactly those lines. Chunks are views of the bytes read, with the
+    stream position of their first byte: no copy."""
 
     def __init__(self, stream: BinaryIO, size: int) -> None:
         self._stream = stream
         self._size = max(size, MAX_LINE_CHARS + 2)
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self.doubt: str | None = None
+        self.doubt_at = 0  # stream position of the chunk that raised the doubt
 
-    def __iter__(self) -> Iterator[bytes | memoryview]:
-        try:
-            while chunk := self._next():
-                yield chunk
-        except Doubt as doubt:
-            self.doubt = str(doubt)
+    def __iter__(self) -> Iterator[tuple[int, bytes | memoryview]]:
+        while True:
+            start = self._stream.tell()
+            try:
+                chunk = self._next()
+            except Doubt as doubt:
+                self.doubt, self.doubt_at = str(doubt), start
+                return
+            if not chunk:
+                return
+            yield start, chunk
 
     def _next(self) -> bytes | memoryview:
         start = self._stream.tell()
@@ -161,6 +197,8 @@ class _CheckedChunks:
     def _check(self, chunk: bytes, end: int, final: bool) -> None:
         if chunk.find(b"\x00", 0, end) >= 0:
             raise Doubt("NUL")
+        if chunk.startswith(codecs.BOM_UTF8):
+            raise Doubt("a byte order mark, which pyarrow drops at the start of its input")
         if not chunk.isascii():
             try:
                 self._decoder.decode(memoryview(chunk)[:end], final=final)
@@ -168,7 +206,7 @@ class _CheckedChunks:
                 raise Doubt("not UTF-8") from None
         _check_lines(chunk, end)
         if chunk.find(b'"', 0, end) >= 0:
-            _check_quotes(chunk[:end])
+            _check_quotes(chunk, end)
 
 
 def _check_lines(block: bytes, end: int) -> None:
@@ -182,41 +220,80 @@ def _check_lines(block: bytes, end: int) -> None:
         position = last
 
 
-def _check_quotes(block: bytes) -> None:
+def _check_quotes(block: bytes, end: int) -> None:
     """pyarrow reads with newlines_in_values=False (faster); a line with an odd number of quotes
-    holds a value that spans lines (or a stray quote), which Python's csv reads differently."""
-    for line in re.split(rb"\r\n|\r|\n", block):
-        if line.count(b'"') % 2:
-            raise Doubt("a quoted value spans lines")
+    holds a value that spans lines (or a stray quote), which Python's csv reads differently.
+    Every line has an even number of quotes exactly when the count before each line end is even
+    (and the count in all): one vectorised pass, as a file with every field quoted has a dozen
+    quotes per line."""
+    data = np.frombuffer(block, np.uint8, count=end)
+    quotes = np.flatnonzero(data == ord('"'))
+    if quotes.size % 2:
+        raise Doubt("a quoted value spans lines")
+    ends = np.flatnonzero((data == ord("\n")) | (data == ord("\r")))
+    if np.any(np.searchsorted(quotes, ends) % 2):
+        raise Doubt("a quoted value spans lines")
 
 
 def _fast_batches(
     stream: BinaryIO,
     origin: int,
-    offset: int,
-    parser: CellCsv,
+    head: _Head,
     batch_rows: int,
     warnings: list[str],
 ) -> Iterator[Batch]:
     done = 0
-    stream.seek(origin + offset)
+    last_time: tuple[float, float] | None = None
+    retry: _Retry | None = None
+    data_start = origin + head.offset
+    stream.seek(data_start)
     source = _CheckedChunks(stream, CHUNK_BYTES)
-    # Parsing (pyarrow, without the GIL) and checking run one block ahead in a thread, while
-    # the caller measures the block before.
-    tables = read_ahead(_parsed(_record_batches(source, parser), parser))
+    # Parsing (pyarrow, without the GIL) and checking run one chunk ahead in a thread, while
+    # the caller measures the chunk before.
+    chunks = read_ahead(_parsed(source, head.parser))
     try:
-        for batch in _split(tables, batch_rows):
-            yield batch
-            done += len(batch["time_s"])
-        if done and source.doubt is None:
-            return
-    except (pa.ArrowException, Doubt, UnicodeDecodeError):
-        pass
+        for chunk in chunks:
+            if isinstance(chunk, _Retry):
+                retry = chunk
+                break
+            for batch in _split(chunk.batches, batch_rows):
+                yield batch
+                done += len(batch["time_s"])
+            last_time = chunk.last_time
     finally:
-        tables.close()  # stops the read-ahead thread before anyone seeks the stream again
-    # The specification's reader re-reads from the start: it raises the precise error, or (for
-    # input only Python reads) carries on from the first row not yet handed out.
-    yield from slow_batches(stream, origin, batch_rows, skip=done, warnings=warnings)
+        chunks.close()  # stops the read-ahead thread before anyone seeks the stream again
+    if retry is None and done:
+        return
+    if retry is None:  # no rows at all: the specification's reader says why
+        yield from slow_batches(stream, origin, batch_rows, skip=0, warnings=warnings)
+        return
+    # The specification's reader takes over at the chunk in doubt: it raises the precise error,
+    # or (for input only Python reads) carries on to the end.
+    offset, lines = _lines_before(stream, data_start, retry.offset)
+    at = Resume(offset, len(head.lines) + lines, head.lines, last_time, done)
+    yield from slow_batches(stream, origin, batch_rows, skip=0, warnings=warnings, resume=at)
+
+
+def _lines_before(stream: BinaryIO, start: int, end: int) -> tuple[int, int]:
+    """Line ends between stream positions start and end, counted as the specification's reader
+    counts them ("\r\n", "\r" and "\n" each end one line), and the position of the next line:
+    `end`, or one past it where `end` splits a "\r\n"."""
+    stream.seek(start)
+    lines = 0
+    carried_cr = False  # the block before ended with "\r"
+    position = start
+    while position < end:
+        block = stream.read(min(_LINE_BLOCK, end - position))
+        if not block:
+            break
+        lines += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+        if carried_cr and block.startswith(b"\n"):
+            lines -= 1
+        carried_cr = block.endswith(b"\r")
+        position += len(block)
+    if carried_cr and stream.read(1) == b"\n":
+        return end + 1, lines
+    return end, lines
 
 
 def _names(parser: CellCsv) -> tuple[list[str], dict[str, _Column]]:
@@ -227,12 +304,14 @@ def _names(parser: CellCsv) -> tuple[list[str], dict[str, _Column]]:
     return names, wanted
 
 
-def _record_batches(source: _CheckedChunks, parser: CellCsv) -> Iterator[pa.RecordBatch]:
-    """Typed columns, chunk by chunk. pyarrow.csv.read_csv per chunk of whole lines rather than
-    one open_csv stream: read_csv parses a chunk's blocks on all cores where the streaming
-    reader parses one block at a time; measured on 10M rows with the figures, interleaved in one
+def _parsed(source: _CheckedChunks, parser: CellCsv) -> Iterator[_Parsed | _Retry]:
+    """Typed, checked columns, chunk by chunk; a _Retry, and nothing more, at the first chunk
+    the columnar path doubts. pyarrow.csv.read_csv per chunk of whole lines rather than one
+    open_csv stream: read_csv parses a chunk's blocks on all cores where the streaming reader
+    parses one block at a time; measured on 10M rows with the figures, interleaved in one
     process, 4.9-5.3 s against 7.1 s (median of 4). Memory stays a chunk or two."""
     names, wanted = _names(parser)
+    time_name = names[wanted["time_s"].index]
     types = {names[c.index]: pa.float64() for c in wanted.values()}
     read_options = pacsv.ReadOptions(column_names=names, block_size=BLOCK_BYTES)
     parse_options = pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=True)
@@ -243,23 +322,30 @@ def _record_batches(source: _CheckedChunks, parser: CellCsv) -> Iterator[pa.Reco
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
-    for chunk in source:
-        table = pacsv.read_csv(pa.py_buffer(chunk), read_options, parse_options, convert_options)
-        yield from table.to_batches()
-
-
-def _parsed(records: Iterable[pa.RecordBatch], parser: CellCsv) -> Iterator[Batch]:
-    names, wanted = _names(parser)
     previous_time = -math.inf
-    for record in records:
-        if record.num_rows == 0:
-            continue
-        batch = {q: _column(record.column(names[c.index]), q, c) for q, c in wanted.items()}
-        time = batch["time_s"]
-        if time[0] < previous_time or np.any(time[1:] < time[:-1]):
-            raise Doubt("time goes backwards")
-        previous_time = time[-1]
-        yield batch
+    for start, chunk in source:
+        try:
+            table = pacsv.read_csv(
+                pa.py_buffer(chunk), read_options, parse_options, convert_options
+            )
+            batches = []
+            for record in table.to_batches():
+                if record.num_rows == 0:
+                    continue
+                batch = {q: _column(record.column(names[c.index]), q, c) for q, c in wanted.items()}
+                time = batch["time_s"]
+                if time[0] < previous_time or np.any(time[1:] < time[:-1]):
+                    raise Doubt("time goes backwards")
+                previous_time = time[-1]
+                raw_time = float(_floats(record.column(time_name))[0][-1])
+                batches.append(batch)
+        except (pa.ArrowException, Doubt, UnicodeDecodeError):
+            yield _Retry(start)
+            return
+        if batches:
+            yield _Parsed(batches, (float(previous_time), raw_time))
+    if source.doubt is not None:
+        yield _Retry(source.doubt_at)
 
 
 def _column(array: pa.Array, quantity: str, column: _Column) -> np.ndarray:

@@ -8,9 +8,11 @@ reader falls back to this one, and tests compare the two.
 
 from __future__ import annotations
 
+import csv
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
@@ -25,11 +27,50 @@ _CELL_NAME = re.compile(r"cell_(\d+)_(v|mv)")
 _INT64 = 2**63
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Where a second pass over part of a file starts: `offset`, a byte position in the stream
+    at the start of a line, is line `line` + 1 of the file; `header` holds the file's lines up to
+    and including its header; the rows before `offset` were read already, `rows_read` of them,
+    the last at `previous_time` (seconds, and the value as written), None if there were none."""
+
+    offset: int
+    line: int
+    header: tuple[str, ...]
+    previous_time: tuple[float, float] | None
+    rows_read: int
+
+
+class _Renumbered:
+    """A csv reader whose line numbers count from a line further into the file."""
+
+    def __init__(self, reader: Iterator[list[str]], before: int) -> None:
+        self._reader = reader
+        self._before = before
+
+    def __iter__(self) -> _Renumbered:
+        return self
+
+    def __next__(self) -> list[str]:
+        return next(self._reader)
+
+    @property
+    def line_num(self) -> int:
+        return self._before + self._reader.line_num  # type: ignore[attr-defined]
+
+
 class CellCsv(CanonicalCsv):
     """The slow reader plus cell voltage columns and int64-sized cycle/step numbers."""
 
     cells: tuple[_Column, ...] = ()
     cell_values: tuple[float, ...] = ()
+
+    def resume(self, lines: Iterable[str], at: Resume) -> None:
+        """Read the rows from `lines`, the file from `at.offset` on, as if every row before
+        them had been read by this parser: same line numbers, same time order, same checks."""
+        self._reader = _Renumbered(csv.reader(self._remember(lines)), at.line)
+        self._previous_time = at.previous_time
+        self.rows_read = at.rows_read
 
     @property
     def width(self) -> int:
@@ -159,10 +200,18 @@ def slow_batches(
     batch_rows: int,
     skip: int,
     warnings: list[str] | None = None,
+    resume: Resume | None = None,
 ) -> Iterator[Batch]:
-    """Batches from the pure-Python reader; a torn last row's warning goes to `warnings`."""
-    stream.seek(origin)
-    parser = CellCsv(_text_lines(stream))
+    """Batches from the pure-Python reader; a torn last row's warning goes to `warnings`. With
+    `resume`, only the rows from resume.offset on, read as the whole file's reader reads them."""
+    if resume is None:
+        stream.seek(origin)
+        parser = CellCsv(_text_lines(stream))
+    else:
+        parser = CellCsv(iter(resume.header))
+        stream.seek(resume.offset)
+        rest = _text_lines(stream, first_line=resume.line + 1, file_start=False)
+        parser.resume(rest, resume)
     has_temperature = "temperature_c" in parser.columns
     has_counter = "capacity_counter_ah" in parser.columns
     header_warnings = len(parser.warnings)
