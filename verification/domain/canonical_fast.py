@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -98,10 +99,14 @@ class _Head:
 
 class _Retry:
     """A chunk the columnar path does not read as the specification does: the second pass
-    starts at `offset` (absolute), the chunk's first byte."""
+    starts at `offset` (absolute), the chunk's first byte. `lines` is the chunk where its lines
+    are whole and well formed (only a value is in doubt, and it is not the file's last, torn,
+    line): the Python reader then reads that chunk alone and the columnar path the rest;
+    otherwise (NUL, not UTF-8, a quoted value spanning lines) the Python reader reads on to
+    the end."""
 
-    def __init__(self, offset: int) -> None:
-        self.offset = offset
+    def __init__(self, offset: int, lines: bytes | memoryview | None = None) -> None:
+        self.offset, self.lines = offset, lines
 
 
 class _Parsed:
@@ -164,35 +169,36 @@ class _CheckedChunks:
         self.doubt: str | None = None
         self.doubt_at = 0  # stream position of the chunk that raised the doubt
 
-    def __iter__(self) -> Iterator[tuple[int, bytes | memoryview]]:
+    def __iter__(self) -> Iterator[tuple[int, bytes | memoryview, bool]]:
+        """(stream position, chunk, whether it ends inside the file's last line)."""
         while True:
             start = self._stream.tell()
             try:
-                chunk = self._next()
+                chunk, torn = self._next()
             except Doubt as doubt:
                 self.doubt, self.doubt_at = str(doubt), start
                 return
             if not chunk:
                 return
-            yield start, chunk
+            yield start, chunk, torn
 
-    def _next(self) -> bytes | memoryview:
+    def _next(self) -> tuple[bytes | memoryview, bool]:
         start = self._stream.tell()
         chunk = self._stream.read(self._size)
         if not isinstance(chunk, bytes):
             raise Doubt("not a binary file")
         if not chunk:
-            return b""
+            return b"", False
         cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) + 1
         if cut < len(chunk):  # the chunk ends inside a line: is that the file's last line?
             if not self._stream.read(1):
                 self._check(chunk, len(chunk), final=True)
-                return chunk
+                return chunk, True
             if len(chunk) - cut > MAX_LINE_CHARS:
                 raise Doubt("a long line")
             self._stream.seek(start + cut)  # the next chunk starts with the unfinished line
         self._check(chunk, cut, final=False)
-        return memoryview(chunk)[:cut]
+        return memoryview(chunk)[:cut], False
 
     def _check(self, chunk: bytes, end: int, final: bool) -> None:
         if chunk.find(b"\x00", 0, end) >= 0:
@@ -243,57 +249,77 @@ def _fast_batches(
     warnings: list[str],
 ) -> Iterator[Batch]:
     done = 0
-    last_time: tuple[float, float] | None = None
-    retry: _Retry | None = None
+    last_time: tuple[float, float] | None = None  # of the last row handed out
     data_start = origin + head.offset
-    stream.seek(data_start)
-    source = _CheckedChunks(stream, CHUNK_BYTES)
-    # Parsing (pyarrow, without the GIL) and checking run one chunk ahead in a thread, while
-    # the caller measures the chunk before.
-    chunks = read_ahead(_parsed(source, head.parser))
-    try:
-        for chunk in chunks:
-            if isinstance(chunk, _Retry):
-                retry = chunk
+    lines = _LineCounter(stream, data_start)
+    position = data_start
+    while True:
+        retry: _Retry | None = None
+        stream.seek(position)
+        source = _CheckedChunks(stream, CHUNK_BYTES)
+        # Parsing (pyarrow, without the GIL) and checking run one chunk ahead in a thread,
+        # while the caller measures the chunk before.
+        previous = -math.inf if last_time is None else last_time[0]
+        chunks = read_ahead(_parsed(source, head.parser, previous))
+        try:
+            for chunk in chunks:
+                if isinstance(chunk, _Retry):
+                    retry = chunk
+                    break
+                for batch in _split(chunk.batches, batch_rows):
+                    yield batch
+                    done += len(batch["time_s"])
+                last_time = chunk.last_time
+        finally:
+            chunks.close()  # stops the read-ahead thread before anyone seeks the stream again
+        if retry is None and done:
+            return
+        if retry is None:  # no rows at all: the specification's reader says why
+            yield from slow_batches(stream, origin, batch_rows, skip=0, warnings=warnings)
+            return
+        # The specification's reader takes over at the chunk in doubt: it raises the precise
+        # error, or reads what only Python reads.
+        offset, before = lines.upto(retry.offset)
+        if retry.lines is None:  # on to the end
+            at = Resume(offset, len(head.lines) + before, head.lines, last_time, done)
+            yield from slow_batches(stream, origin, batch_rows, 0, warnings, resume=at)
+            return
+        # That chunk alone, then the columnar path again. Its rows do not decide whether the
+        # file has any (the first pass above does), so it is told some were read.
+        piece = io.BytesIO(retry.lines[offset - retry.offset :])
+        at = Resume(0, len(head.lines) + before, head.lines, last_time, max(done, 1))
+        read = yield from slow_batches(piece, 0, batch_rows, 0, warnings, resume=at)
+        last_time, rows = read
+        done += rows - at.rows_read
+        position = retry.offset + len(retry.lines)
+
+
+class _LineCounter:
+    """Line ends from a stream position on, counted as the specification's reader counts them
+    ("\r\n", "\r" and "\n" each end one line), as far as asked each time."""
+
+    def __init__(self, stream: BinaryIO, start: int) -> None:
+        self._stream = stream
+        self._position = start
+        self._lines = 0
+        self._carried_cr = False  # the bytes counted so far end with "\r"
+
+    def upto(self, end: int) -> tuple[int, int]:
+        """Lines before stream position `end`, and where the next line starts: `end`, or one
+        past it where `end` splits a "\r\n"."""
+        self._stream.seek(self._position)
+        while self._position < end:
+            block = self._stream.read(min(_LINE_BLOCK, end - self._position))
+            if not block:
                 break
-            for batch in _split(chunk.batches, batch_rows):
-                yield batch
-                done += len(batch["time_s"])
-            last_time = chunk.last_time
-    finally:
-        chunks.close()  # stops the read-ahead thread before anyone seeks the stream again
-    if retry is None and done:
-        return
-    if retry is None:  # no rows at all: the specification's reader says why
-        yield from slow_batches(stream, origin, batch_rows, skip=0, warnings=warnings)
-        return
-    # The specification's reader takes over at the chunk in doubt: it raises the precise error,
-    # or (for input only Python reads) carries on to the end.
-    offset, lines = _lines_before(stream, data_start, retry.offset)
-    at = Resume(offset, len(head.lines) + lines, head.lines, last_time, done)
-    yield from slow_batches(stream, origin, batch_rows, skip=0, warnings=warnings, resume=at)
-
-
-def _lines_before(stream: BinaryIO, start: int, end: int) -> tuple[int, int]:
-    """Line ends between stream positions start and end, counted as the specification's reader
-    counts them ("\r\n", "\r" and "\n" each end one line), and the position of the next line:
-    `end`, or one past it where `end` splits a "\r\n"."""
-    stream.seek(start)
-    lines = 0
-    carried_cr = False  # the block before ended with "\r"
-    position = start
-    while position < end:
-        block = stream.read(min(_LINE_BLOCK, end - position))
-        if not block:
-            break
-        lines += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
-        if carried_cr and block.startswith(b"\n"):
-            lines -= 1
-        carried_cr = block.endswith(b"\r")
-        position += len(block)
-    if carried_cr and stream.read(1) == b"\n":
-        return end + 1, lines
-    return end, lines
+            self._lines += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            if self._carried_cr and block.startswith(b"\n"):
+                self._lines -= 1
+            self._carried_cr = block.endswith(b"\r")
+            self._position += len(block)
+        if self._carried_cr and self._stream.read(1) == b"\n":
+            return end + 1, self._lines
+        return end, self._lines
 
 
 def _names(parser: CellCsv) -> tuple[list[str], dict[str, _Column]]:
@@ -304,7 +330,9 @@ def _names(parser: CellCsv) -> tuple[list[str], dict[str, _Column]]:
     return names, wanted
 
 
-def _parsed(source: _CheckedChunks, parser: CellCsv) -> Iterator[_Parsed | _Retry]:
+def _parsed(
+    source: _CheckedChunks, parser: CellCsv, previous_time: float
+) -> Iterator[_Parsed | _Retry]:
     """Typed, checked columns, chunk by chunk; a _Retry, and nothing more, at the first chunk
     the columnar path doubts. pyarrow.csv.read_csv per chunk of whole lines rather than one
     open_csv stream: read_csv parses a chunk's blocks on all cores where the streaming reader
@@ -322,8 +350,7 @@ def _parsed(source: _CheckedChunks, parser: CellCsv) -> Iterator[_Parsed | _Retr
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
-    previous_time = -math.inf
-    for start, chunk in source:
+    for start, chunk, torn in source:
         try:
             table = pacsv.read_csv(
                 pa.py_buffer(chunk), read_options, parse_options, convert_options
@@ -340,7 +367,7 @@ def _parsed(source: _CheckedChunks, parser: CellCsv) -> Iterator[_Parsed | _Retr
                 raw_time = float(_floats(record.column(time_name))[0][-1])
                 batches.append(batch)
         except (pa.ArrowException, Doubt, UnicodeDecodeError):
-            yield _Retry(start)
+            yield _Retry(start, None if torn else chunk)
             return
         if batches:
             yield _Parsed(batches, (float(previous_time), raw_time))

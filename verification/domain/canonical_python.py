@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -64,6 +64,11 @@ class CellCsv(CanonicalCsv):
 
     cells: tuple[_Column, ...] = ()
     cell_values: tuple[float, ...] = ()
+
+    @property
+    def previous_time(self) -> tuple[float, float] | None:
+        """The last row's time: seconds, and the value as written."""
+        return self._previous_time
 
     def resume(self, lines: Iterable[str], at: Resume) -> None:
         """Read the rows from `lines`, the file from `at.offset` on, as if every row before
@@ -201,9 +206,11 @@ def slow_batches(
     skip: int,
     warnings: list[str] | None = None,
     resume: Resume | None = None,
-) -> Iterator[Batch]:
+) -> Generator[Batch, None, tuple[tuple[float, float] | None, int]]:
     """Batches from the pure-Python reader; a torn last row's warning goes to `warnings`. With
-    `resume`, only the rows from resume.offset on, read as the whole file's reader reads them."""
+    `resume`, only the rows from resume.offset on, read as the whole file's reader reads them.
+    Returns the time of the last row read (seconds, and as written) and the rows read in all
+    (resume.rows_read included)."""
     if resume is None:
         stream.seek(origin)
         parser = CellCsv(_text_lines(stream))
@@ -241,6 +248,7 @@ def slow_batches(
         yield _batch(rows, has_temperature, cells, has_counter)
     if warnings is not None:
         warnings.extend(parser.warnings[header_warnings:])
+    return parser.previous_time, parser.rows_read
 
 
 def _batch(

@@ -81,7 +81,7 @@ def test_a_doubt_deep_in_the_file_is_read_again_from_its_chunk(
     data = (HEADER + body).encode()
     expected = outcome(read_canonical_python, data)
     assert_same(outcome(read_canonical, data), expected)
-    assert resumed and resumed[0] is not None and resumed[0].offset > len(data) // 2, name
+    assert resumed and resumed[0] is not None and resumed[0].rows_read > ROWS // 2, name
 
 
 def test_a_utf8_error_deep_in_the_file(resumed: list) -> None:
@@ -128,3 +128,45 @@ def test_a_clean_multi_chunk_file_has_no_second_pass(resumed: list) -> None:
     result = outcome(read_canonical, data)
     assert isinstance(result, dict) and len(result["columns"]["time_s"]) == ROWS
     assert resumed == []
+
+
+@pytest.mark.parametrize(
+    "odd",
+    ["   \n", "\t\n", "100,-1.5,\uff13.3,25,1,2\n", "100,-1.5,3.3,25,1_0,2\n"],
+    ids=["spaces", "tab", "full-width digit", "underscore"],
+)
+def test_after_a_chunk_only_python_reads_the_columnar_path_takes_over_again(
+    odd: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fast, "CHUNK_BYTES", 1)
+    slow = fast.slow_batches
+    by_python: list[int] = []
+
+    def counting(*args, **kwargs):
+        rows = yield from slow(*args, **kwargs)
+        by_python.append(rows[1] - kwargs["resume"].rows_read)
+        return rows
+
+    monkeypatch.setattr(fast, "slow_batches", counting)
+    data = (HEADER + rows(10) + odd + rows(ROWS, 11)).encode()
+    expected = outcome(read_canonical_python, data)
+    assert isinstance(expected, dict)
+    assert_same(outcome(read_canonical, data), expected)
+    total = len(expected["columns"]["time_s"])
+    assert len(by_python) == 1 and 0 < by_python[0] < total // 3, (by_python, total)
+
+
+def test_files_with_several_chunks_in_doubt_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast, "CHUNK_BYTES", 1)
+    rng = random.Random(11)
+    odd = [
+        *("   \n", "\n", "\r\n", "{t},-1.5,\uff13.3,25,1,2\n", "{t},-1.5,3.3,25,1_0,2\n"),
+        *("{t},-1.5, 3.3 ,25,1,2\r", "{t},-1.5,x,25,1,2\n", "{t},-1.5,3.3\n", "0,-1,3.3,25,1,2\n"),
+    ]
+    for _ in range(30):
+        lines = rows(ROWS).splitlines(keepends=True)
+        for _ in range(rng.randrange(1, 6)):
+            at = rng.randrange(len(lines))
+            lines.insert(at, rng.choice(odd).format(t=at * 10))
+        data = (HEADER + "".join(lines)).encode()
+        assert_same(outcome(read_canonical, data, 999), outcome(read_canonical_python, data, 999))
