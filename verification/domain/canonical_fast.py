@@ -63,6 +63,9 @@ _HEAD_BYTES = 1 << 18
 # peak RSS of verify_file near 160 MB.
 CHUNK_BYTES = 4 << 20
 BLOCK_BYTES = 2 << 20
+# A chunk in doubt is read again in halves down to pieces this size: the Python reader reads
+# only the pieces still in doubt, a few dozen lines each.
+PIECE_BYTES = 4 << 10
 _EXACT_INT = 2.0**53  # float64 holds every integer below this; above it only Python is exact
 _REQUIRED = ("time_s", "current_a", "voltage_v", "cycle", "step")
 _OPTIONAL = ("temperature_c", "capacity_counter_ah")
@@ -203,8 +206,6 @@ class _CheckedChunks:
     def _check(self, chunk: bytes, end: int, final: bool) -> None:
         if chunk.find(b"\x00", 0, end) >= 0:
             raise Doubt("NUL")
-        if chunk.startswith(codecs.BOM_UTF8):
-            raise Doubt("a byte order mark, which pyarrow drops at the start of its input")
         if not chunk.isascii():
             try:
                 self._decoder.decode(memoryview(chunk)[:end], final=final)
@@ -252,6 +253,7 @@ def _fast_batches(
     last_time: tuple[float, float] | None = None  # of the last row handed out
     data_start = origin + head.offset
     lines = _LineCounter(stream, data_start)
+    plan = _Plan(head.parser)
     position = data_start
     while True:
         retry: _Retry | None = None
@@ -284,14 +286,47 @@ def _fast_batches(
             at = Resume(offset, len(head.lines) + before, head.lines, last_time, done)
             yield from slow_batches(stream, origin, batch_rows, 0, warnings, resume=at)
             return
-        # That chunk alone, then the columnar path again. Its rows do not decide whether the
-        # file has any (the first pass above does), so it is told some were read.
-        piece = io.BytesIO(retry.lines[offset - retry.offset :])
-        at = Resume(0, len(head.lines) + before, head.lines, last_time, max(done, 1))
-        read = yield from slow_batches(piece, 0, batch_rows, 0, warnings, resume=at)
-        last_time, rows = read
-        done += rows - at.rows_read
-        position = retry.offset + len(retry.lines)
+        # That chunk alone, then the columnar path again: pyarrow reads its halves, the halves
+        # of a half in doubt and so on, down to pieces of a few kB that the Python reader
+        # reads. Those pieces' rows do not decide whether the file has any (the first pass
+        # above does), so it is told some were read.
+        chunk = bytes(retry.lines)
+        todo = list(reversed(_halves(chunk, 0, len(chunk))))
+        while todo:
+            start, end = todo.pop()
+            previous = -math.inf if last_time is None else last_time[0]
+            try:
+                parsed = _parse(memoryview(chunk)[start:end], plan, previous)
+            except (pa.ArrowException, Doubt, UnicodeDecodeError):
+                if end - start > PIECE_BYTES and len(halves := _halves(chunk, start, end)) > 1:
+                    todo.extend(reversed(halves))
+                    continue
+                offset, before = lines.upto(retry.offset + start)
+                piece = io.BytesIO(chunk[offset - retry.offset : end])
+                at = Resume(0, len(head.lines) + before, head.lines, last_time, max(done, 1))
+                read = yield from slow_batches(piece, 0, batch_rows, 0, warnings, resume=at)
+                last_time, rows = read
+                done += rows - at.rows_read
+                continue
+            if parsed is not None:
+                for batch in _split(parsed.batches, batch_rows):
+                    yield batch
+                    done += len(batch["time_s"])
+                last_time = parsed.last_time
+        position = retry.offset + len(chunk)
+
+
+def _halves(chunk: bytes, start: int, end: int) -> list[tuple[int, int]]:
+    """chunk[start:end] (whole lines) cut in two at the line end nearest its middle; one piece
+    if it is a single line."""
+    middle = (start + end) // 2
+    cut = max(chunk.rfind(b"\n", start, middle), chunk.rfind(b"\r", start, middle)) + 1
+    if cut <= start:
+        ends = [
+            i for i in (chunk.find(b"\n", middle, end), chunk.find(b"\r", middle, end)) if i >= 0
+        ]
+        cut = min(ends) + 1 if ends else end
+    return [(start, cut), (cut, end)] if start < cut < end else [(start, end)]
 
 
 class _LineCounter:
@@ -330,6 +365,47 @@ def _names(parser: CellCsv) -> tuple[list[str], dict[str, _Column]]:
     return names, wanted
 
 
+class _Plan:
+    """How pyarrow reads a chunk: positional names, the columns wanted and their types."""
+
+    def __init__(self, parser: CellCsv) -> None:
+        self.names, self.wanted = _names(parser)
+        self.time_name = self.names[self.wanted["time_s"].index]
+        types = {self.names[c.index]: pa.float64() for c in self.wanted.values()}
+        self.read = pacsv.ReadOptions(column_names=self.names, block_size=BLOCK_BYTES)
+        self.parse = pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=True)
+        self.convert = pacsv.ConvertOptions(
+            column_types=types,
+            include_columns=list(types),
+            null_values=[""],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        )
+
+
+def _parse(chunk: bytes | memoryview, plan: _Plan, previous_time: float) -> _Parsed | None:
+    """One chunk of whole, checked lines as canonical batches (None if it holds no rows);
+    Doubt or an ArrowException where the specification might read it differently."""
+    if bytes(chunk[:3]) == codecs.BOM_UTF8:
+        raise Doubt("a byte order mark, which pyarrow drops at the start of its input")
+    table = pacsv.read_csv(pa.py_buffer(chunk), plan.read, plan.parse, plan.convert)
+    batches = []
+    raw_time = math.nan
+    for record in table.to_batches():
+        if record.num_rows == 0:
+            continue
+        batch = {
+            q: _column(record.column(plan.names[c.index]), q, c) for q, c in plan.wanted.items()
+        }
+        time = batch["time_s"]
+        if time[0] < previous_time or np.any(time[1:] < time[:-1]):
+            raise Doubt("time goes backwards")
+        previous_time = time[-1]
+        raw_time = float(_floats(record.column(plan.time_name))[0][-1])
+        batches.append(batch)
+    return _Parsed(batches, (float(previous_time), raw_time)) if batches else None
+
+
 def _parsed(
     source: _CheckedChunks, parser: CellCsv, previous_time: float
 ) -> Iterator[_Parsed | _Retry]:
@@ -338,39 +414,16 @@ def _parsed(
     open_csv stream: read_csv parses a chunk's blocks on all cores where the streaming reader
     parses one block at a time; measured on 10M rows with the figures, interleaved in one
     process, 4.9-5.3 s against 7.1 s (median of 4). Memory stays a chunk or two."""
-    names, wanted = _names(parser)
-    time_name = names[wanted["time_s"].index]
-    types = {names[c.index]: pa.float64() for c in wanted.values()}
-    read_options = pacsv.ReadOptions(column_names=names, block_size=BLOCK_BYTES)
-    parse_options = pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=True)
-    convert_options = pacsv.ConvertOptions(
-        column_types=types,
-        include_columns=list(types),
-        null_values=[""],
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
+    plan = _Plan(parser)
     for start, chunk, torn in source:
         try:
-            table = pacsv.read_csv(
-                pa.py_buffer(chunk), read_options, parse_options, convert_options
-            )
-            batches = []
-            for record in table.to_batches():
-                if record.num_rows == 0:
-                    continue
-                batch = {q: _column(record.column(names[c.index]), q, c) for q, c in wanted.items()}
-                time = batch["time_s"]
-                if time[0] < previous_time or np.any(time[1:] < time[:-1]):
-                    raise Doubt("time goes backwards")
-                previous_time = time[-1]
-                raw_time = float(_floats(record.column(time_name))[0][-1])
-                batches.append(batch)
+            parsed = _parse(chunk, plan, previous_time)
         except (pa.ArrowException, Doubt, UnicodeDecodeError):
             yield _Retry(start, None if torn else chunk)
             return
-        if batches:
-            yield _Parsed(batches, (float(previous_time), raw_time))
+        if parsed is not None:
+            previous_time = parsed.last_time[0]
+            yield parsed
     if source.doubt is not None:
         yield _Retry(source.doubt_at)
 
