@@ -13,12 +13,17 @@ specification's rules (finite, in range, time never going backwards, integral cy
 numbers).
 
 A file that passes every check is read once, by pyarrow. A chunk is checked whole before any of
-its rows are handed out; at the first chunk that does not pass, the specification's reader takes
-over from that chunk's first line, with the line numbers, time order and row count of everything
-before it: for a bad file it stops at the bad row with the message naming line and column (a
-bad row at the end of a 10M-row file costs one chunk read twice, not the file); for the few
-spellings only Python reads (full-width digits, ``1_0`` as a cycle, a line of spaces) it carries
-on to the end.
+its rows are handed out. A chunk in doubt for a value (an error, or a spelling only Python reads:
+full-width digits, ``1_0`` as a cycle, a line of spaces) is read again by pyarrow in halves, the
+halves of a half in doubt and so on down to pieces of a few kB, which the specification's reader
+reads with the line numbers, time order and row count of everything before them: for a bad file
+it stops at the bad row with the message naming line and column; otherwise the columnar path
+goes on after the piece. A chunk in doubt for its bytes (NUL, not UTF-8, a quoted value spanning
+lines) leaves the rest of the file to the specification's reader.
+
+The semicolon dialect (canonical_python.semicolon_dialect: ';' between fields, decimal commas,
+as a spreadsheet in such a locale exports the table) is told from the head and read the same way,
+pyarrow with that delimiter and decimal mark.
 
 Header problems raise from `read_canonical`; row problems raise while the batches are iterated.
 The cell voltage columns ``cell_1_v`` ... ``cell_n_v`` (or ``_mv``) are read as well; the plain
@@ -41,13 +46,16 @@ import pyarrow.csv as pacsv
 
 from .canonical_csv import MAX_CURRENT_A, MAX_LINE_CHARS, MAX_PACK_VOLTAGE_V, _Column
 from .canonical_python import (
+    DIALECT_LINES,
     FORMAT,
     MAX_CELL_VOLTAGE_V,
     CellCsv,
     Resume,
     cell_key,
+    dialect_lines,
     named,
     read_canonical_python,
+    semicolon_dialect,
     slow_batches,
     units,
 )
@@ -144,7 +152,16 @@ def _read_head(stream: BinaryIO) -> tuple[CellCsv, int, tuple[str, ...]] | None:
         lines.append(line + "\n")
         ends.append(match.end())
         start = match.end()
-    reader = csv.reader(lines)
+    # The dialect is told by the lines the Python reader looks at (dialect_lines): all of them
+    # here, or Python decides. Past a whole head, the last line may be cut short.
+    full = len(raw) == _HEAD_BYTES
+    known = lines + ([text[start:]] if text[start:] and not full else [])
+    looked_at = dialect_lines(iter(known))
+    told = len(looked_at) == DIALECT_LINES or any(line.strip() for line in looked_at[:-1])
+    if full and not told:
+        return None
+    semicolons = semicolon_dialect(looked_at)
+    reader = csv.reader(lines, delimiter=";" if semicolons else ",")
     try:
         for fields in reader:
             if fields and (len(fields) > 1 or fields[0].strip()):
@@ -154,7 +171,7 @@ def _read_head(stream: BinaryIO) -> tuple[CellCsv, int, tuple[str, ...]] | None:
     except csv.Error:
         return None
     consumed = reader.line_num  # physical lines up to the header's end
-    parser = CellCsv(iter(lines[:consumed]))
+    parser = CellCsv(iter(lines[:consumed]), semicolons=semicolons)
     return parser, bom + len(text[: ends[consumed - 1]].encode()), tuple(lines[:consumed])
 
 
@@ -254,6 +271,7 @@ def _fast_batches(
     data_start = origin + head.offset
     lines = _LineCounter(stream, data_start)
     plan = _Plan(head.parser)
+    semi = head.parser.semicolons
     position = data_start
     while True:
         retry: _Retry | None = None
@@ -283,7 +301,7 @@ def _fast_batches(
         # error, or reads what only Python reads.
         offset, before = lines.upto(retry.offset)
         if retry.lines is None:  # on to the end
-            at = Resume(offset, len(head.lines) + before, head.lines, last_time, done)
+            at = Resume(offset, len(head.lines) + before, head.lines, last_time, done, semi)
             yield from slow_batches(stream, origin, batch_rows, 0, warnings, resume=at)
             return
         # That chunk alone, then the columnar path again: pyarrow reads its halves, the halves
@@ -303,7 +321,7 @@ def _fast_batches(
                     continue
                 offset, before = lines.upto(retry.offset + start)
                 piece = io.BytesIO(chunk[offset - retry.offset : end])
-                at = Resume(0, len(head.lines) + before, head.lines, last_time, max(done, 1))
+                at = Resume(0, len(head.lines) + before, head.lines, last_time, max(done, 1), semi)
                 read = yield from slow_batches(piece, 0, batch_rows, 0, warnings, resume=at)
                 last_time, rows = read
                 done += rows - at.rows_read
@@ -373,9 +391,14 @@ class _Plan:
         self.time_name = self.names[self.wanted["time_s"].index]
         types = {self.names[c.index]: pa.float64() for c in self.wanted.values()}
         self.read = pacsv.ReadOptions(column_names=self.names, block_size=BLOCK_BYTES)
-        self.parse = pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=True)
+        self.parse = pacsv.ParseOptions(
+            delimiter=";" if parser.semicolons else ",",
+            newlines_in_values=False,
+            ignore_empty_lines=True,
+        )
         self.convert = pacsv.ConvertOptions(
             column_types=types,
+            decimal_point="," if parser.semicolons else ".",
             include_columns=list(types),
             null_values=[""],
             strings_can_be_null=False,
