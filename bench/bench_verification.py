@@ -75,6 +75,18 @@ TRUE_CAPACITY_AH = NOMINAL_AH * SOH_PCT / 100  # what a complete discharge of th
 RUNS = 3
 # The columns read_canonical reads from the synthetic file (cell columns would add to these).
 USED_COLUMNS = ("time_s", "current_a", "voltage_v", "temperature_c", "cycle", "step")
+# The columns the Arbin reader reads from the Arbin file (verification/domain/formats/arbin.py:
+# time, current, voltage, cycle, step, temperature and the two capacity counters).
+ARBIN_USED_COLUMNS = (
+    "Test_Time",
+    "Current",
+    "Voltage",
+    "Cycle_Index",
+    "Step_Index",
+    "Temperature",
+    "Charge_Capacity",
+    "Discharge_Capacity",
+)
 
 
 # ---- the files -------------------------------------------------------------------------------
@@ -175,16 +187,24 @@ def case_pyarrow(path: str) -> tuple[int, str]:
     return pacsv.read_csv(path).num_rows, ""
 
 
-def case_floor(path: str) -> tuple[int, str]:
-    """The fair floor: the columns the reader uses, typed as it types them, nothing else."""
+def _typed_read(path: str, columns: tuple[str, ...]) -> int:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     options = pacsv.ConvertOptions(
-        column_types={name: pa.float64() for name in USED_COLUMNS},
-        include_columns=list(USED_COLUMNS),
+        column_types={name: pa.float64() for name in columns}, include_columns=list(columns)
     )
-    return pacsv.read_csv(path, convert_options=options).num_rows, ""
+    return pacsv.read_csv(path, convert_options=options).num_rows
+
+
+def case_floor(path: str) -> tuple[int, str]:
+    """The fair floor: the columns the reader uses, typed as it types them, nothing else."""
+    return _typed_read(path, USED_COLUMNS), ""
+
+
+def case_arbin_floor(path: str) -> tuple[int, str]:
+    """The Arbin reader's floor: the 8 of 15 columns it reads, typed float64."""
+    return _typed_read(path, ARBIN_USED_COLUMNS), ""
 
 
 def case_polars(path: str) -> tuple[int, str]:
@@ -267,6 +287,7 @@ CASES: dict[str, Callable[[str], tuple[int, str]]] = {
 IMPORTS = {
     "pyarrow": ["pyarrow.csv"],
     "floor": ["pyarrow.csv"],
+    "arbin_floor": ["pyarrow.csv"],
     "polars": ["polars"],
     "pandas": ["pandas"],
     "ours_canonical": ["verification.domain.canonical_fast", "verification.domain.figures"],
@@ -334,28 +355,34 @@ def worker(case: str, path: str, repeats: int, trace: bool) -> dict:
     }
 
 
-def interleaved(path: str, runs: int) -> dict:
+INTERLEAVED = {"canonical": ("floor", "ours_canonical"), "arbin": ("arbin_floor", "ours_arbin")}
+
+
+def interleaved(path: str, runs: int, kind: str = "canonical") -> dict:
     """Floor and ours alternately in this one process: both see the same page cache, the same
-    imports and the same neighbours on the machine."""
+    imports and the same neighbours on the machine. One untimed run of each first, so that
+    neither pays for first imports (pandas for the vendor readers) or a cold page cache."""
     sys.path.insert(0, str(ROOT))
     # Imported before the clock starts.
     import verification.domain.canonical_fast
     import verification.domain.figures  # noqa: F401
 
-    times: dict[str, list[float]] = {"floor": [], "ours_canonical": []}
-    capacity = None
+    floor, ours = INTERLEAVED[kind]
+    times: dict[str, list[float]] = {"floor": [], "ours": []}
+    for case in (floor, ours):
+        CASES[case](path)
     for _ in range(runs):
-        for case in times:
+        for label, case in (("floor", floor), ("ours", ours)):
             started = time.perf_counter()
             rows, _ = CASES[case](path)
-            times[case].append(time.perf_counter() - started)
-    with open(path, "rb") as stream:
-        from verification.domain.canonical_fast import read_canonical
-        from verification.domain.figures import compute_figures
+            times[label].append(time.perf_counter() - started)
+    from verification.domain.figures import compute_figures
+    from verification.domain.formats import read_test_data
 
-        figures = compute_figures(read_canonical(stream), nominal_capacity_ah=NOMINAL_AH)
-        capacity = figures.discharge_capacity_ah
-    return {"times": times, "rows": rows, "capacity_ah": capacity}
+    with open(path, "rb") as stream:
+        data = read_test_data(stream, filename=os.path.basename(path))
+        figures = compute_figures(data, nominal_capacity_ah=NOMINAL_AH)
+    return {"times": times, "rows": rows, "capacity_ah": figures.discharge_capacity_ah}
 
 
 FLOOR_SNIPPET = (
@@ -421,10 +448,8 @@ def _capacity(measured: float | None) -> str:
 def contract(files: dict[str, Path], runs: int) -> None:
     print(f"contract: {runs} runs of each, interleaved; seconds")
     for label, path in files.items():
-        command = [sys.executable, __file__, "--interleaved", str(path), str(runs)]
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
-        same = json.loads(done.stdout.strip().splitlines()[-1])
-        floor, ours = same["times"]["floor"], same["times"]["ours_canonical"]
+        same = _interleaved(path, runs, "canonical")
+        floor, ours = same["times"]["floor"], same["times"]["ours"]
         print(f"\n{label} ({same['rows']:,} rows, {path.stat().st_size / 2**20:.0f} MB)")
         floor_label = f"floor (typed read of {len(USED_COLUMNS)} columns)"
         print(f"  same process   {floor_label:<40} {_spread(floor)}")
@@ -439,6 +464,26 @@ def contract(files: dict[str, Path], runs: int) -> None:
         print(f"                 verify_file / floor = {_ratio(vw['seconds'], fw['seconds'])}"
               "  (goal <= 1.5x, peak RSS <= 300 MB)")  # fmt: skip
         print(f"                 {_capacity(whole['capacity_ah'])}  (goal within 0.5 %)")
+
+
+def _interleaved(path: Path, runs: int, kind: str) -> dict:
+    command = [sys.executable, __file__, "--interleaved", str(path), str(runs), kind]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def arbin_same_process(path: Path, runs: int) -> None:
+    """The Arbin reader against its own floor, interleaved in one process."""
+    same = _interleaved(path, runs, "arbin")
+    floor, ours = same["times"]["floor"], same["times"]["ours"]
+    size = path.stat().st_size / 2**20
+    print(f"Arbin ({same['rows']:,} rows, {size:.0f} MB), {runs} runs of each, interleaved in "
+          "one process; seconds")  # fmt: skip
+    label = f"floor (typed read of {len(ARBIN_USED_COLUMNS)} of {len(ARBIN_COLUMNS)} columns)"
+    print(f"  {label:<54} {_spread(floor)}")
+    print(f"  {'formats.read_test_data + compute_figures':<54} {_spread(ours)}")
+    print(f"  ours / floor = {_ratio(ours, floor)}")
+    print(f"  {_capacity(same['capacity_ah'])}")
 
 
 def run_case(
@@ -499,6 +544,8 @@ def main() -> None:
         write_arbin(canonical, arbin, cellpy_names=False)
         write_arbin(canonical, arbin_cellpy, cellpy_names=True)
         print(f"\nArbin files {arbin.stat().st_size / 2**20:.0f} MB\n")
+        arbin_same_process(arbin, args.runs)
+        print()
         results, notes = measure(canonical, arbin, arbin_cellpy)
     report(results, notes)
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
@@ -513,7 +560,12 @@ def measure(canonical: Path, arbin: Path, arbin_cellpy: Path) -> tuple[dict, lis
     results["(a) pyarrow.csv.read_csv, canonical, untyped"] = run_case("pyarrow", canonical)
     results["(b) polars.read_csv, canonical"] = run_case("polars", canonical)
     results["(c) read_canonical + compute_figures"] = run_case("ours_canonical", canonical)
-    results["(a') pyarrow.csv.read_csv, Arbin (floor)"] = run_case("pyarrow", arbin)
+    results["(a') pyarrow.csv.read_csv, Arbin, typed used columns (floor)"] = run_case(
+        "arbin_floor", arbin
+    )
+    results["(a') pyarrow.csv.read_csv, Arbin, untyped, all 15 columns"] = run_case(
+        "pyarrow", arbin
+    )
     ours_arbin = run_case("ours_arbin", arbin)
     if "error" in ours_arbin:
         notes.append(f"our Arbin pipeline skipped: formats.read_test_data: {ours_arbin['error']}")
@@ -569,7 +621,7 @@ def report(results: dict[str, dict], notes: list[str]) -> None:
               "  (goal <= 2x)")  # fmt: skip
     # The same samples either way; our own Arbin pipeline is the fairer base once it exists.
     arbin = next((n for n in results if n.startswith("(c')") and "seconds" in results[n]), None)
-    arbin_floor = results.get("(a') pyarrow.csv.read_csv, Arbin (floor)", {})
+    arbin_floor = results.get("(a') pyarrow.csv.read_csv, Arbin, typed used columns (floor)", {})
     if arbin and "seconds" in arbin_floor:
         ratio = results[arbin]["seconds"] / arbin_floor["seconds"]
         print(f"ours / floor, Arbin: (c') / (a') = {ratio:.2f}x  (goal <= 2x)")
@@ -583,7 +635,7 @@ def report(results: dict[str, dict], notes: list[str]) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--interleaved":
-        print(json.dumps(interleaved(sys.argv[2], int(sys.argv[3]))))
+        print(json.dumps(interleaved(sys.argv[2], int(sys.argv[3]), sys.argv[4])))
     elif len(sys.argv) > 1 and sys.argv[1] == "--worker":
         result = worker(sys.argv[2], sys.argv[3], int(sys.argv[4]), "--no-trace" not in sys.argv)
         print(json.dumps(result))

@@ -27,6 +27,7 @@ from suppliers.selectors import is_auditor, lot_can_manage
 
 from .choices import TestDataFormat, TestLevel, TestRecordStatus, Verdict, VerificationStatus
 from .domain import check_claim
+from .domain.cycle_choice import CycleFigures
 from .domain.evidence import PackSpec, pack_fit
 from .domain.figures import Figures
 from .domain.measure import headline_resistance, measure
@@ -282,22 +283,22 @@ def _stored_percent(value: float | None) -> float | None:
     return value if value is not None and value <= MEASURED_SOH_MAX_PCT else None
 
 
-def _energy_wh(cycle: dict | None) -> float | None:
+def _energy_wh(cycle: CycleFigures | None) -> float | None:
     """The chosen cycle's discharge energy; none where it was not measured (a BMS snapshot,
     a file without voltage)."""
-    energy = cycle.get("discharge_energy_wh") if cycle else None
+    energy = cycle.discharge_energy_wh if cycle else None
     return float(energy) if energy is not None and energy > 0 else None
 
 
 def _measurement_fields(figures: Figures, *, nominal_ah: float) -> dict:
-    cycle = next((c for c in figures.cycles if c["cycle"] == figures.cycle_used), None)
+    cycle = next((c for c in figures.cycles if c.cycle == figures.cycle_used), None)
     resistance_mohm, pulse_s = headline_resistance(figures)
     baseline_ratio = None
     if resistance_mohm is not None:
         ratios = [
-            d["ratio_to_baseline"]
+            d.ratio_to_baseline
             for d in figures.dcir
-            if d.get("ratio_to_baseline") is not None and d["duration_s"] == pulse_s
+            if d.ratio_to_baseline is not None and d.duration_s == pulse_s
         ]
         baseline_ratio = median(ratios) if ratios else None
     weakest = figures.weakest_cell or {}
@@ -314,8 +315,8 @@ def _measurement_fields(figures: Figures, *, nominal_ah: float) -> dict:
         "cycle_used": figures.cycle_used,
         "cycles": list(serialised["cycles"]),
         "sample_count": figures.sample_count,
-        "c_rate": cycle.get("c_rate") if cycle else None,
-        "max_temperature_c": cycle.get("max_temperature_c") if cycle else None,
+        "c_rate": cycle.c_rate if cycle else None,
+        "max_temperature_c": cycle.max_temperature_c if cycle else None,
         "resistance_mohm": resistance_mohm,
         "resistance_pulse_s": pulse_s,
         "resistance_ratio": baseline_ratio,

@@ -96,9 +96,9 @@ def _is_blank(fields: list[str]) -> bool:
 class CanonicalCsv:
     """Iterate to get Samples; the header is checked as soon as the object is made."""
 
-    def __init__(self, lines: Iterable[str]) -> None:
+    def __init__(self, lines: Iterable[str], delimiter: str = ",") -> None:
         self._last_line = ""
-        self._reader = csv.reader(self._remember(lines))
+        self._reader = csv.reader(self._remember(lines), delimiter=delimiter)
         self._started = False
         self._previous_time: tuple[float, float] | None = None
         self.warnings: list[str] = []
@@ -180,6 +180,10 @@ class CanonicalCsv:
         if self.rows_read == 0:
             raise TestDataError("no data rows after the header")
 
+    def _number_text(self, text: str) -> str:
+        """A field's text as float() should read it: as written (numbers use a decimal point)."""
+        return text
+
     def _remember(self, lines: Iterable[str]) -> Iterator[str]:
         for line in lines:
             self._last_line = line
@@ -192,7 +196,7 @@ class CanonicalCsv:
             return False
         if len(fields) < self._width:
             return True
-        last = fields[-1].strip()
+        last = self._number_text(fields[-1].strip())
         if not _NUMBER_START.fullmatch(last):
             return False
         try:
@@ -227,7 +231,7 @@ class CanonicalCsv:
             raise row_error(row, f"{column.name} is empty")
         try:
             # float() accepts "1_000"; a canonical number never contains "_".
-            value = float("x" if "_" in text else text)
+            value = float("x" if "_" in text else self._number_text(text))
         except ValueError:
             raise row_error(row, f"{column.name} is not a number ({_clip(text)!r})") from None
         if not math.isfinite(value):
@@ -250,7 +254,7 @@ class CanonicalCsv:
         except ValueError:
             pass
         try:
-            value = float("x" if "_" in text else text)
+            value = float("x" if "_" in text else self._number_text(text))
         except ValueError:
             value = math.nan
         if not value.is_integer():
@@ -292,12 +296,16 @@ class CanonicalCsv:
         return volts
 
 
-def _text_lines(stream: BinaryIO, chunk_size: int = 1 << 16) -> Iterator[str]:
+def _text_lines(
+    stream: BinaryIO, chunk_size: int = 1 << 16, *, first_line: int = 1, file_start: bool = True
+) -> Iterator[str]:
     """Decode in chunks and split lines ourselves, so that any object with read() will do (Django
-    File, storage handle, BytesIO) and a line can never grow past MAX_LINE_CHARS in memory."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    File, storage handle, BytesIO) and a line can never grow past MAX_LINE_CHARS in memory.
+    A stream positioned inside the file (file_start=False) has no byte order mark to drop, and
+    its first line is line `first_line` of the file."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig" if file_start else "utf-8")()
     pending = ""
-    line_number = 1
+    line_number = first_line
     while True:
         chunk = stream.read(chunk_size)
         try:

@@ -8,9 +8,12 @@ reader falls back to this one, and tests compare the two.
 
 from __future__ import annotations
 
+import csv
+import itertools
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
@@ -20,16 +23,80 @@ from .errors import TestDataError, row_error
 from .testdata import Batch, TestData
 
 FORMAT = "canonical_csv"
+# Lines looked at to tell the dialect: the header and the line after it must be among them.
+DIALECT_LINES = 10_000
 MAX_CELL_VOLTAGE_V = 10.0  # above every cell chemistry, below any millivolt reading
 _CELL_NAME = re.compile(r"cell_(\d+)_(v|mv)")
 _INT64 = 2**63
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Where a second pass over part of a file starts: `offset`, a byte position in the stream
+    at the start of a line, is line `line` + 1 of the file; `header` holds the file's lines up to
+    and including its header; the rows before `offset` were read already, `rows_read` of them,
+    the last at `previous_time` (seconds, and the value as written), None if there were none."""
+
+    offset: int
+    line: int
+    header: tuple[str, ...]
+    previous_time: tuple[float, float] | None
+    rows_read: int
+    semicolons: bool = False  # the file's dialect, as its head told it
+
+
+class _Renumbered:
+    """A csv reader whose line numbers count from a line further into the file."""
+
+    def __init__(self, reader: Iterator[list[str]], before: int) -> None:
+        self._reader = reader
+        self._before = before
+
+    def __iter__(self) -> _Renumbered:
+        return self
+
+    def __next__(self) -> list[str]:
+        return next(self._reader)
+
+    @property
+    def line_num(self) -> int:
+        return self._before + self._reader.line_num  # type: ignore[attr-defined]
+
+
 class CellCsv(CanonicalCsv):
-    """The slow reader plus cell voltage columns and int64-sized cycle/step numbers."""
+    """The slow reader plus cell voltage columns, int64-sized cycle/step numbers and the
+    semicolon dialect (`semicolon_dialect`): fields separated by ';', numbers with a decimal
+    comma. `semicolons` None tells the dialect from the first lines."""
 
     cells: tuple[_Column, ...] = ()
     cell_values: tuple[float, ...] = ()
+
+    def __init__(self, lines: Iterable[str], semicolons: bool | None = None) -> None:
+        if semicolons is None:
+            lines = iter(lines)
+            first = dialect_lines(lines)
+            semicolons = semicolon_dialect(first)
+            lines = itertools.chain(first, lines)
+        self.semicolons = semicolons
+        super().__init__(lines, delimiter=";" if semicolons else ",")
+
+    def _number_text(self, text: str) -> str:
+        if not self.semicolons:
+            return text
+        return "x" if "." in text else text.replace(",", ".")  # a decimal comma, never a point
+
+    @property
+    def previous_time(self) -> tuple[float, float] | None:
+        """The last row's time: seconds, and the value as written."""
+        return self._previous_time
+
+    def resume(self, lines: Iterable[str], at: Resume) -> None:
+        """Read the rows from `lines`, the file from `at.offset` on, as if every row before
+        them had been read by this parser: same line numbers, same time order, same checks."""
+        delimiter = ";" if self.semicolons else ","
+        self._reader = _Renumbered(csv.reader(self._remember(lines), delimiter=delimiter), at.line)
+        self._previous_time = at.previous_time
+        self.rows_read = at.rows_read
 
     @property
     def width(self) -> int:
@@ -75,6 +142,41 @@ class CellCsv(CanonicalCsv):
                 hint = f"above the {MAX_CELL_VOLTAGE_V:g} V of any cell"
             raise row_error(row, f"{cell.name} is {_clip(text)}; {hint}")
         return volts
+
+
+def dialect_lines(lines: Iterator[str]) -> list[str]:
+    """The lines `semicolon_dialect` looks at, taken from `lines`: up to the one after the first
+    non-blank line, at most DIALECT_LINES."""
+    taken: list[str] = []
+    header = False
+    for line in lines:
+        taken.append(line)
+        if header or len(taken) == DIALECT_LINES:
+            break
+        header = bool(line.strip())
+    return taken
+
+
+def semicolon_dialect(lines: Iterable[str]) -> bool:
+    """Whether a file starting with `lines` (physical lines, their ends included) is the
+    European spreadsheet export: fields separated by ';' because numbers use a decimal comma.
+    So the first non-blank line names the canonical columns when split at ';' (and is one field
+    when split at ','), and the line after it holds ';' and no decimal point. A ';' file whose
+    numbers use a decimal point is no such export and is refused as comma-separated text would
+    be, naming the semicolons."""
+    head = list(itertools.islice(lines, DIALECT_LINES))
+    at = next((i for i, line in enumerate(head) if line.strip()), None)
+    if at is None or at + 1 >= len(head):
+        return False
+    header, row = head[at], head[at + 1]
+    if ";" not in row or "." in row or len(next(csv.reader([header]), [])) != 1:
+        return False
+    names = {
+        name.strip().lower().lstrip("\ufeff").strip()
+        for name in next(csv.reader([header], delimiter=";"), [])
+    }
+    quantities = {_COLUMNS[name][0] for name in names if name in _COLUMNS}
+    return {"time_s", "current_a", "voltage_v", "cycle", "step"} <= quantities
 
 
 def _cell_columns(names: list[str]) -> tuple[_Column, ...]:
@@ -159,10 +261,20 @@ def slow_batches(
     batch_rows: int,
     skip: int,
     warnings: list[str] | None = None,
-) -> Iterator[Batch]:
-    """Batches from the pure-Python reader; a torn last row's warning goes to `warnings`."""
-    stream.seek(origin)
-    parser = CellCsv(_text_lines(stream))
+    resume: Resume | None = None,
+) -> Generator[Batch, None, tuple[tuple[float, float] | None, int]]:
+    """Batches from the pure-Python reader; a torn last row's warning goes to `warnings`. With
+    `resume`, only the rows from resume.offset on, read as the whole file's reader reads them.
+    Returns the time of the last row read (seconds, and as written) and the rows read in all
+    (resume.rows_read included)."""
+    if resume is None:
+        stream.seek(origin)
+        parser = CellCsv(_text_lines(stream))
+    else:
+        parser = CellCsv(iter(resume.header), semicolons=resume.semicolons)
+        stream.seek(resume.offset)
+        rest = _text_lines(stream, first_line=resume.line + 1, file_start=False)
+        parser.resume(rest, resume)
     has_temperature = "temperature_c" in parser.columns
     has_counter = "capacity_counter_ah" in parser.columns
     header_warnings = len(parser.warnings)
@@ -192,6 +304,7 @@ def slow_batches(
         yield _batch(rows, has_temperature, cells, has_counter)
     if warnings is not None:
         warnings.extend(parser.warnings[header_warnings:])
+    return parser.previous_time, parser.rows_read
 
 
 def _batch(

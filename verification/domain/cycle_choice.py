@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -152,19 +153,35 @@ def _listed(numbers: list[int]) -> str:
     return shown if len(numbers) <= SKIPPED_CYCLES_LISTED else f"{shown}, ..."
 
 
-def cycle_row(number: int, t: CycleTotals, nominal_ah: float) -> dict:
+@dataclass(frozen=True, slots=True)
+class CycleFigures:
+    """One cycle's figures as shown and stored; mean current and C-rate are None for a cycle
+    without discharge, voltage and temperature None where the file has none."""
+
+    cycle: int
+    charge_capacity_ah: float
+    discharge_capacity_ah: float
+    charge_energy_wh: float
+    discharge_energy_wh: float
+    mean_discharge_current_a: float | None
+    c_rate: float | None
+    min_voltage_v: float | None
+    max_temperature_c: float | None
+
+
+def cycle_row(number: int, t: CycleTotals, nominal_ah: float) -> CycleFigures:
     mean = t.discharge_ah * 3600 / t.discharge_s if t.discharge_s > 0 else None
-    return {
-        "cycle": int(number),
-        "charge_capacity_ah": float(t.charge_ah),
-        "discharge_capacity_ah": float(t.discharge_ah),
-        "charge_energy_wh": float(t.charge_wh),
-        "discharge_energy_wh": float(t.discharge_wh),
-        "mean_discharge_current_a": None if mean is None else float(mean),
-        "c_rate": None if mean is None else float(mean / nominal_ah),
-        "min_voltage_v": float(t.min_voltage_v) if math.isfinite(t.min_voltage_v) else None,
-        "max_temperature_c": None if np.isnan(t.max_temperature_c) else float(t.max_temperature_c),
-    }
+    return CycleFigures(
+        cycle=int(number),
+        charge_capacity_ah=float(t.charge_ah),
+        discharge_capacity_ah=float(t.discharge_ah),
+        charge_energy_wh=float(t.charge_wh),
+        discharge_energy_wh=float(t.discharge_wh),
+        mean_discharge_current_a=None if mean is None else float(mean),
+        c_rate=None if mean is None else float(mean / nominal_ah),
+        min_voltage_v=float(t.min_voltage_v) if math.isfinite(t.min_voltage_v) else None,
+        max_temperature_c=None if np.isnan(t.max_temperature_c) else float(t.max_temperature_c),
+    )
 
 
 def fade(cycles: dict[int, CycleTotals]) -> float | None:

@@ -92,15 +92,15 @@ def _window_reason(figures: Figures, spec: PackSpec, test_level: str) -> str | N
 def _capacity_reasons(figures: Figures, spec: PackSpec) -> list[str]:
     nominal = spec.nominal_capacity_ah
     reasons = []
-    largest = max((row["discharge_capacity_ah"] for row in figures.cycles), default=0.0)
+    largest = max((row.discharge_capacity_ah for row in figures.cycles), default=0.0)
     if largest > CAPACITY_MAX_SHARE * nominal:
         reasons.append(
             f"a discharge of {largest:.4g} Ah is {largest / nominal:.0%} of the pack model's "
             f"nominal {nominal:.4g} Ah: no used pack delivers more than "
             f"{CAPACITY_MAX_SHARE:.0%}; this is another pack's test or a column's unit is wrong"
         )
-    row = next((r for r in figures.cycles if r["cycle"] == figures.cycle_used), None)
-    mean = None if row is None else row["mean_discharge_current_a"]
+    row = next((r for r in figures.cycles if r.cycle == figures.cycle_used), None)
+    mean = None if row is None else row.mean_discharge_current_a
     if mean is not None and mean > MEAN_C_RATE_MAX * nominal:
         reasons.append(
             f"the capacity discharge ran at {mean:.4g} A on average, {mean / nominal:.3g}C for "

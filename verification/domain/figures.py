@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from statistics import median
 
 import numpy as np
@@ -33,7 +33,7 @@ from .capacity_test import capacity_test, end_judge
 from .cells import spread_and_weakest
 from .counter import counter_warnings
 from .curves import as_pairs
-from .cycle_choice import choose_cycle, choose_numbering, cycle_row, fade
+from .cycle_choice import CycleFigures, choose_cycle, choose_numbering, cycle_row, fade
 from .errors import TestDataError
 from .fingerprint import fingerprint
 from .onepass import OnePass
@@ -50,11 +50,25 @@ CURVE_POINTS = 500
 SOH_PLAUSIBLE_MAX_PCT = 110.0
 
 
+@dataclass(frozen=True, slots=True)
+class DcirFigure:
+    """One DC resistance pulse: the cycle (in the numbering the figures use), the step, when it
+    started, the current step that drove it, its length and the resistance it gave."""
+
+    cycle: int
+    step: int
+    time_s: float
+    current_step_a: float
+    duration_s: float
+    resistance_mohm: float
+    ratio_to_baseline: float | None
+
+
 @dataclass(frozen=True)
 class Figures:
     format: str
     units: dict
-    cycles: tuple[dict, ...]
+    cycles: tuple[CycleFigures, ...]
     discharge_capacity_ah: float | None
     cycle_used: int | None
     soh_pct: float | None
@@ -62,7 +76,7 @@ class Figures:
     soh_basis: dict
     soh_by_definition: dict  # "capacity" and "energy" -> SOH %, None where not measurable
     bms_soh_pct: float | None  # reported by a BMS, never measured; None for time series
-    dcir: tuple[dict, ...]
+    dcir: tuple[DcirFigure, ...]
     dcir_summary: dict  # "1" (s, as text for JSON) -> median mOhm or None
     cell_spread_mv: float | None
     max_cell_spread_mv: float | None
@@ -83,10 +97,14 @@ class Figures:
     rest_threshold_a: float | None = None
 
     def to_dict(self) -> dict:
+        """Plain JSON-ready values (None for non-finite numbers): done once per measurement, as
+        it copies every cycle and chart point."""
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 def _plain(value: object) -> object:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -214,13 +232,18 @@ def _assemble(
     cycles = book.cycles
     chosen = choose_cycle(data.format, cycles, p.saw_negative, warnings)
     rows = [cycle_row(number, t, nominal_ah) for number, t in cycles.items()]
-    numbers = [v for row in rows for v in row.values() if isinstance(v, float)]
+    numbers = [
+        v
+        for row in rows
+        for v in (getattr(row, f.name) for f in fields(row))
+        if isinstance(v, float)
+    ]
     if not all(map(math.isfinite, numbers)):
         # Only absurd time stamps (gaps of ~1e300 s) get here; stored figures must stay finite.
         raise TestDataError("the capacity figures overflow; check time_s for absurd values")
     test = capacity_test(cycles, chosen, cutoff_v)
     warnings.extend(test.warnings)
-    row = next((r for r in rows if r["cycle"] == chosen), None)
+    row = next((r for r in rows if r.cycle == chosen), None)
     totals = None if chosen is None else cycles[chosen]
     by_definition: dict[str, float | None] = {"capacity": None, "energy": None}
     measured = nominal = None
@@ -253,15 +276,15 @@ def _assemble(
     found, dcir_warnings = p.dcir.results(p.peak_a)
     warnings.extend(dcir_warnings)
     dcir = tuple(
-        {
-            "cycle": r.derived_cycle if derived else r.cycle,
-            "step": r.step,
-            "time_s": r.time_s,
-            "current_step_a": r.current_step_a,
-            "duration_s": r.duration_s,
-            "resistance_mohm": r.resistance_mohm,
-            "ratio_to_baseline": r.resistance_mohm / baseline_mohm if baseline_mohm else None,
-        }
+        DcirFigure(
+            cycle=r.derived_cycle if derived else r.cycle,
+            step=r.step,
+            time_s=r.time_s,
+            current_step_a=r.current_step_a,
+            duration_s=r.duration_s,
+            resistance_mohm=r.resistance_mohm,
+            ratio_to_baseline=r.resistance_mohm / baseline_mohm if baseline_mohm else None,
+        )
         for r in found
     )
     summary = {}
@@ -281,8 +304,8 @@ def _assemble(
         soh_basis={
             "test_type": "full capacity discharge" if totals else "no complete capacity test",
             "cycle_used": chosen,
-            "c_rate": None if row is None else row["c_rate"],
-            "max_temperature_c": None if row is None else row["max_temperature_c"],
+            "c_rate": None if row is None else row.c_rate,
+            "max_temperature_c": None if row is None else row.max_temperature_c,
             "measured": measured,
             "nominal": nominal,
             "unit": unit,
@@ -298,7 +321,7 @@ def _assemble(
         self_discharge_mv_per_day=p.rests.mv_per_day(),
         sample_count=p.count,
         curves={
-            "capacity_per_cycle": [[r["cycle"], r["discharge_capacity_ah"]] for r in rows],
+            "capacity_per_cycle": [[r.cycle, r.discharge_capacity_ah] for r in rows],
             "voltage_vs_capacity": [] if candidate is None else as_pairs(*candidate.curve.points()),
         },
         warnings=tuple(warnings),

@@ -33,8 +33,9 @@ def fig(
     peak_a: float | None = 25.0,
     cycle_used: int | None = 1,
 ) -> Figures:
-    row = {**_real().cycles[0], "discharge_capacity_ah": discharge_ah}
-    row["mean_discharge_current_a"] = mean_a
+    row = dataclasses.replace(
+        _real().cycles[0], discharge_capacity_ah=discharge_ah, mean_discharge_current_a=mean_a
+    )
     return dataclasses.replace(
         _real(),
         voltage_range_v=window,
@@ -150,7 +151,7 @@ def test_capacity_message() -> None:
 
 
 def test_largest_cycle_counts_not_the_used_one() -> None:
-    big = {**_real().cycles[0], "cycle": 2, "discharge_capacity_ah": 60.0}
+    big = dataclasses.replace(_real().cycles[0], cycle=2, discharge_capacity_ah=60.0)
     figures = dataclasses.replace(fig(), cycles=(fig().cycles[0], big))
     assert pack_fit(figures, NMC16).reasons[0].startswith("a discharge of 60 Ah is 120%")
 

@@ -108,13 +108,13 @@ ONE_NMC_CELL = {"cells_series": 1, "chemistry": "NMC"}
 def test_hand_computed_trapezoid() -> None:
     result = figures(csv_text(TINY), **ONE_NMC_CELL, nominal_capacity_ah=2.0)
     (cycle,) = result.cycles
-    assert cycle["charge_capacity_ah"] == pytest.approx(1.0, rel=1e-12)
-    assert cycle["charge_energy_wh"] == pytest.approx(3.4, rel=1e-12)
-    assert cycle["discharge_capacity_ah"] == pytest.approx(1.75, rel=1e-12)
-    assert cycle["discharge_energy_wh"] == pytest.approx(5.6, rel=1e-12)
-    assert cycle["mean_discharge_current_a"] == pytest.approx(1.75, rel=1e-12)
-    assert cycle["c_rate"] == pytest.approx(0.875, rel=1e-12)
-    assert cycle["min_voltage_v"] == 3.0 and cycle["max_temperature_c"] is None
+    assert cycle.charge_capacity_ah == pytest.approx(1.0, rel=1e-12)
+    assert cycle.charge_energy_wh == pytest.approx(3.4, rel=1e-12)
+    assert cycle.discharge_capacity_ah == pytest.approx(1.75, rel=1e-12)
+    assert cycle.discharge_energy_wh == pytest.approx(5.6, rel=1e-12)
+    assert cycle.mean_discharge_current_a == pytest.approx(1.75, rel=1e-12)
+    assert cycle.c_rate == pytest.approx(0.875, rel=1e-12)
+    assert cycle.min_voltage_v == 3.0 and cycle.max_temperature_c is None
     assert result.soh_pct == pytest.approx(87.5, rel=1e-12)
     assert result.cycle_used == 1 and result.sample_count == 7
     curve = result.curves["voltage_vs_capacity"]
@@ -149,11 +149,11 @@ def test_agrees_with_metrics_py(chemistry: str, soh: float) -> None:
     assert result.discharge_capacity_ah == pytest.approx(reference.discharge_capacity_ah, 1e-12)
     for ours, theirs in zip(result.cycles, reference.cycles, strict=True):
         for key, value in theirs.to_dict().items():
-            assert ours[key] == pytest.approx(value, rel=1e-12)
+            assert getattr(ours, key) == pytest.approx(value, rel=1e-12)
     assert result.soh_pct == pytest.approx(soh, abs=0.05)
-    used = next(c for c in result.cycles if c["cycle"] == result.cycle_used)
-    assert result.soh_basis["max_temperature_c"] == used["max_temperature_c"]
-    assert max(c["max_temperature_c"] for c in result.cycles) == reference.max_temperature_c
+    used = next(c for c in result.cycles if c.cycle == result.cycle_used)
+    assert result.soh_basis["max_temperature_c"] == used.max_temperature_c
+    assert max(c.max_temperature_c for c in result.cycles) == reference.max_temperature_c
 
 
 def test_energy_soh_needs_the_nominal_energy() -> None:
@@ -219,14 +219,14 @@ def test_a_stalled_cycle_counter_is_re_derived_from_the_current() -> None:
     ]
     good = figures("".join(lines))
     result = figures("".join(stalled), batch_rows=500)
-    assert [c["cycle"] for c in result.cycles] == [1, 2, 3]
+    assert [c.cycle for c in result.cycles] == [1, 2, 3]
     assert_close(
-        [c["discharge_capacity_ah"] for c in result.cycles],
-        [c["discharge_capacity_ah"] for c in good.cycles],
+        [c.discharge_capacity_ah for c in result.cycles],
+        [c.discharge_capacity_ah for c in good.cycles],
     )
     assert result.cycle_used == 3
     assert any("re-derived from the current" in w for w in result.warnings)
-    assert [d["cycle"] for d in result.dcir] == [d["cycle"] for d in good.dcir]
+    assert [d.cycle for d in result.dcir] == [d.cycle for d in good.dcir]
 
 
 @pytest.mark.parametrize(
@@ -298,7 +298,7 @@ def hppc_csv() -> str:
 
 def test_dcir_by_hand() -> None:
     result = figures(hppc_csv(), baseline_resistance_mohm=20.0)
-    found = [(d["step"], d["duration_s"]) for d in result.dcir]
+    found = [(d.step, d.duration_s) for d in result.dcir]
     assert found == [
         (2, 1.0),
         (2, 10.0),
@@ -310,11 +310,11 @@ def test_dcir_by_hand() -> None:
         (12, 10.0),
     ]
     for entry in result.dcir:
-        assert entry["resistance_mohm"] == pytest.approx(25.0, abs=0.1)
-        assert entry["ratio_to_baseline"] == pytest.approx(1.25, abs=0.01)
-        assert entry["cycle"] == 1
-    assert result.dcir[0]["time_s"] == 60.0 and result.dcir[0]["current_step_a"] == -100.0
-    assert result.dcir[2]["time_s"] == pytest.approx(150.6)
+        assert entry.resistance_mohm == pytest.approx(25.0, abs=0.1)
+        assert entry.ratio_to_baseline == pytest.approx(1.25, abs=0.01)
+        assert entry.cycle == 1
+    assert result.dcir[0].time_s == 60.0 and result.dcir[0].current_step_a == -100.0
+    assert result.dcir[2].time_s == pytest.approx(150.6)
     assert result.soh_pct == pytest.approx((50 + (3000 + 3000 + 500 + 30) / 3600) / 50 * 100)
     assert (
         "cycle 1 holds 2 discharges separated by charging; its discharge capacity adds them up"
@@ -346,10 +346,10 @@ def test_dcir_on_synthetic_data_without_baseline() -> None:
         resistance_mohm=40,
     )
     result = figures(text, nominal_capacity_ah=100)
-    at_1s = [d for d in result.dcir if d["duration_s"] == 1.0]
-    assert at_1s and all(d["ratio_to_baseline"] is None for d in at_1s)
-    discharge = next(d for d in at_1s if d["current_step_a"] < 0)
-    assert discharge["resistance_mohm"] == pytest.approx(40, rel=0.03)
+    at_1s = [d for d in result.dcir if d.duration_s == 1.0]
+    assert at_1s and all(d.ratio_to_baseline is None for d in at_1s)
+    discharge = next(d for d in at_1s if d.current_step_a < 0)
+    assert discharge.resistance_mohm == pytest.approx(40, rel=0.03)
 
 
 # ---- cells, fade, self-discharge -------------------------------------------------------------
@@ -418,7 +418,7 @@ def test_soh_is_read_at_the_slowest_rate_and_fade_over_the_ageing_rate() -> None
         "2 later full discharge(s) at a higher rate (cycles 5, 6)" in w for w in result.warnings
     )
     # 1C capacity falls 0.25 Ah a cycle from 44 Ah over cycles 1, 2, 3, 5, 6
-    ageing = [c["discharge_capacity_ah"] for c in result.cycles if c["cycle"] != 4]
+    ageing = [c.discharge_capacity_ah for c in result.cycles if c.cycle != 4]
     x = np.array([1, 2, 3, 5, 6], dtype=float)
     slope = np.polyfit(x, ageing, 1)[0]
     assert result.capacity_fade_pct_per_100_cycles == pytest.approx(
@@ -518,7 +518,7 @@ def test_curves_are_bounded() -> None:
     assert curve[-1][0] == pytest.approx(result.discharge_capacity_ah, rel=1e-9)
     assert all(a[0] <= b[0] for a, b in itertools.pairwise(curve))
     assert result.curves["capacity_per_cycle"] == [
-        [c["cycle"], c["discharge_capacity_ah"]] for c in result.cycles
+        [c.cycle, c.discharge_capacity_ah] for c in result.cycles
     ]
 
 
@@ -613,14 +613,14 @@ def test_no_measured_figure_depends_on_the_nominal(nominal_ah: float) -> None:
     base = figures(SMALL_PACK_CSV, nominal_capacity_ah=2.0, cells_series=4, chemistry="LFP")
     other = figures(SMALL_PACK_CSV, nominal_capacity_ah=nominal_ah, cells_series=4, chemistry="LFP")
     keys = ("cycle", "charge_capacity_ah", "discharge_capacity_ah", "discharge_energy_wh")
-    assert [tuple(r[k] for k in keys) for r in other.cycles] == [
-        tuple(r[k] for k in keys) for r in base.cycles
+    assert [tuple(getattr(r, k) for k in keys) for r in other.cycles] == [
+        tuple(getattr(r, k) for k in keys) for r in base.cycles
     ]
     assert other.cycle_used == base.cycle_used
     assert other.discharge_capacity_ah == base.discharge_capacity_ah
     assert other.capacity_test == base.capacity_test
     assert other.rest_threshold_a == base.rest_threshold_a
     assert other.fingerprint == base.fingerprint
-    assert [d["resistance_mohm"] for d in other.dcir] == [d["resistance_mohm"] for d in base.dcir]
+    assert [d.resistance_mohm for d in other.dcir] == [d.resistance_mohm for d in base.dcir]
     if other.soh_pct is not None:
         assert other.soh_pct == pytest.approx(base.discharge_capacity_ah / nominal_ah * 100)

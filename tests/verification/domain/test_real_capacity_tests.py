@@ -70,7 +70,7 @@ def test_a_test_stopped_mid_discharge_gives_no_soh_and_says_why(cycler):
     assert "the pack's lower cutoff is 3.20 V" in reason
     assert any(w.startswith("SOH not measured: no complete capacity test") for w in result.warnings)
     # The partial discharge keeps its per-cycle figures.
-    assert max(row["discharge_capacity_ah"] for row in result.cycles) > 3
+    assert max(row.discharge_capacity_ah for row in result.cycles) > 3
 
 
 def test_a_three_second_fragment_of_a_discharge_is_no_capacity_test(cycler):

@@ -96,6 +96,12 @@ def _text_format(lines: list[tuple[int, int, str]], head: bytes) -> str | None:
     nonblank = next((f for f in commas if any(f)), [])
     if _is_canonical(set(nonblank)):
         return "canonical_csv"
+    # The canonical CSV as a spreadsheet with decimal commas exports it (or, with a decimal
+    # point, refused by its reader naming the semicolons).
+    if len(nonblank) == 1:
+        semicolons = next((h.split_fields(t, ";") for t in texts[:20] if t.strip()), [])
+        if _is_canonical({name.lower() for name in semicolons}):
+            return "canonical_csv"
     if any(f[:1] == ["cell"] and {"voltage_v", "voltage_mv"} & set(f) for f in commas):
         return "bms_snapshot"
     if any("\t" in t and h.maccor_header(t.split("\t")) for t in texts[:40]):
