@@ -76,6 +76,10 @@ def test_supplier_lists_and_buyer_finds_a_verified_lot(
     expect(lfp.locator(".count")).to_have_text("(1)")
     expect(buyer.locator("#facet-lists[aria-busy]")).to_have_count(0)
     expect(buyer.locator("#facet-lists input[name=chemistry][value=LFP]")).to_be_checked()
+    # The counts replaced only their own block, inside the form, and left the address alone.
+    expect(buyer.locator("#lot-filters #facet-lists")).to_have_count(1)
+    expect(buyer.locator("#lot-results #lots")).to_have_count(1)
+    assert "/lots/facets/" not in buyer.url
     buyer.fill("#id_soh_min", "70")
     buyer.click("text=Filter")
     row = buyer.locator("#lots tbody tr", has_text="E2E-LOT-1")

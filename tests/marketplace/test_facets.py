@@ -124,7 +124,7 @@ def test_a_filter_change_gets_its_results_first_and_uncached_counts_follow(
     body = fragment.content.decode()
     assert '<p id="result-count" role="status">1 lot</p>' in body
     # The choices stay (NMC ticked), without counts, and ask for theirs once shown.
-    assert 'hx-get="/lots/facets/?chemistry=NMC" hx-trigger="load"' in body
+    assert 'hx-get="/lots/facets/?chemistry=NMC" hx-trigger="load" hx-target="this"' in body
     assert 'value="NMC" checked> NMC' in body and 'class="count"' not in body
     counted = client.get("/lots/facets/", {"chemistry": "NMC"}, headers={"HX-Request": "true"})
     text = counted.content.decode()
