@@ -3,8 +3,9 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django_htmx.http import push_url
 
 from suppliers.models import Pack
 from suppliers.selectors import is_auditor, lot_can_commit, lot_can_manage
@@ -35,6 +36,23 @@ BROWSE_PAGE_SIZE = 25
 PACKS_SHOWN = 25  # the pack table's first rows; ?packs=all shows every pack
 
 
+def _address(request) -> str:
+    """The browse page's address for this request's filters, blanks left out: what the
+    address bar shows after an htmx change, to be shared or bookmarked."""
+    kept = QueryDict(mutable=True)
+    for name, values in request.GET.lists():
+        filled = [value for value in values if value.strip()]
+        if filled:
+            kept.setlist(name, filled)
+    query = kept.urlencode()
+    return f"{request.path}?{query}" if query else request.path
+
+
+def _browse_render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    return push_url(response, _address(request)) if request.htmx else response
+
+
 def _without_soh(query) -> str:
     """The query string without the SOH bounds or the page: what each SOH band's link adds to."""
     kept = query.copy()
@@ -63,7 +81,7 @@ def lot_browse(request):
     refused = 422 if request.htmx else 400
     if not lots.is_valid():
         context |= {"invalid": True, "facets": unfaceted(request.GET)}
-        return render(request, template, context, status=refused)
+        return _browse_render(request, template, context, status=refused)
     try:
         page = keyset_page(
             lots.qs,
@@ -73,7 +91,7 @@ def lot_browse(request):
         )
     except CursorError as error:
         context |= {"cursor_error": str(error), "facets": unfaceted(request.GET)}
-        return render(request, template, context, status=refused)
+        return _browse_render(request, template, context, status=refused)
     context |= {"page": page, "count": lot_count(lots.qs)}
     # A filter changed (htmx): the results go at once, and counts not yet in the cache follow
     # from their own request (four aggregates over every lot the other filters leave). A
@@ -83,7 +101,7 @@ def lot_browse(request):
         context |= {"facets": unfaceted(request.GET), "facets_pending": True}
     else:
         context["facets"] = facets
-    return render(request, template, context)
+    return _browse_render(request, template, context)
 
 
 @login_required

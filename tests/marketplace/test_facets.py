@@ -144,3 +144,14 @@ def test_the_counts_fragment_refuses_what_the_page_refuses(client, bianca, marke
     assert 'class="count"' not in answer.content.decode()
     client.logout()
     assert client.get("/lots/facets/").status_code == 302  # to the sign-in page
+
+
+def test_an_htmx_change_puts_its_filters_in_the_address(client, bianca, market):
+    client.force_login(bianca)
+    params = {"q": "", "chemistry": ["LFP", "NMC"], "soh_min": "70", "ordering": ""}
+    answer = client.get("/lots/", params, headers={"HX-Request": "true"})
+    # Blanks left out: the address a buyer shares opens the same list.
+    assert answer["HX-Push-Url"] == "/lots/?chemistry=LFP&chemistry=NMC&soh_min=70"
+    refused = client.get("/lots/", {"soh_min": "high"}, headers={"HX-Request": "true"})
+    assert refused.status_code == 422 and refused["HX-Push-Url"] == "/lots/?soh_min=high"
+    assert "HX-Push-Url" not in client.get("/lots/", params)  # a whole page has its address
