@@ -8,6 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.verification.domain.readers import assert_same
+from tests.verification.domain.readers import outcome as read_outcome
 from tests.verification.oracles import open_canonical_csv
 from verification.domain import TestDataError, synthetic_cycling_csv
 from verification.domain.canonical_fast import read_canonical, read_canonical_python
@@ -41,25 +43,7 @@ def read_all(reader, data: bytes, batch_rows: int = 250_000) -> tuple[dict, list
 
 
 def outcome(reader, data: bytes, batch_rows: int = 250_000) -> str | dict:
-    """The error message, or the whole file's columns and metadata."""
-    try:
-        test_data, batches = read_all(reader, data, batch_rows)
-    except TestDataError as err:
-        return str(err)
-    columns = {k: np.concatenate([b[k] for b in batches]) for k in batches[0]} if batches else {}
-    return {"columns": columns, "units": test_data.units, "warnings": test_data.warnings}
-
-
-def assert_same(a: str | dict, b: str | dict) -> None:
-    assert type(a) is type(b), (a, b)
-    if isinstance(a, str):
-        assert a == b
-        return
-    assert a["units"] == b["units"] and a["warnings"] == b["warnings"]
-    assert a["columns"].keys() == b["columns"].keys()
-    for key, values in a["columns"].items():
-        assert values.dtype == b["columns"][key].dtype, key
-        np.testing.assert_array_equal(values, b["columns"][key], err_msg=key)
+    return read_outcome(reader, data, batch_rows)
 
 
 def assert_close(a: object, b: object) -> None:

@@ -1,14 +1,13 @@
 """The fast canonical reader's second pass starts at the chunk in doubt, not at the file's start,
 and still gives the pure-Python reader's rows and messages (line numbers, time order, torn rows)."""
 
-import io
 import random
 
-import numpy as np
 import pytest
 
 import verification.domain.canonical_fast as fast
-from verification.domain import TestDataError
+from tests.verification.domain.readers import assert_same
+from tests.verification.domain.readers import outcome as read_outcome
 from verification.domain.canonical_fast import read_canonical, read_canonical_python
 
 HEADER = "time_s,current_a,voltage_v,temperature_c,cycle,step\n"
@@ -19,26 +18,8 @@ def rows(count: int, start: int = 0, end: str = "\n") -> str:
     return "".join(f"{i * 10},-1.5,3.3{i % 7},25,1,2{end}" for i in range(start, start + count))
 
 
-def outcome(reader, data: bytes, batch_rows: int = 4096) -> str | dict:
-    try:
-        test_data = reader(io.BytesIO(data), batch_rows=batch_rows)
-        batches = list(test_data.batches())
-    except TestDataError as err:
-        return str(err)
-    columns = {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}
-    return {"columns": columns, "units": test_data.units, "warnings": test_data.warnings}
-
-
-def assert_same(a: str | dict, b: str | dict) -> None:
-    assert type(a) is type(b), (a, b)
-    if isinstance(a, str):
-        assert a == b
-        return
-    assert a["units"] == b["units"] and a["warnings"] == b["warnings"]
-    assert a["columns"].keys() == b["columns"].keys()
-    for key, values in a["columns"].items():
-        assert values.dtype == b["columns"][key].dtype, key
-        np.testing.assert_array_equal(values, b["columns"][key], err_msg=key)
+def outcome(reader, data: bytes, batch_rows: int = 4_096) -> str | dict:
+    return read_outcome(reader, data, batch_rows)
 
 
 @pytest.fixture

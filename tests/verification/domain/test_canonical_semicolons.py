@@ -4,13 +4,14 @@ pure-Python reader agrees row for row and message for message."""
 
 import io
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import verification.domain.canonical_fast as fast
-from verification.domain import TestDataError, synthetic_cycling_csv
+from tests.verification.domain.readers import assert_same
+from tests.verification.domain.readers import outcome as read_outcome
+from verification.domain import synthetic_cycling_csv
 from verification.domain.canonical_fast import read_canonical, read_canonical_python
 from verification.domain.canonical_python import semicolon_dialect
 from verification.domain.formats import detect_format
@@ -36,26 +37,8 @@ def european(text: str, quoted: bool = False, end: str = "\n", bom: bool = False
     return (("\ufeff" if bom else "") + end.join([header, *rows]) + end).encode()
 
 
-def outcome(reader, data: bytes, batch_rows: int = 1000) -> str | dict:
-    try:
-        test_data = reader(io.BytesIO(data), batch_rows=batch_rows)
-        batches = list(test_data.batches())
-    except TestDataError as err:
-        return str(err)
-    columns = {k: np.concatenate([b[k] for b in batches]) for k in batches[0]} if batches else {}
-    return {"columns": columns, "units": test_data.units, "warnings": test_data.warnings}
-
-
-def assert_same(a: str | dict, b: str | dict) -> None:
-    assert type(a) is type(b), (a, b)
-    if isinstance(a, str):
-        assert a == b
-        return
-    assert a["units"] == b["units"] and a["warnings"] == b["warnings"]
-    assert a["columns"].keys() == b["columns"].keys()
-    for key, values in a["columns"].items():
-        assert values.dtype == b["columns"][key].dtype, key
-        np.testing.assert_array_equal(values, b["columns"][key], err_msg=key)
+def outcome(reader, data: bytes, batch_rows: int = 1_000) -> str | dict:
+    return read_outcome(reader, data, batch_rows)
 
 
 @pytest.mark.parametrize(
