@@ -50,7 +50,7 @@ class Window:
         discharging = current < -rest_threshold_a
         # +1 charge, -1 discharge, 0 rest: booleans viewed as 0/1 bytes, without masked writes.
         self.direction = charging.view(np.int8) - discharging.view(np.int8)
-        self.rest = ~(charging | discharging)
+        self.rest = self.direction == 0
         self.dt = time[1:] - time[:-1]
         self.discharge = discharging[:-1] & discharging[1:]
         self.charge = charging[:-1] & charging[1:]

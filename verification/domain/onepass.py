@@ -80,9 +80,9 @@ class OnePass:
             else None
         )
         w = Window(*columns[:4], temperature, cells, self.rest_threshold_a)
-        backwards = np.flatnonzero(w.dt < 0)
-        if backwards.size:
-            at = int(backwards[0])
+        # fmin skips NaN as the comparison does; the index is looked for only on an error.
+        if w.dt.size and np.fmin.reduce(w.dt) < 0:
+            at = int(np.flatnonzero(w.dt < 0)[0])
             raise TestDataError(
                 f"sample {self.count + at + 1}: time goes backwards "
                 f"({w.time[at + 1]} after {w.time[at]})"
