@@ -34,9 +34,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 1_000_000
 REPEATS = 3
-CELLPY_PYTHON = Path(
-    os.environ.get("BENCH_CELLPY_PYTHON", ROOT / "bench" / ".venv" / "bin" / "python")
+# BEEP, cellpy and polars live in their own environment (bench/README.md): cellpy pins pandas
+# below what the project uses, and none of them is the project's dependency.
+LIBS_PYTHON = Path(
+    os.environ.get(
+        "BENCH_LIBS_PYTHON",
+        os.environ.get("BENCH_CELLPY_PYTHON", ROOT / "bench" / ".venv" / "bin" / "python"),
+    )
 )
+BEEP_VERSION = "2026.2.7"  # the version asked for; the bench says which one it found
+# BEEP's cycle interpolation runs over a voltage range, 2.8-3.5 V (a cell's) unless told: the
+# synthetic pack is 12 NMC cells in series, 3.0-4.2 V each.
+PACK_V_RANGE = (36.0, 50.4)
 ARBIN_COLUMNS = (
     "Data_Point",
     "Test_Time",
@@ -276,6 +285,37 @@ def case_cellpy_raw(path: str) -> tuple[int, str]:
     return _cellpy(path, summary=False)
 
 
+def _beep(path: str, structure: bool) -> tuple[int, str]:
+    import logging
+
+    from beep.structure.arbin import ArbinDatapath
+
+    logging.disable(logging.WARNING)
+    datapath = ArbinDatapath.from_file(path)
+    rows = len(datapath.raw_data)
+    if not structure:
+        return rows, "raw data only (ArbinDatapath.from_file)"
+    # from_file keeps Data_Point (1-based) as the index; interpolate_cycles then indexes the
+    # rows with a 0-based mask and raises IndexingError. A plain 0-based index, as its own
+    # test files give, lets structure() run.
+    datapath.raw_data = datapath.raw_data.reset_index(drop=True)
+    datapath.structure(nominal_capacity=NOMINAL_AH, v_range=list(PACK_V_RANGE))
+    summary = datapath.structured_summary
+    return rows, (
+        f"{len(datapath.structured_data):,} interpolated points, summary of {len(summary)} "
+        f"cycles (cycle 1 discharge {summary['discharge_capacity'].iloc[0]:.4f} Ah, from the "
+        "Discharge_Capacity counter)"
+    )
+
+
+def case_beep(path: str) -> tuple[int, str]:
+    return _beep(path, structure=True)
+
+
+def case_beep_raw(path: str) -> tuple[int, str]:
+    return _beep(path, structure=False)
+
+
 CASES: dict[str, Callable[[str], tuple[int, str]]] = {
     name.removeprefix("case_"): function
     for name, function in dict(globals()).items()
@@ -294,6 +334,45 @@ IMPORTS = {
     "ours_arbin": ["verification.domain.figures"],
     "cellpy": ["cellpy"],
     "cellpy_raw": ["cellpy"],
+    "beep": ["beep.structure.arbin"],
+    "beep_raw": ["beep.structure.arbin"],
+}
+
+# What each row of the library table does with the file, printed under it.
+WORK = {
+    "(a)": "parse only: typed float64 columns, no checks, no figures",
+    "(b)": "parse only: every column, types inferred, no checks, no figures",
+    "(c)": (
+        "parse and check 6 columns (finite, in range, time never falling, whole cycle and step "
+        "numbers; a bad row named by line and column), then every figure: per-cycle charge and "
+        "discharge Ah and Wh integrated from the current, how each discharge ended (complete "
+        "capacity test or not), SOH on the chosen cycle, DC resistance at 1 s and 10 s from the "
+        "current steps, capacity fade, self-discharge from long rests, a 500-point discharge "
+        "curve"
+    ),
+    "(c')": (
+        "the same figures from the Arbin file's 8 used columns (detection, unit and sign "
+        "handling), and the cycler's own capacity counter checked against the integrated current"
+    ),
+    "(d) cellpy": (
+        "pandas read of all 15 columns under the SQL-export headers; with the summary: a step "
+        "table (per cycle and step: mean, std, min, max, first, last and delta of time, current, "
+        "voltage, capacity, IR; step types) and per-cycle capacities, coulombic efficiency, "
+        "losses and cumulated values read from the Charge_/Discharge_Capacity counters (not "
+        "integrated from the current); no complete-discharge rule, SOH, DC resistance from "
+        "pulses, fade fit or self-discharge"
+    ),
+    "(d) FALLBACK": "pandas.read_csv of all 15 columns, types inferred; no checks, no figures",
+    "(e) BEEP": (
+        "ArbinDatapath.from_file: pandas read of all 15 columns, current and voltage cast to "
+        "float32, an ISO date string per row from DateTime (a Python call per row); with "
+        "structure(): each cycle's discharge interpolated on 1,000 voltage points and its "
+        "charge on 1,000 charge-capacity points, and a per-cycle summary of the counters' "
+        "maxima (capacity, energy), the Internal_Resistance column's last value, temperature "
+        "max/mean/min, energy efficiency, throughput, charge duration, CV time, current and "
+        "capacity; no integration of the current, no complete-discharge rule, SOH, DC "
+        "resistance from pulses, fade fit or self-discharge"
+    ),
 }
 
 
@@ -551,14 +630,50 @@ def main() -> None:
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
 
 
+def library_versions(python: Path) -> dict[str, str | None]:
+    """The versions of BEEP, cellpy and polars that `python` imports (None where missing); all
+    None when there is no such interpreter."""
+    names = ("beep", "cellpy", "polars")
+    if not python.exists():
+        return dict.fromkeys(names)
+    probe = (
+        "import importlib.metadata as m, json\n"
+        "def v(n):\n"
+        "    try:\n"
+        "        return m.version(n)\n"
+        "    except m.PackageNotFoundError:\n"
+        "        return None\n"
+        f"print(json.dumps({{n: v(n) for n in {list(names)!r}}}))"
+    )
+    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=False)
+    if done.returncode:
+        return dict.fromkeys(names)
+    return json.loads(done.stdout)
+
+
+def _skipped(why: str) -> dict:
+    return {"skipped": why}
+
+
 def measure(canonical: Path, arbin: Path, arbin_cellpy: Path) -> tuple[dict, list[str]]:
     results: dict[str, dict] = {}
     notes: list[str] = []
+    libs = library_versions(LIBS_PYTHON)
+    own = library_versions(Path(sys.executable))
+    missing = "has no such package" if LIBS_PYTHON.exists() else "is absent"
+    where = f"not installed ({LIBS_PYTHON} {missing}; see bench/README.md)"
+    found = ", ".join(f"{name} {version}" for name, version in libs.items() if version)
+    notes.append(f"libraries in {LIBS_PYTHON}: {found or 'none'}")
     results["(a) pyarrow.csv.read_csv, canonical, typed used columns (floor)"] = run_case(
         "floor", canonical
     )
     results["(a) pyarrow.csv.read_csv, canonical, untyped"] = run_case("pyarrow", canonical)
-    results["(b) polars.read_csv, canonical"] = run_case("polars", canonical)
+    polars_python = Path(sys.executable) if own["polars"] else LIBS_PYTHON
+    results["(b) polars.read_csv, canonical"] = (
+        run_case("polars", canonical, polars_python, trace=False)
+        if own["polars"] or libs["polars"]
+        else _skipped(where)
+    )
     results["(c) read_canonical + compute_figures"] = run_case("ours_canonical", canonical)
     results["(a') pyarrow.csv.read_csv, Arbin, typed used columns (floor)"] = run_case(
         "arbin_floor", arbin
@@ -571,10 +686,10 @@ def measure(canonical: Path, arbin: Path, arbin_cellpy: Path) -> tuple[dict, lis
         notes.append(f"our Arbin pipeline skipped: formats.read_test_data: {ours_arbin['error']}")
     else:
         results["(c') formats.read_test_data + compute_figures, Arbin"] = ours_arbin
-    if not CELLPY_PYTHON.exists():
-        notes.append(f"cellpy not found at {CELLPY_PYTHON} (see bench/README.md)")
+    if not libs["cellpy"]:
+        results["(d) cellpy.get arbin_sql_csv"] = _skipped(where)
     else:
-        attempt = run_case("cellpy", arbin, CELLPY_PYTHON, trace=False, timeout=60)
+        attempt = run_case("cellpy", arbin, LIBS_PYTHON, trace=False, timeout=60)
         if "error" in attempt:
             notes.append(
                 "cellpy cannot load the Arbin file as specified: its arbin_sql_csv loader wants "
@@ -584,10 +699,22 @@ def measure(canonical: Path, arbin: Path, arbin_cellpy: Path) -> tuple[dict, lis
             )
         else:
             results["(d) cellpy.get arbin_sql_csv"] = attempt
-        full = run_case("cellpy", arbin_cellpy, CELLPY_PYTHON)
+        full = run_case("cellpy", arbin_cellpy, LIBS_PYTHON, trace=False)
         results["(d) cellpy.get arbin_sql_csv, SQL-export headers"] = full
         results["(d) cellpy.get arbin_sql_csv, SQL-export headers, no summary"] = run_case(
-            "cellpy_raw", arbin_cellpy, CELLPY_PYTHON
+            "cellpy_raw", arbin_cellpy, LIBS_PYTHON, trace=False
+        )
+    # BEEP reads the Arbin file as specified: its ArbinDatapath knows these unit-less names.
+    if not libs["beep"]:
+        results["(e) BEEP ArbinDatapath.from_file, Arbin"] = _skipped(where)
+    else:
+        if libs["beep"] != BEEP_VERSION:
+            notes.append(f"BEEP {libs['beep']} timed; {BEEP_VERSION} was asked for")
+        results["(e) BEEP ArbinDatapath.from_file, Arbin"] = run_case(
+            "beep_raw", arbin, LIBS_PYTHON, trace=False
+        )
+        results["(e) BEEP from_file + structure(), Arbin"] = run_case(
+            "beep", arbin, LIBS_PYTHON, trace=False, timeout=600
         )
     # Asked for when cellpy cannot load the file as specified; always timed, for comparison.
     results["(d) FALLBACK pandas.read_csv, Arbin as specified (established library)"] = run_case(
@@ -600,6 +727,9 @@ def report(results: dict[str, dict], notes: list[str]) -> None:
     width = max(map(len, results))
     print(f"{'case':<{width}}  {'seconds':>8}  {'rows/s':>11}  {'RSS MB':>7}  {'traced MB':>9}")
     for name, r in results.items():
+        if "skipped" in r:
+            print(f"{name:<{width}}  skipped: {r['skipped']}")
+            continue
         if "error" in r:
             print(f"{name:<{width}}  failed: {r['error']}")
             continue
@@ -612,6 +742,10 @@ def report(results: dict[str, dict], notes: list[str]) -> None:
     for name, r in results.items():
         if r.get("note"):
             print(f"  {name}: {r['note']}")
+    print("\nWhat each row does with the file:")
+    for row, work in WORK.items():
+        if any(name.startswith(row) for name in results):
+            print(f"  {row} {work}")
     ours = results.get("(c) read_canonical + compute_figures", {})
     floor = results.get("(a) pyarrow.csv.read_csv, canonical, typed used columns (floor)", {})
     if "seconds" not in ours:
@@ -627,7 +761,7 @@ def report(results: dict[str, dict], notes: list[str]) -> None:
         print(f"ours / floor, Arbin: (c') / (a') = {ratio:.2f}x  (goal <= 2x)")
     base, label = (results[arbin], "(c')") if arbin else (ours, "(c)")
     for name, r in results.items():
-        if name.startswith("(d)") and "seconds" in r:
+        if name.startswith(("(d)", "(e)")) and "seconds" in r:
             print(f"{name} / {label} = {r['seconds'] / base['seconds']:.1f}x  (goal >= 5x)")
     for note in notes:
         print(f"note: {note}")

@@ -457,9 +457,10 @@ def _column(array: pa.Array, quantity: str, column: _Column) -> np.ndarray:
     if array.null_count and not optional:
         raise Doubt("an empty field")
     raw, valid = _floats(array)
+    if valid is None:
+        return _full_column(raw, quantity, column)
     finite = np.isfinite(raw)
-    if valid is not None:
-        finite |= ~valid
+    finite |= ~valid
     if not finite.all():
         raise Doubt("not finite")
     if quantity in ("cycle", "step"):
@@ -481,6 +482,39 @@ def _column(array: pa.Array, quantity: str, column: _Column) -> np.ndarray:
     else:
         return values
     if np.any(bad):
+        raise Doubt("out of range")
+    return values
+
+
+def _full_column(raw: np.ndarray, quantity: str, column: _Column) -> np.ndarray:
+    """_column for a column without empty fields, checked by its extremes: min and max are NaN
+    if any value is, so two reductions tell finite and in range without a temporary array."""
+    low, high = float(raw.min()), float(raw.max())
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise Doubt("not finite")
+    if quantity in ("cycle", "step"):
+        if max(-low, high) >= _EXACT_INT:
+            raise Doubt("not an exact integer")
+        whole = raw.astype(np.int64)
+        if np.any(whole != raw):  # exact below 2**53: only a fraction differs
+            raise Doubt("not an exact integer")
+        return whole
+    if column.multiplier == column.divisor == 1.0:
+        values = raw  # x * 1.0 / 1.0 is x, bit for bit: no need to copy
+    else:
+        values = raw * column.multiplier / column.divisor  # as the slow reader does
+        low, high = float(values.min()), float(values.max())
+    if quantity == "capacity_counter_ah":
+        return np.abs(values)  # a magnitude, as the slow reader takes it
+    if quantity == "current_a":
+        bad = max(-low, high) > MAX_CURRENT_A
+    elif quantity == "voltage_v":
+        bad = low < 0 or high > MAX_PACK_VOLTAGE_V
+    elif quantity.startswith("cell_"):
+        bad = low < 0 or high > MAX_CELL_VOLTAGE_V
+    else:
+        return values
+    if bad:
         raise Doubt("out of range")
     return values
 

@@ -46,19 +46,36 @@ class Window:
         self.time, self.current, self.voltage, self.step = time, current, voltage, step
         self.temperature = temperature  # this batch's samples only, like cells
         self.cells = cells  # (rows, cells) in volts
-        direction = np.zeros(len(current), np.int8)
-        direction[current > rest_threshold_a] = 1
-        direction[current < -rest_threshold_a] = -1
-        self.direction = direction  # +1 charge, -1 discharge, 0 rest
+        charging = current > rest_threshold_a
+        discharging = current < -rest_threshold_a
+        # +1 charge, -1 discharge, 0 rest: booleans viewed as 0/1 bytes, without masked writes.
+        self.direction = charging.view(np.int8) - discharging.view(np.int8)
+        self.rest = self.direction == 0
         self.dt = time[1:] - time[:-1]
-        self.discharge = (direction[:-1] == -1) & (direction[1:] == -1)
-        self.charge = (direction[:-1] == 1) & (direction[1:] == 1)
+        self.discharge = discharging[:-1] & discharging[1:]
+        self.charge = charging[:-1] & charging[1:]
         amps = np.abs(current)
         # Same operation order as the reference integrator (tests/verification/oracles.py), so
-        # both give the same bits on the same samples.
-        self.ah = (amps[:-1] + amps[1:]) / 2 * self.dt / 3600
-        power = amps[:-1] * voltage[:-1] + amps[1:] * voltage[1:]
-        self.wh = power / 2 * self.dt / 3600
+        # both give the same bits on the same samples; in place, to spare the temporaries.
+        ah = amps[:-1] + amps[1:]
+        ah /= 2
+        ah *= self.dt
+        ah /= 3600
+        self.ah = ah
+        power = amps * voltage
+        wh = power[:-1] + power[1:]
+        wh /= 2
+        wh *= self.dt
+        wh /= 3600
+        self.wh = wh
+        self._moving: np.ndarray | None = None
+
+    @property
+    def moving(self) -> np.ndarray:
+        """Indices of the samples not at rest, found once for the parts that need them."""
+        if self._moving is None:
+            self._moving = np.flatnonzero(self.direction)
+        return self._moving
 
 
 @dataclass
@@ -132,7 +149,9 @@ class CycleBook:
         same = ids[:-1] == cycle
         dis = w.discharge & same
         chg = w.charge & same
-        starts = np.flatnonzero(np.concatenate(([True], cycle[1:] != cycle[:-1])))
+        change = ~same  # a pair that crosses into another cycle starts a run of the next one
+        change[0] = True
+        starts = np.flatnonzero(change)
         dis_ah = np.where(dis, w.ah, 0.0)  # where, not a product: inf * 0 would be NaN
         totals = [
             np.add.reduceat(values, starts)
@@ -142,16 +161,15 @@ class CycleBook:
                 np.where(chg, w.wh, 0.0),
                 np.where(dis, w.wh, 0.0),
                 np.where(dis, w.dt, 0.0),
-                dis.astype(np.int64),
             )
         ]
+        pairs = np.add.reduceat(dis, starts, dtype=np.int64)
         segments = self._segment_starts(dis, chg, cycle)
         in_run = np.searchsorted(starts, segments, side="right") - 1
         segment_counts = np.bincount(in_run, minlength=len(starts))
         lowest = np.minimum.reduceat(w.voltage[1:], starts)
         hottest = None if w.temperature is None else np.fmax.reduceat(w.temperature, starts)
-        # Discharge curve points: where each discharge pair ends, plus where a discharge begins.
-        begins = dis & ~np.concatenate(([self._last_pair_discharge], dis[:-1]))
+        prior = self._last_pair_discharge  # the pair before the window's first
         self._last_pair_discharge = bool(dis[-1])
         ends = np.append(starts[1:], len(cycle))
         for run, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
@@ -165,19 +183,20 @@ class CycleBook:
             t.charge_wh += totals[2][run]
             t.discharge_wh += totals[3][run]
             t.discharge_s += totals[4][run]
-            t.discharge_pairs += int(totals[5][run])
+            t.discharge_pairs += int(pairs[run])
             t.discharges += int(segment_counts[run])
             t.min_voltage_v = min(t.min_voltage_v, float(lowest[run]))
             if hottest is not None and not np.isnan(hottest[run]):
                 t.max_temperature_c = np.fmax(t.max_temperature_c, float(hottest[run]))
-            if totals[1][run] > 0 or dis[start:end].any():
-                self._add_curve(w, start, end, dis, begins, dis_ah, ah_before)
+            if pairs[run]:
+                before = prior if start == 0 else bool(dis[start - 1])
+                self._add_curve(w, start, end, dis, before, ah_before)
 
     def _segment_starts(self, dis: np.ndarray, chg: np.ndarray, cycle: np.ndarray) -> np.ndarray:
         """Pairs that start a discharge segment: a discharge pair whose last charge or discharge
         pair before it, rests aside, was not a discharge of the same cycle (the reference
         integrator's rule)."""
-        direction = chg.astype(np.int8) - dis
+        direction = chg.view(np.int8) - dis.view(np.int8)
         moving = np.flatnonzero(direction)
         if not moving.size:
             return moving
@@ -189,29 +208,28 @@ class CycleBook:
         return moving[first]
 
     def _add_curve(
-        self,
-        w: Window,
-        start: int,
-        end: int,
-        dis: np.ndarray,
-        begins: np.ndarray,
-        dis_ah: np.ndarray,
-        ah_before: float,
+        self, w: Window, start: int, end: int, dis: np.ndarray, prior: bool, ah_before: float
     ) -> None:
-        after = ah_before + np.cumsum(dis_ah[start:end])
+        """Feed the curve a point where each discharge pair of the run ends, and one where each
+        discharge begins (the sample before its first pair); `prior`: whether the pair before
+        the run's first was a discharge."""
         ends = np.flatnonzero(dis[start:end])
-        firsts = np.flatnonzero(begins[start:end])
-        keys = np.concatenate((2 * firsts, 2 * ends + 1))
-        ah = np.concatenate((after[firsts] - dis_ah[start:end][firsts], after[ends]))
-        volts = np.concatenate((w.voltage[start:end][firsts], w.voltage[start + 1 : end + 1][ends]))
-        amps = np.abs(
-            np.concatenate((w.current[start:end][firsts], w.current[start + 1 : end + 1][ends]))
-        )
-        order = np.argsort(keys, kind="stable")
-        self._curve.add(ah[order], volts[order])
-        self._amps.add(ah[order], amps[order])
+        pair_ah = w.ah[start:end][ends]
+        # Only discharge pairs are summed: the zeros between them change no bit of the sums.
+        after = ah_before + np.cumsum(pair_ah)
+        begins = np.empty(len(ends), bool)
+        begins[0] = ends[0] > 0 or not prior
+        np.not_equal(ends[1:] - ends[:-1], 1, out=begins[1:])
+        at = np.flatnonzero(begins)  # in ends: the first pair of each discharge
+        firsts = ends[at] + start  # window index of the sample before that pair
+        last = ends + (start + 1)  # window index of the sample ending each pair
+        ah = np.insert(after, at, after[at] - pair_ah[at])
+        volts = np.insert(w.voltage[last], at, w.voltage[firsts])
+        amps = np.abs(np.insert(w.current[last], at, w.current[firsts]))
+        self._curve.add(ah, volts)
+        self._amps.add(ah, amps)
         if w.cells is not None:
-            self._end_cells = w.cells[start + ends[-1]].copy()
+            self._end_cells = w.cells[last[-1] - 1].copy()
 
     def _switch(self, number: int) -> None:
         self._close()
@@ -274,14 +292,18 @@ class CycleBook:
         self._open = None
 
     def relabelled(self, shift: int) -> CycleBook:
-        """A copy whose cycle numbers are all `shift` higher."""
-        book = copy.deepcopy(self)
-        book.cycles = {number + shift: totals for number, totals in book.cycles.items()}
-        book.reopened = {number + shift for number in book.reopened}
+        """A copy whose cycle numbers are all `shift` higher. Totals are copied, the curves
+        shared: a Decimator's arrays are replaced on add, never written in place."""
+        book = copy.copy(self)
+        book.cycles = {number + shift: copy.copy(totals) for number, totals in self.cycles.items()}
+        book.reopened = {number + shift for number in self.reopened}
         book.candidates = {
             band: dataclasses.replace(c, cycle=c.cycle + shift)
-            for band, c in book.candidates.items()
+            for band, c in self.candidates.items()
         }
+        book._curve = copy.copy(self._curve)
+        book._amps = copy.copy(self._amps)
+        book._limits = list(self._limits)
         if book._open is not None:
             book._open += shift
         book._last_direction_cycle += shift

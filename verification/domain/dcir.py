@@ -59,12 +59,9 @@ class DcirFinder:
         """peak_a: the largest |I| so far; the file's can only be larger, so a step too small
         now stays too small."""
         d = w.direction
-        onsets = np.flatnonzero((d[:-1] == 0) & (d[1:] != 0)) + 1
+        onsets = np.flatnonzero(w.rest[:-1] & ~w.rest[1:]) + 1
         jumps = w.current[onsets] - w.current[onsets - 1]
         onsets = onsets[np.abs(jumps) >= MIN_STEP_SHARE * peak_a]
-        change = (w.step[1:] != w.step[:-1]) | (d[1:] != d[:-1])
-        run = np.concatenate(([0], np.cumsum(change)))
-        run_end = np.append(np.flatnonzero(change), len(d) - 1)
         steps: list[tuple[_Step, int]] = []
         if self._open is not None:
             steps.append((self._open, 0))
@@ -86,8 +83,15 @@ class DcirFinder:
                 else:
                     step.durations.append(duration)
             steps.append((step, k))
-        for step, k in steps:
-            self._measure(w, step, k, int(run_end[run[k]]))
+        if not steps:
+            return
+        # Where each step ends: the first sample after which the step number or the direction
+        # changes (the window's last sample if none does).
+        changes = np.flatnonzero((w.step[1:] != w.step[:-1]) | (d[1:] != d[:-1]))
+        at = np.searchsorted(changes, [k for _, k in steps], side="left")
+        ends = np.append(changes, len(d) - 1)[at]
+        for (step, k), end in zip(steps, ends.tolist(), strict=True):
+            self._measure(w, step, k, end)
 
     def _measure(self, w: Window, step: _Step, k: int, end: int) -> None:
         waiting = []

@@ -80,24 +80,29 @@ class OnePass:
             else None
         )
         w = Window(*columns[:4], temperature, cells, self.rest_threshold_a)
-        backwards = np.flatnonzero(w.dt < 0)
-        if backwards.size:
-            at = int(backwards[0])
+        # fmin skips NaN as the comparison does; the index is looked for only on an error.
+        if w.dt.size and np.fmin.reduce(w.dt) < 0:
+            at = int(np.flatnonzero(w.dt < 0)[0])
             raise TestDataError(
                 f"sample {self.count + at + 1}: time goes backwards "
                 f"({w.time[at + 1]} after {w.time[at]})"
             )
-        derived = self._derive_cycles(w.direction[1:])
-        self.peak_a = max(self.peak_a, float(np.abs(current).max()))
-        self.peak_discharge_a = max(self.peak_discharge_a, float(-current.min()))
-        loaded = voltage[np.abs(current) > self.rest_threshold_a]
-        if loaded.size:
-            self.min_loaded_v = min(self.min_loaded_v, float(loaded.min()))
-            self.max_loaded_v = max(self.max_loaded_v, float(loaded.max()))
+        derived = self._derive_cycles(w)
+        highest, lowest = float(current.max()), float(current.min())
+        # max |I| without the temporary of np.abs; NaN is skipped by max() as before.
+        self.peak_a = max(self.peak_a, max(highest, -lowest))
+        self.peak_discharge_a = max(self.peak_discharge_a, -lowest)
+        flowing = ~w.rest[1:]  # |I| above the threshold
+        if flowing.any():
+            low = float(np.min(voltage, where=flowing, initial=np.inf))
+            high = float(np.max(voltage, where=flowing, initial=-np.inf))
+            self.min_loaded_v = min(self.min_loaded_v, low)
+            self.max_loaded_v = max(self.max_loaded_v, high)
         counter = batch.get("capacity_counter_ah")
         if counter is not None:
             self.counter.add(w, np.asarray(counter, dtype=np.float64))
-        self.saw_negative = self.saw_negative or bool((current < -self.rest_threshold_a).any())
+        if not self.saw_negative:
+            self.saw_negative = bool((w.direction[1:] == -1).any())
         if self.derived is None:
             shift = derived - columns[4]
             if self._shift is None:
@@ -116,16 +121,18 @@ class OnePass:
         self.count += len(time)
         self._carry = tuple(column[-1] for column in columns)
 
-    def _derive_cycles(self, direction: np.ndarray) -> np.ndarray:
+    def _derive_cycles(self, w: Window) -> np.ndarray:
         """Cycle numbers for the window: a new cycle at each charge sample whose last non-rest
         sample before it was a discharge."""
-        moving = np.flatnonzero(direction)
-        marks = np.zeros(len(direction) + 1, dtype=np.int64)
-        marks[0] = self._derived_id  # the window's first sample is the last one already numbered
+        moving = w.moving
+        if moving.size and moving[0] == 0:
+            moving = moving[1:]  # the window's first sample is the last one already numbered
+        marks = np.zeros(len(w.direction), dtype=np.int64)
+        marks[0] = self._derived_id
         if moving.size:
-            dirs = direction[moving]
+            dirs = w.direction[moving]
             before = np.concatenate(([self._last_direction], dirs[:-1]))
-            marks[moving[(dirs == 1) & (before == -1)] + 1] = 1
+            marks[moving[(dirs == 1) & (before == -1)]] = 1
             self._last_direction = int(dirs[-1])
         window = np.cumsum(marks)
         self._derived_id = int(window[-1])

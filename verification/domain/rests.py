@@ -29,22 +29,26 @@ class SelfDischarge:
         self.best: tuple[float, float] | None = None  # (fitted span s, slope V/s)
 
     def add(self, w: Window) -> None:
-        rest = w.direction[1:] == 0
+        rest = w.rest[1:]
         if self._open is not None and not rest[0]:
             self.finish()
         direction = w.direction
-        moving = np.flatnonzero(direction)
+        moving = w.moving
         carried = self._moving
         if moving.size:
             self._moving = int(direction[moving[-1]])
-        if not rest.any():
+        where = np.flatnonzero(rest)  # the rest samples: all that follows works on them alone
+        if not where.size:
             return
-        time, volts = w.time[1:], w.voltage[1:]
-        continuing = self._open is not None
-        first = rest & ~np.concatenate(([continuing], rest[:-1]))
+        time, volts = w.time[1:][where], w.voltage[1:][where]
+        continuing = self._open is not None  # then rest[0] is a rest sample, of the open rest
+        first = np.empty(len(where), bool)  # the first sample of each rest
+        first[0] = not continuing
+        np.greater(where[1:] - where[:-1], 1, out=first[1:])
         label = np.cumsum(first) - (0 if continuing else 1)  # 0 = the rest going on, if any
-        starts = np.flatnonzero(first)
-        start_t, start_v = time[starts], volts[starts]
+        begins = np.flatnonzero(first)
+        starts = where[begins]
+        start_t, start_v = time[begins], volts[begins]
         # The direction of the last moving sample ahead of each rest: window index s is the
         # sample just ahead of rest[s] (the window leads rest[] by one).
         ahead = np.searchsorted(moving, starts, side="right") - 1
@@ -53,19 +57,19 @@ class SelfDischarge:
         else:
             before = np.full(len(starts), carried)
         after_charge = before == 1
+        groups = begins
         if continuing:
             start_t = np.concatenate(([self._open[0]], start_t))
             start_v = np.concatenate(([self._open[1]], start_v))
             after_charge = np.concatenate(([self._open[4]], after_charge))
+            groups = np.concatenate(([0], begins))
         labels = len(start_t)
-        where = np.flatnonzero(rest)
-        lab = label[where]
-        last_t = np.full(labels, -np.inf)
-        np.maximum.at(last_t, lab, time[where])
-        x = time[where] - (start_t[lab] + RELAXATION_S)
+        lab = label
+        last_t = np.maximum.reduceat(time, groups)  # time never falls: a rest's last sample
+        x = time - (start_t[lab] + RELAXATION_S)
         fit = x >= 0
         lab, x = lab[fit], x[fit]
-        y = volts[where][fit] - start_v[lab]
+        y = volts[fit] - start_v[lab]
         weights = (np.ones_like(x), x, y, x * x, x * y)
         sums = np.array([np.bincount(lab, weights=v, minlength=labels) for v in weights], float)
         if continuing:
