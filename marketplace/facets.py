@@ -192,8 +192,9 @@ def lot_facets_cached(lots: LotFilter) -> Facets | None:
 
 def lot_facets(lots: LotFilter) -> Facets:
     """The facet counts for a valid, bound filterset (cached a minute per combination)."""
-    facets = lot_facets_cached(lots)
+    key = _key(lots)
+    facets = cache.get(key)
     if facets is None:
         facets = _compute(lots)
-        cache.set(_key(lots), facets, FACET_CACHE_SECONDS)
+        cache.set(key, facets, FACET_CACHE_SECONDS)
     return facets

@@ -16,7 +16,6 @@ from django.db.models import (
     Sum,
     Window,
 )
-from django.db.models.functions import RowNumber
 
 from audit.models import AuditEntry
 from audit.selectors import audit_entries_for_scope
@@ -25,7 +24,12 @@ from routing.domain import Thresholds
 from routing.domain.sampling import DEFAULT_SAMPLE_PLAN
 from routing.facts import PackMeasure
 from routing.models import RoutingDecision
-from routing.selectors import decision_latest, decisions_latest_of_lot, lots_routable
+from routing.selectors import (
+    decision_latest,
+    decisions_latest_of_lot,
+    lot_decisions_latest,
+    lots_routable,
+)
 from routing.services import lots_decide
 from suppliers.choices import BROWSABLE_LOT_STATUSES, MembershipRole
 from suppliers.models import Document, Lot, Pack
@@ -125,11 +129,14 @@ def supply_figures() -> list[SupplyFigure]:
     ]
 
 
-def lots_listed(*, user) -> QuerySet[Lot]:
+def lots_listed(*, user, alike: bool | None = None) -> QuerySet[Lot]:
     """What `GET /api/lots/` lists before its filters: for a buyer, what the browse page
     browses (inner joins the sort indexes can serve); a supplier's own organisations' lots in
-    every status join them, and auditors list every lot."""
-    if not lots_listed_alike(user=user):
+    every status join them, and auditors list every lot. `alike`: lots_listed_alike(user),
+    when the caller has asked it already."""
+    if alike is None:
+        alike = lots_listed_alike(user=user)
+    if not alike:
         return lots_visible(user=user).select_related("summary")
     return lot_list_browsable()
 
@@ -464,7 +471,7 @@ class ReportCard:
         return 0 < self.sample_size_required <= self.packs_measured
 
 
-def _warranty_absent(lot: Lot, decision: RoutingDecision | None) -> str:
+def _warranty_absent(decision: RoutingDecision | None) -> str:
     if decision is None:
         return "No warranty yet: the lot is not routed, so no route's terms apply."
     if decision.warranty:
@@ -540,7 +547,7 @@ def lot_report_card(*, lot: Lot, report: LotReport) -> ReportCard:
         route=(summary.route if summary else "") or (decision.route if decision else ""),
         provisional=summary.route_provisional if summary else True,
         warranty=decision.warranty if decision else "",
-        warranty_absent_reason=_warranty_absent(lot, decision),
+        warranty_absent_reason=_warranty_absent(decision),
         bins=soh_bins(soh_values),
     )
 
@@ -597,14 +604,7 @@ def lot_comparison(*, user, lot_ids: list[int]) -> list[LotComparison] | None:
         seen.add(pack_id)
         if verdict in STANDING_VERDICTS:
             soh[lot_id].append(float(value))
-    latest_first = [F("created_at").desc(), F("pk").desc()]
-    decisions = {
-        d.lot_id: d
-        for d in RoutingDecision.objects.filter(lot_id__in=lot_ids, pack__isnull=True)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("lot_id")], order_by=latest_first))
-        .filter(rank=1)
-        .only("lot_id", "route", "warranty", "provisional")
-    }
+    decisions = lot_decisions_latest(lot_ids=lot_ids)
     out = []
     for pk in lot_ids:
         lot, decision = lots[pk], decisions.get(pk)
@@ -613,7 +613,7 @@ def lot_comparison(*, user, lot_ids: list[int]) -> list[LotComparison] | None:
                 lot=lot,
                 soh=spread(soh[pk]),
                 warranty=decision.warranty if decision else "",
-                warranty_absent_reason=_warranty_absent(lot, decision),
+                warranty_absent_reason=_warranty_absent(decision),
                 score=getattr(lot.supplier, "scorecard", None),
             )
         )

@@ -61,6 +61,18 @@ def decisions_latest_of_lot(*, lot_id: int) -> dict[int | None, RoutingDecision]
     return {decision.pack_id: decision for decision in ranked}
 
 
+def lot_decisions_latest(*, lot_ids: list[int]) -> dict[int, RoutingDecision]:
+    """Each lot's own latest decision (not its packs'), by lot id, in one query: the same
+    window as decisions_latest_of_lot, partitioned by lot."""
+    latest_first = [F("created_at").desc(), F("pk").desc()]
+    ranked = (
+        RoutingDecision.objects.filter(lot_id__in=lot_ids, pack__isnull=True)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("lot_id")], order_by=latest_first))
+        .filter(rank=1)
+    )
+    return {decision.lot_id: decision for decision in ranked}
+
+
 def lots_routable() -> QuerySet[Lot]:
     return Lot.objects.exclude(status__in=FROZEN_LOT_STATUSES)
 

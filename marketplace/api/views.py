@@ -81,7 +81,7 @@ class LotViewSet(
 
     def get_queryset(self):
         if self.action == "list":
-            return lots_listed(user=self.request.user)
+            return lots_listed(user=self.request.user, alike=getattr(self, "listed_alike", None))
         return lots_visible(user=self.request.user).select_related("summary")
 
     def filter_queryset(self, queryset):
@@ -95,11 +95,8 @@ class LotViewSet(
         """A buyer's list comes from the shared cache when another buyer asked the same
         (marketplace.listing_cache); suppliers and auditors, listed their own, never do."""
         seconds = listing_cache_seconds()
-        shared = (
-            seconds > 0
-            and request.accepted_renderer.format == "json"
-            and lots_listed_alike(user=request.user)
-        )
+        self.listed_alike = lots_listed_alike(user=request.user)
+        shared = seconds > 0 and request.accepted_renderer.format == "json" and self.listed_alike
         if not shared:
             return super().list(request, *args, **kwargs)
         key = listing_key(version=listing_version(), path=request.build_absolute_uri())

@@ -5,7 +5,18 @@ import io
 
 import numpy as np
 
-from verification.domain import TestDataError
+from verification.domain import TestDataError, synthetic_cycling_csv
+
+# A 2-cycle NMC pack test with DC resistance steps, as both canonical dialects' tests read it.
+SYNTHETIC = synthetic_cycling_csv(
+    chemistry="NMC",
+    nominal_capacity_ah=50,
+    cells_series=12,
+    soh_pct=85,
+    cycles=2,
+    sample_interval_s=5,
+    resistance_mohm=30,
+)
 
 
 def outcome(reader, data: bytes, batch_rows: int) -> str | dict:

@@ -8,23 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.verification.domain.readers import assert_same
+from tests.verification.domain.readers import SYNTHETIC, assert_same
 from tests.verification.domain.readers import outcome as read_outcome
 from tests.verification.oracles import open_canonical_csv
-from verification.domain import TestDataError, synthetic_cycling_csv
+from verification.domain import TestDataError
 from verification.domain.canonical_fast import read_canonical, read_canonical_python
 from verification.domain.figures import compute_figures
 
 HEADER = "time_s,current_a,voltage_v,temperature_c,cycle,step\n"
-SYNTHETIC = synthetic_cycling_csv(
-    chemistry="NMC",
-    nominal_capacity_ah=50,
-    cells_series=12,
-    soh_pct=85,
-    cycles=2,
-    sample_interval_s=5,
-    resistance_mohm=30,
-)
 FUZZ = settings(
     max_examples=150,
     deadline=None,

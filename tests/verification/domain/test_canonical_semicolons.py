@@ -9,23 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import verification.domain.canonical_fast as fast
-from tests.verification.domain.readers import assert_same
+from tests.verification.domain.readers import SYNTHETIC, assert_same
 from tests.verification.domain.readers import outcome as read_outcome
-from verification.domain import synthetic_cycling_csv
 from verification.domain.canonical_fast import read_canonical, read_canonical_python
 from verification.domain.canonical_python import semicolon_dialect
 from verification.domain.formats import detect_format
 from verification.domain.measure import measure
 
-SYNTHETIC = synthetic_cycling_csv(
-    chemistry="NMC",
-    nominal_capacity_ah=50,
-    cells_series=12,
-    soh_pct=85,
-    cycles=2,
-    sample_interval_s=5,
-    resistance_mohm=30,
-)
 HEADER = "time_s;current_a;voltage_v;temperature_c;cycle;step\n"
 
 
