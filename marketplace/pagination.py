@@ -2,12 +2,13 @@
 that stays cheap: exact up to a threshold, the planner's estimate past it."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 
 from .domain.keyset import (
@@ -125,6 +126,26 @@ def keyset_page(
         next_cursor=mark(found[-1], going_back=False) if found and has_next else None,
         previous_cursor=mark(found[0], going_back=True) if found and has_previous else None,
     )
+
+
+@contextmanager
+def serial_plans() -> Iterator[None]:
+    """Queries inside are planned without parallel workers (on PostgreSQL; one `SET LOCAL` in
+    a transaction of their own, so a pooled connection keeps its settings).
+
+    For a page: it walks a sort index and stops after a page of rows, a millisecond or two
+    of work, yet the planner splits the walk over workers when a filter makes it guess many
+    rows to skip, and starting them costs more than the walk. Measured at 100,000 lots, a
+    distance search's page came after 30 ms through two workers, and in 4 ms from one
+    process. The count and the facets read thousands of rows, and stay parallel: read
+    serially, the same search's count took 43 ms against 18 ms."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
 
 
 def planner_rows(queryset: QuerySet) -> int | None:

@@ -179,7 +179,9 @@ def test_browse_query_count_does_not_grow_with_lots(client, bianca, volta):
     with CaptureQueriesContext(connection) as many:
         client.get("/lots/")
     assert len(many) == len(few)
-    assert len(many) <= 10
+    # Six reads, four facet counts, and the page's serial plan (BEGIN, SET LOCAL, COMMIT:
+    # marketplace.pagination.serial_plans).
+    assert len(many) <= 13
     # Within the minute the counts are kept, the same filters read the lots alone.
     with CaptureQueriesContext(connection) as warm:
         client.get("/lots/")

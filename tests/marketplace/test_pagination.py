@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from marketplace.domain.keyset import SortKey
-from marketplace.pagination import SORTS, keyset_page, lot_count
+from marketplace.pagination import SORTS, keyset_page, lot_count, serial_plans
 from suppliers.choices import LotStatus
 from suppliers.models import Lot
 from tests.factories import LotFactory
@@ -120,3 +120,29 @@ def test_the_api_list_reads_the_same_queries_for_any_page_size(api, bianca, lots
             assert api.get("/api/lots/", {"page_size": size}).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1] and counts[0] <= 10
+
+
+def _parallel_workers() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_is_planned_without_parallel_workers_and_only_it(require_postgres):
+    before = _parallel_workers()
+    assert before != "0"  # PostgreSQL's default is 2: else this test shows nothing
+    with serial_plans():
+        assert _parallel_workers() == "0"
+    assert _parallel_workers() == before  # SET LOCAL: the connection keeps its own setting
+
+
+@pytest.mark.parametrize("path", ["/api/lots/", "/lots/"])
+def test_the_list_reads_its_page_and_count_serially(require_postgres, client, bianca, lots, path):
+    client.force_login(bianca)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    sql = [query["sql"] for query in queries]
+    serial = next(i for i, text in enumerate(sql) if "max_parallel_workers_per_gather" in text)
+    page = next(i for i, text in enumerate(sql) if "LIMIT 51" in text or "LIMIT 26" in text)
+    assert serial < page
