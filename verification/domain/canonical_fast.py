@@ -59,7 +59,7 @@ from .canonical_python import (
     slow_batches,
     units,
 )
-from .csv_chunks import read_ahead
+from .csv_chunks import Doubt, check_lines, check_quotes, read_ahead
 from .testdata import Batch, TestData
 
 _LINE_BLOCK = 8 << 20  # bytes read at a time when counting the lines before a chunk
@@ -77,10 +77,6 @@ PIECE_BYTES = 4 << 10
 _EXACT_INT = 2.0**53  # float64 holds every integer below this; above it only Python is exact
 _REQUIRED = ("time_s", "current_a", "voltage_v", "cycle", "step")
 _OPTIONAL = ("temperature_c", "capacity_counter_ah")
-
-
-class Doubt(Exception):
-    """A row the columnar path does not read as the specification does: the second pass decides."""
 
 
 def read_canonical(stream: BinaryIO, batch_rows: int = 250_000) -> TestData:
@@ -228,35 +224,9 @@ class _CheckedChunks:
                 self._decoder.decode(memoryview(chunk)[:end], final=final)
             except UnicodeDecodeError:
                 raise Doubt("not UTF-8") from None
-        _check_lines(chunk, end)
+        check_lines(chunk, end)
         if chunk.find(b'"', 0, end) >= 0:
-            _check_quotes(chunk, end)
-
-
-def _check_lines(block: bytes, end: int) -> None:
-    # Hop from line end to line end in strides of the limit: a few calls per 100 kB.
-    position = -1
-    while end - position - 1 > MAX_LINE_CHARS:
-        window = (position + 1, min(position + MAX_LINE_CHARS + 2, end))
-        last = max(block.rfind(b"\n", *window), block.rfind(b"\r", *window))
-        if last < 0:
-            raise Doubt("a long line")
-        position = last
-
-
-def _check_quotes(block: bytes, end: int) -> None:
-    """pyarrow reads with newlines_in_values=False (faster); a line with an odd number of quotes
-    holds a value that spans lines (or a stray quote), which Python's csv reads differently.
-    Every line has an even number of quotes exactly when the count before each line end is even
-    (and the count in all): one vectorised pass, as a file with every field quoted has a dozen
-    quotes per line."""
-    data = np.frombuffer(block, np.uint8, count=end)
-    quotes = np.flatnonzero(data == ord('"'))
-    if quotes.size % 2:
-        raise Doubt("a quoted value spans lines")
-    ends = np.flatnonzero((data == ord("\n")) | (data == ord("\r")))
-    if np.any(np.searchsorted(quotes, ends) % 2):
-        raise Doubt("a quoted value spans lines")
+            check_quotes(chunk, end)
 
 
 def _fast_batches(

@@ -1,7 +1,9 @@
-"""Raw bytes for the fast canonical reader: whole lines, checked, and read ahead in a thread.
+"""Raw bytes for the columnar readers: whole lines, checked, and read ahead in a thread.
 
-The checks catch what pyarrow would read differently from the slow reader (canonical_csv.py):
-quotes, NUL bytes, invalid UTF-8 even in ignored columns, and lines longer than its limit.
+The checks catch what pyarrow would read differently from the careful readers (the canonical
+specification, canonical_csv.py, and the vendor tables' pandas path): NUL bytes, invalid UTF-8
+even in ignored columns, lines longer than the limit, and a quoted value spanning lines.
+Quoted fields on one line are read alike by all of them.
 """
 
 from __future__ import annotations
@@ -21,13 +23,17 @@ _POLL_S = 0.05
 
 
 class Doubt(Exception):
-    """The input holds something pyarrow might read differently from the slow reader."""
+    """The input holds something pyarrow might read differently from the careful reader: the
+    careful reader decides (and names the line of an error)."""
 
 
-def line_chunks(stream: BinaryIO, size: int, check_utf8: bool = True) -> Iterator[memoryview]:
+def line_chunks(
+    stream: BinaryIO, size: int, check_utf8: bool = True, quoting: bool = True
+) -> Iterator[memoryview]:
     """Whole lines, about `size` bytes at a time, in one reused buffer: each chunk is parsed
     before the next read overwrites it (pyarrow copies numbers out of it). check_utf8=False
-    is for readers whose files declare another encoding (pyarrow transcodes them)."""
+    is for readers whose files declare another encoding (pyarrow transcodes them);
+    quoting=False for tables whose quotes are plain characters (tab-separated exports)."""
     buffer = bytearray(size + MAX_LINE_CHARS + 2)
     view = memoryview(buffer)
     kept = 0  # bytes of an unfinished line, moved to the buffer's start
@@ -38,37 +44,57 @@ def line_chunks(stream: BinaryIO, size: int, check_utf8: bool = True) -> Iterato
         filled = kept + (read or 0)
         if not read:
             if kept:
-                yield _checked(buffer, view, kept, check_utf8)
+                yield _checked(buffer, view, kept, check_utf8, quoting)
             return
         cut = max(buffer.rfind(b"\n", 0, filled), buffer.rfind(b"\r", 0, filled)) + 1
         if filled - cut > MAX_LINE_CHARS:
             raise Doubt("a long line")
         if cut:
-            yield _checked(buffer, view, cut, check_utf8)
+            yield _checked(buffer, view, cut, check_utf8, quoting)
         kept = filled - cut
         buffer[:kept] = bytes(view[cut:filled])
 
 
-def _checked(buffer: bytearray, view: memoryview, end: int, check_utf8: bool = True) -> memoryview:
-    """buffer[:end], if it holds nothing the slow reader treats specially: quotes, NUL, invalid
-    UTF-8 (even in ignored columns), over-long lines."""
-    if buffer.find(b'"', 0, end) >= 0 or buffer.find(b"\x00", 0, end) >= 0:
-        raise Doubt("quotes or NUL")
+def _checked(
+    buffer: bytearray, view: memoryview, end: int, check_utf8: bool, quoting: bool
+) -> memoryview:
+    """buffer[:end], if it holds nothing the careful reader reads differently: NUL, invalid
+    UTF-8 (even in ignored columns), over-long lines, a quoted value spanning lines."""
+    if buffer.find(b"\x00", 0, end) >= 0:
+        raise Doubt("NUL")
     if check_utf8 and np.frombuffer(buffer, np.uint8, count=end).max() >= 0x80:
         codecs.utf_8_decode(view[:end], None, True)  # raises, and the fallback says why
-    _check_lines(buffer, end)
+    check_lines(buffer, end)
+    if quoting and buffer.find(b'"', 0, end) >= 0:
+        check_quotes(buffer, end)
     return view[:end]
 
 
-def _check_lines(buffer: bytearray, end: int) -> None:
+def check_lines(block: bytes | bytearray, end: int) -> None:
+    """Doubt if a line of block[:end] is longer than the careful reader's limit."""
     # Hop from line end to line end in strides of the limit: a few calls per 100 kB.
     position = -1
     while end - position - 1 > MAX_LINE_CHARS:
         window = (position + 1, min(position + MAX_LINE_CHARS + 2, end))
-        last = max(buffer.rfind(b"\n", *window), buffer.rfind(b"\r", *window))
+        last = max(block.rfind(b"\n", *window), block.rfind(b"\r", *window))
         if last < 0:
             raise Doubt("a long line")
         position = last
+
+
+def check_quotes(block: bytes | bytearray, end: int) -> None:
+    """pyarrow reads with newlines_in_values=False (faster); a line with an odd number of quotes
+    holds a value that spans lines (or a stray quote), which Python's csv and pandas read
+    differently. Every line has an even number of quotes exactly when the count before each
+    line end is even (and the count in all): one vectorised pass, as a file with every field
+    quoted has a dozen quotes per line."""
+    data = np.frombuffer(block, np.uint8, count=end)
+    quotes = np.flatnonzero(data == ord('"'))
+    if quotes.size % 2:
+        raise Doubt("a quoted value spans lines")
+    ends = np.flatnonzero((data == ord("\n")) | (data == ord("\r")))
+    if np.any(np.searchsorted(quotes, ends) % 2):
+        raise Doubt("a quoted value spans lines")
 
 
 def read_ahead(items: Iterator[T]) -> Iterator[T]:

@@ -2,7 +2,7 @@
 columns a reader needs. Vendor files arrive as uploads of any size; two ways, one result:
 
 - the fast path: chunks of whole lines parsed by pyarrow, one ahead in a thread, with the
-  numeric columns converted by pyarrow itself;
+  numeric columns converted by pyarrow itself (quoted fields and decimal commas included);
 - the careful path: ``pandas.read_csv(chunksize=)`` keeps every column as text, so that a bad
   value can be reported with its line and its text instead of a bare parser message.
 
@@ -89,14 +89,13 @@ def chunks(
 
 def _chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[pd.DataFrame]:
     handed = 0
-    if not table.comma:
-        try:
-            for frame in _fast_chunks(stream, origin, table, rows):
-                yield frame
-                handed += len(frame)
-            return
-        except _Doubt:
-            pass
+    try:
+        for frame in _fast_chunks(stream, origin, table, rows):
+            yield frame
+            handed += len(frame)
+        return
+    except _Doubt:
+        pass
     for frame in _careful_chunks(stream, origin, table, rows):
         if frame.index[-1] < handed:
             continue
@@ -112,19 +111,23 @@ def _fast_chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iter
     read_options = pacsv.ReadOptions(
         column_names=[str(i) for i in range(table.width)], encoding=table.encoding
     )
-    parse_options = pacsv.ParseOptions(
-        delimiter=table.sep, quote_char=False if table.sep == "\t" else '"'
-    )
+    # Tab-separated exports quote nothing: a quote there is a plain character, for the
+    # careful path (QUOTE_NONE) as for pyarrow.
+    quoting = table.sep != "\t"
+    parse_options = pacsv.ParseOptions(delimiter=table.sep, quote_char='"' if quoting else False)
     convert_options = pacsv.ConvertOptions(
         include_columns=[str(i) for i in sorted(roles)],
         column_types={
             str(index): pa.string() if role in table.text_roles else pa.float64()
             for index, role in roles.items()
         },
+        # "3,7051" as a German-locale export writes it; a point or a thousands mark in such a
+        # table is not a number to pyarrow, and the careful path says which line holds it.
+        decimal_point="," if table.comma else ".",
     )
 
     def parsed() -> Iterator[pa.Table]:
-        for chunk in line_chunks(stream, _ARROW_CHUNK_BYTES, check_utf8=False):
+        for chunk in line_chunks(stream, _ARROW_CHUNK_BYTES, check_utf8=False, quoting=quoting):
             yield pacsv.read_csv(
                 pa.py_buffer(chunk),
                 read_options=read_options,
