@@ -23,7 +23,10 @@ from ._rows import Table
 MAX_VOLTAGE_V = 1500.0  # above any pack; a larger "volts" value is almost always millivolts
 MIN_VOLTAGE_V = -0.01  # instrument offset on a cell at 0 V, not a reversed battery
 MAX_CURRENT_A = 5000.0
+# Seconds with a decimal point, or a comma where the table's numbers have one (a German-locale
+# export writes "0d 00:00:5,05").
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d\s*)?(\d+):(\d+):(\d+(?:\.\d*)?)\s*$")
+_DURATION_COMMA = re.compile(r"^\s*(?:(\d+)\s*d\s*)?(\d+):(\d+):(\d+(?:,\d*)?)\s*$")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+(?:[eE][-+]?\d+)?$")
 
 
@@ -83,11 +86,14 @@ def integers(table: Table, frame: pd.DataFrame, role: str, label: str) -> np.nda
 
 def durations(table: Table, frame: pd.DataFrame, role: str, label: str) -> np.ndarray:
     """Seconds from '[Nd ]H:MM:SS[.f]' text (hours may pass 24: Neware '144:00:18')."""
-    parts = frame[role].str.extract(_DURATION)
+    parts = frame[role].str.extract(_DURATION_COMMA if table.comma else _DURATION)
     bad = np.flatnonzero(parts[1].isna().to_numpy())
     if bad.size:
-        expected = "a duration like '0d 01:16:32.15' or '144:00:18'"
+        mark = "," if table.comma else "."
+        expected = f"a duration like '0d 01:16:32{mark}15' or '144:00:18'"
         raise _bad_value(table, frame, role, label, int(bad[0]), f"not {expected}")
+    if table.comma:
+        parts[3] = parts[3].str.replace(",", ".", regex=False)
     days = pd.to_numeric(parts[0], errors="coerce").fillna(0).to_numpy(np.float64)
     hours, minutes, seconds = (parts[i].astype(np.float64).to_numpy() for i in (1, 2, 3))
     return ((days * 24 + hours) * 60 + minutes) * 60 + seconds

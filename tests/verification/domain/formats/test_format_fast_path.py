@@ -125,9 +125,18 @@ def test_a_quoted_value_spanning_lines_goes_to_the_careful_path(cycler, small_bl
 
 def _decimal_commas(raw: bytes) -> bytes:
     """A tab-separated export as a German-locale cycler writes it: decimal commas in its
-    numbers (its durations and dates stay as they are)."""
+    numbers and durations (its dates stay as they are)."""
     text = raw.decode("latin-1")
-    return re.sub(r"(?<=[\t-])(\d+)\.(\d+)(?=[\t\r\n])", r"\1,\2", text).encode("latin-1")
+    return re.sub(r"(?<=[\t:-])(\d+)\.(\d+)(?=[\t\r\n])", r"\1,\2", text).encode("latin-1")
+
+
+def test_decimal_commas_read_as_the_points_do(cycler) -> None:
+    name = "maccor_001.txt"
+    raw = cycler.path(name).read_bytes()
+    plain, commas = columns(raw, name), columns(_decimal_commas(raw), name)
+    assert commas.keys() == plain.keys()
+    for key in plain:
+        np.testing.assert_array_equal(commas[key], plain[key], err_msg=key)
 
 
 def test_decimal_commas_stay_on_the_columnar_path(cycler, monkeypatch) -> None:
