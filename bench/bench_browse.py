@@ -487,7 +487,7 @@ def bulk_load(*, lots: int, packs_per_lot: int, suppliers, models, rule_set, see
     from suppliers.domain.custody import history_flags
     from suppliers.domain.history import HistoryFact
     from suppliers.models import HistoryEvent, Lot, Pack
-    from verification.models import Measurement, TestRecord, Verification
+    from verification.models import Measurement, TestRecord, Verification, brief_entries
 
     rng = random.Random(seed)
     thresholds = rule_set.as_thresholds()
@@ -569,6 +569,7 @@ def bulk_load(*, lots: int, packs_per_lot: int, suppliers, models, rule_set, see
         "cell_spread_mv",
         "units",
         "warnings",
+        "brief",
         "created_at",
         "test_record_id",
         "fingerprint",
@@ -809,6 +810,7 @@ def bulk_load(*, lots: int, packs_per_lot: int, suppliers, models, rule_set, see
                         None,
                         units,
                         "[]",
+                        enc(brief_entries(figures, figures["cycles"])),
                         uploaded,
                         record_id,
                         f"{rng.getrandbits(256):064x}",

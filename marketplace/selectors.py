@@ -44,7 +44,6 @@ from suppliers.selectors import (
 from verification.choices import STANDING_VERDICTS, TestRecordStatus, Verdict, VerificationStatus
 from verification.models import TestRecord, Verification
 from verification.selectors import (
-    verification_brief,
     verification_history_for_pack,
     verifications_light,
 )
@@ -269,7 +268,6 @@ def lot_report(*, lot: Lot, pack_limit: int | None = None) -> LotReport:
     latest: dict[int, Verification] = {}
     runs = Verification.objects.filter(pack__lot=lot, status=VerificationStatus.DONE)
     for run in verifications_light(runs.order_by("pack_id", "-finished_at", "-pk")):
-        verification_brief(run)
         newest.setdefault(run.pack_id, run)
         if run.measured_soh_pct is not None:
             latest.setdefault(run.pack_id, run)
@@ -498,7 +496,7 @@ def lot_report_card(*, lot: Lot, report: LotReport) -> ReportCard:
             " · ".join(
                 part
                 for part in (
-                    (m.brief.soh_basis or {}).get("test_type") if m.brief else "",
+                    (m.brief.get("soh_basis") or {}).get("test_type"),
                     m.get_soh_definition_display(),
                 )
                 if part

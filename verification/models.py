@@ -73,6 +73,16 @@ class TestRecord(models.Model):
         return self.status in (TestRecordStatus.DONE, TestRecordStatus.FAILED)
 
 
+def brief_entries(figures: dict, cycles: list) -> dict:
+    """What Measurement.brief keeps of a stored figures document and per-cycle table."""
+    return {
+        "soh_by_definition": figures.get("soh_by_definition"),
+        "soh_basis": figures.get("soh_basis"),
+        "weakest_cell_index": (figures.get("weakest_cell") or {}).get("index"),
+        "cycle_count": len(cycles),
+    }
+
+
 class Measurement(models.Model):
     """Figures computed from one test record; never from the claim.
 
@@ -111,6 +121,11 @@ class Measurement(models.Model):
     bms_soh_pct = models.FloatField(null=True, help_text="Reported by the BMS, not measured")
     units = models.JSONField(default=dict)
     warnings = models.JSONField(default=list)
+    # The few entries of `figures` a row about the run shows (brief_entries): kept apart, so a
+    # list of runs never reads the figures document (kilobytes per run, stored compressed).
+    brief = models.JSONField(
+        default=dict, blank=True, help_text="SOH by definition and basis, weakest cell, cycles"
+    )
     fingerprint = models.CharField(
         max_length=64,
         blank=True,

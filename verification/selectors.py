@@ -1,10 +1,8 @@
-from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from core.functions import JSONArrayLength
 from suppliers.models import Lot, Pack
 
 from .choices import AUDIT_VERDICTS, TestRecordStatus, VerificationStatus
@@ -141,40 +139,10 @@ def test_record_unsettled_backlog() -> tuple[int, float | None]:
 HEAVY_MEASUREMENT_FIELDS = ("figures", "cycles")
 
 
-@dataclass(frozen=True)
-class MeasurementBrief:
-    """The few entries of a measurement's heavy columns that a row about it shows."""
-
-    soh_by_definition: dict | None  # SOH % of the same cycle by capacity and by energy
-    soh_basis: dict | None  # how the SOH was obtained: test type, cycle, C-rate, temperature
-    weakest_cell_index: int | None
-    cycle_count: int  # cycles in the per-cycle table
-
-
 def verifications_light(runs: QuerySet[Verification]) -> QuerySet[Verification]:
     """`runs` with their measurement and test record, but not the measurement's heavy columns:
-    the entries a row shows are read by the database from them instead
-    (`verification_brief`). One query however many runs, whatever the size of their tests."""
-    figures = "measurement__figures"
-    return (
-        runs.select_related("measurement", "test_record")
-        .defer(*(f"measurement__{name}" for name in HEAVY_MEASUREMENT_FIELDS))
-        .annotate(
-            brief_soh_by_definition=F(f"{figures}__soh_by_definition"),
-            brief_soh_basis=F(f"{figures}__soh_basis"),
-            brief_weakest_cell_index=F(f"{figures}__weakest_cell__index"),
-            brief_cycle_count=JSONArrayLength("measurement__cycles"),
-        )
+    a row shows the few entries its `brief` keeps of them. One query however many runs,
+    whatever the size of their tests."""
+    return runs.select_related("measurement", "test_record").defer(
+        *(f"measurement__{name}" for name in HEAVY_MEASUREMENT_FIELDS)
     )
-
-
-def verification_brief(run: Verification) -> Verification:
-    """A run read by `verifications_light`, its measurement carrying its `brief`."""
-    if run.measurement is not None:
-        run.measurement.brief = MeasurementBrief(
-            soh_by_definition=run.brief_soh_by_definition,
-            soh_basis=run.brief_soh_basis,
-            weakest_cell_index=run.brief_weakest_cell_index,
-            cycle_count=run.brief_cycle_count or 0,
-        )
-    return run

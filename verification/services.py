@@ -33,7 +33,7 @@ from .domain.figures import Figures
 from .domain.measure import headline_resistance, measure
 from .domain.progress import ProgressReader
 from .domain.verdict import Judgement, judge
-from .models import Measurement, TestRecord, Verification
+from .models import Measurement, TestRecord, Verification, brief_entries
 
 logger = logging.getLogger(__name__)
 
@@ -325,6 +325,7 @@ def _measurement_fields(figures: Figures, *, nominal_ah: float) -> dict:
         "bms_soh_pct": figures.bms_soh_pct,
         "units": figures.units,
         "warnings": list(figures.warnings),
+        "brief": brief_entries(serialised, serialised["cycles"]),
         "fingerprint": figures.fingerprint or "",
     }
 

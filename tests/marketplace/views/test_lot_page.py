@@ -17,8 +17,8 @@ BUYER_CAP = 9  # session, user, the lot (summary, supplier, score, roles), packs
 # decisions, history, documents, the navigation's roles
 SUPPLIER_CAP = 20  # 17: and the uploads with their runs, the audit trail, the upload form
 AUDITOR_CAP = 15  # 12: and the uploads and the audit trail
-# A heavy column read whole, not an entry the database takes out of it (verifications_light).
-HEAVY_COLUMN = re.compile(r'(SELECT |, )"verification_measurement"\."(figures|cycles)"(,| FROM)')
+# A heavy column, read whole or by entry: a row's entries are in the measurement's brief.
+HEAVY_COLUMN = re.compile(r'"verification_measurement"\."(figures|cycles)"')
 
 
 def lot_of(packs, volta, alice, nmc_module, callbacks):
