@@ -121,8 +121,8 @@ def _fast_chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iter
             str(index): pa.string() if role in table.text_roles else pa.float64()
             for index, role in roles.items()
         },
-        # "3,7051" as a German-locale export writes it; a point or a thousands mark in such a
-        # table is not a number to pyarrow, and the careful path says which line holds it.
+        # "3,7051" as a German-locale export writes it. A value pyarrow does not read so (a
+        # point, a thousands mark) sends the rest to the careful path, which decides.
         decimal_point="," if table.comma else ".",
     )
 
