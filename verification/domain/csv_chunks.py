@@ -29,28 +29,31 @@ class Doubt(Exception):
 
 def line_chunks(
     stream: BinaryIO, size: int, check_utf8: bool = True, quoting: bool = True
-) -> Iterator[memoryview]:
-    """Whole lines, about `size` bytes at a time, in one reused buffer: each chunk is parsed
-    before the next read overwrites it (pyarrow copies numbers out of it). check_utf8=False
-    is for readers whose files declare another encoding (pyarrow transcodes them);
-    quoting=False for tables whose quotes are plain characters (tab-separated exports)."""
+) -> Iterator[tuple[int, memoryview]]:
+    """Whole lines, about `size` bytes at a time, with the stream position of each chunk's
+    first byte, in one reused buffer: each chunk is parsed before the next read overwrites it
+    (pyarrow copies numbers out of it). check_utf8=False is for readers whose files declare
+    another encoding (pyarrow transcodes them); quoting=False for tables whose quotes are
+    plain characters (tab-separated exports)."""
     buffer = bytearray(size + MAX_LINE_CHARS + 2)
     view = memoryview(buffer)
     kept = 0  # bytes of an unfinished line, moved to the buffer's start
     if not hasattr(stream, "readinto"):
         raise Doubt("not a binary file")
+    position = stream.tell()  # of the buffer's first byte
     while True:
         read = stream.readinto(view[kept : kept + size])
         filled = kept + (read or 0)
         if not read:
             if kept:
-                yield _checked(buffer, view, kept, check_utf8, quoting)
+                yield position, _checked(buffer, view, kept, check_utf8, quoting)
             return
         cut = max(buffer.rfind(b"\n", 0, filled), buffer.rfind(b"\r", 0, filled)) + 1
         if filled - cut > MAX_LINE_CHARS:
             raise Doubt("a long line")
         if cut:
-            yield _checked(buffer, view, cut, check_utf8, quoting)
+            yield position, _checked(buffer, view, cut, check_utf8, quoting)
+        position += cut
         kept = filled - cut
         buffer[:kept] = bytes(view[cut:filled])
 

@@ -21,7 +21,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 import pandas as pd
@@ -51,7 +51,23 @@ class Table:
 
 
 class _Doubt(Exception):
-    """The fast path cannot vouch for a block; the careful path takes over."""
+    """The fast path cannot vouch for what it reads. `at`: (stream positions of the chunk's
+    first byte and of the byte after it, its first row) where a value in that chunk of whole
+    lines is in doubt, which the careful path reads alone; None where the bytes themselves
+    are (not the declared encoding, a quoted value spanning lines), and the careful path
+    reads on to the end."""
+
+    def __init__(self, at: tuple[int, int, int] | None = None) -> None:
+        super().__init__()
+        self.at = at
+
+
+class _ChunkDoubt(Exception):
+    """pyarrow did not read the chunk of whole lines from stream position `start` to `end`."""
+
+    def __init__(self, start: int, end: int) -> None:
+        super().__init__()
+        self.start, self.end = start, end
 
 
 _ARROW_CHUNK_BYTES = 8 << 20
@@ -88,25 +104,49 @@ def chunks(
 
 
 def _chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[pd.DataFrame]:
-    handed = 0
-    try:
-        for frame in _fast_chunks(stream, origin, table, rows):
-            yield frame
-            handed += len(frame)
-        return
-    except _Doubt:
-        pass
+    """The fast path, and at a chunk it doubts for a value, the careful path on that chunk
+    alone, then the fast path again: a valid file with an odd row stays columnar, and a bad
+    value far into a file is named without reading the file again as text. Where the
+    careful path refuses the chunk itself (its parser's message would count lines from the
+    chunk), or the bytes are in doubt, the careful path reads the file from its start."""
+    handed = 0  # rows handed over: the next frame's first index
+    position = origin + table.offset
+    while True:
+        try:
+            for frame in _fast_chunks(stream, position, table, rows, handed):
+                yield frame
+                handed = int(frame.index[-1]) + 1
+            return
+        except _Doubt as doubt:
+            if doubt.at is None:
+                break
+            start, end, first = doubt.at
+        stream.seek(start)
+        piece = io.BytesIO(stream.read(end - start))
+        try:
+            for frame in _careful_chunks(piece, 0, replace(table, offset=0), rows):
+                frame.index = frame.index + first
+                if frame.index[-1] < handed:
+                    continue
+                yield frame.loc[handed:] if frame.index[0] < handed else frame
+                handed = int(frame.index[-1]) + 1
+        except TestDataError:
+            break
+        position = end
     for frame in _careful_chunks(stream, origin, table, rows):
         if frame.index[-1] < handed:
             continue
         yield frame.loc[handed:] if frame.index[0] < handed else frame
 
 
-def _fast_chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[pd.DataFrame]:
-    """Chunks of whole lines parsed by pyarrow one ahead, in a thread (csv_chunks.read_ahead):
-    on two cores the next chunk is parsed while this one is measured. When this generator
-    stops, for any reason, that thread has stopped reading the stream."""
-    stream.seek(origin + table.offset)
+def _fast_chunks(
+    stream: BinaryIO, start: int, table: Table, rows: int, first_row: int
+) -> Iterator[pd.DataFrame]:
+    """Chunks of whole lines from stream position `start` (row `first_row` of the table),
+    parsed by pyarrow one ahead, in a thread (csv_chunks.read_ahead): on two cores the next
+    chunk is parsed while this one is measured. When this generator stops, for any reason,
+    that thread has stopped reading the stream."""
+    stream.seek(start)
     roles = {index: role for role, index in table.columns.items()}
     read_options = pacsv.ReadOptions(
         column_names=[str(i) for i in range(table.width)], encoding=table.encoding
@@ -126,24 +166,39 @@ def _fast_chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iter
         decimal_point="," if table.comma else ".",
     )
 
-    def parsed() -> Iterator[pa.Table]:
-        for chunk in line_chunks(stream, _ARROW_CHUNK_BYTES, check_utf8=False, quoting=quoting):
-            yield pacsv.read_csv(
-                pa.py_buffer(chunk),
-                read_options=read_options,
-                parse_options=parse_options,
-                convert_options=convert_options,
-            )
+    def parsed() -> Iterator[tuple[int, int, pa.Table]]:
+        chunks = line_chunks(stream, _ARROW_CHUNK_BYTES, check_utf8=False, quoting=quoting)
+        for position, chunk in chunks:
+            try:
+                parsed = pacsv.read_csv(
+                    pa.py_buffer(chunk),
+                    read_options=read_options,
+                    parse_options=parse_options,
+                    convert_options=convert_options,
+                )
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise _ChunkDoubt(position, position + len(chunk)) from exc
+            yield position, position + len(chunk), parsed
 
-    done = 0
+    done = first_row
+    chunks = read_ahead(parsed())
     try:
-        for parsed_chunk in read_ahead(parsed()):
+        for position, end, parsed_chunk in chunks:
+            chunk_first = done
             whole = parsed_chunk.combine_chunks()  # pyarrow splits a chunk among its threads
             for batch in whole.to_batches(max_chunksize=max(rows, 1)):
-                yield _frame(batch, roles, table, done)
+                try:
+                    frame = _frame(batch, roles, table, done)
+                except _Doubt:
+                    raise _Doubt((position, end, chunk_first)) from None
+                yield frame
                 done += batch.num_rows
+    except _ChunkDoubt as doubt:
+        raise _Doubt((doubt.start, doubt.end, done)) from doubt
     except (Doubt, pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError) as exc:
         raise _Doubt from exc
+    finally:
+        chunks.close()  # stops the read-ahead thread before anyone seeks the stream again
 
 
 def _frame(batch: pa.RecordBatch, roles: dict[int, str], table: Table, done: int) -> pd.DataFrame:

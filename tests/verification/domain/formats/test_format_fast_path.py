@@ -150,3 +150,38 @@ def test_decimal_commas_stay_on_the_columnar_path(cycler, monkeypatch) -> None:
     assert fast.keys() == careful.keys()
     for key in fast:
         np.testing.assert_allclose(fast[key], careful[key], rtol=1e-14, atol=0, err_msg=key)
+
+
+def test_a_doubted_chunk_is_read_carefully_alone(cycler, small_blocks, monkeypatch) -> None:
+    raw = cycler.path("arbin_example.csv").read_bytes()
+    lines = raw.splitlines(keepends=True)
+    # A row with one field too many, well into the file: valid, but pyarrow doubts its chunk.
+    lines[len(lines) // 2] = lines[len(lines) // 2].rstrip(b"\r\n") + b",extra\n"
+    damaged = b"".join(lines)
+    careful = _rows._careful_chunks
+    read = []
+
+    def recorded(stream, origin, table, rows):
+        stream.seek(0, io.SEEK_END)
+        read.append(stream.tell() - origin - table.offset)
+        yield from careful(stream, origin, table, rows)
+
+    monkeypatch.setattr(_rows, "_careful_chunks", recorded)
+    got = columns(damaged, "arbin_example.csv")
+    assert len(read) == 1 and read[0] <= 32 * 1024 + 1024  # one chunk, not the rest of the file
+    assert len(damaged) > 8 * 32 * 1024
+    expected = columns(raw, "arbin_example.csv")
+    for key in expected:
+        np.testing.assert_array_equal(got[key], expected[key], err_msg=key)
+
+
+def test_a_bad_value_after_a_doubted_chunk_names_its_line(cycler, small_blocks) -> None:
+    raw = cycler.path("arbin_example.csv").read_bytes()
+    lines = raw.splitlines(keepends=True)
+    lines[100] = lines[100].rstrip(b"\r\n") + b",extra\n"  # read carefully, then fast again
+    line_number = len(lines) - 100
+    fields = lines[line_number - 1].split(b",")
+    fields[7] = b"3.3O"
+    lines[line_number - 1] = b",".join(fields)
+    with pytest.raises(TestDataError, match=rf"line {line_number}: 'Voltage' is '3.3O'"):
+        columns(b"".join(lines), "arbin_example.csv")
