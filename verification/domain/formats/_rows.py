@@ -6,9 +6,12 @@ columns a reader needs. Vendor files arrive as uploads of any size; two ways, on
 - the careful path: ``pandas.read_csv(chunksize=)`` keeps every column as text, so that a bad
   value can be reported with its line and its text instead of a bare parser message.
 
-The fast path gives up at its first doubt (a value it cannot convert, a missing number, a row of
-another width, bytes that are not the declared encoding) and the careful path carries on from
-the first row not yet handed over, so a bad file gets exactly the careful path's message.
+The fast path stops at its first doubt. For a value (one it cannot convert, a missing number, a
+row of another width) the careful path reads that chunk of a few MB alone, from the first row
+not yet handed over, and the fast path goes on after it: a bad file gets exactly the careful
+path's message, and a valid one with an odd row stays columnar. For the bytes (not the
+declared encoding, a quoted value spanning lines), or where pandas refuses the chunk as a
+table, the careful path carries on to the end of the file.
 
 A file cut off while it was written or copied ends in a torn row (fewer fields than the row
 before it, or a number cut short). That last row alone is left out with a warning naming its
