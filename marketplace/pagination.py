@@ -82,6 +82,26 @@ def _before(field: str, earlier: str, cursor: Cursor, value, nullable: bool) -> 
     )
 
 
+@contextmanager
+def serial_plans() -> Iterator[None]:
+    """Queries inside are planned without parallel workers (on PostgreSQL; one `SET LOCAL` in
+    a transaction of their own, so a pooled connection keeps its settings).
+
+    For a page: it walks a sort index and stops after a page of rows, a millisecond or two
+    of work, yet the planner splits the walk over workers when a filter makes it guess many
+    rows to skip, and starting them costs more than the walk. Measured at 100,000 lots, a
+    distance search's page came after 30 ms through two workers, and in 4 ms from one
+    process. The count and the facets read thousands of rows, and stay parallel: read
+    serially, the same search's count took 43 ms against 18 ms."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
+
+
 def keyset_page(
     queryset: QuerySet, *, sort: SortKey, cursor_text: str | None, size: int
 ) -> KeysetPage:
@@ -108,7 +128,8 @@ def keyset_page(
         rows = rows.order_by(F(field).desc(**nulls), F("pk").desc())
     else:
         rows = rows.order_by(F(field).asc(**nulls), F("pk").asc())
-    found = list(rows[: size + 1])
+    with serial_plans():
+        found = list(rows[: size + 1])
     more = len(found) > size
     found = found[:size]
     if backwards:
@@ -126,26 +147,6 @@ def keyset_page(
         next_cursor=mark(found[-1], going_back=False) if found and has_next else None,
         previous_cursor=mark(found[0], going_back=True) if found and has_previous else None,
     )
-
-
-@contextmanager
-def serial_plans() -> Iterator[None]:
-    """Queries inside are planned without parallel workers (on PostgreSQL; one `SET LOCAL` in
-    a transaction of their own, so a pooled connection keeps its settings).
-
-    For a page: it walks a sort index and stops after a page of rows, a millisecond or two
-    of work, yet the planner splits the walk over workers when a filter makes it guess many
-    rows to skip, and starting them costs more than the walk. Measured at 100,000 lots, a
-    distance search's page came after 30 ms through two workers, and in 4 ms from one
-    process. The count and the facets read thousands of rows, and stay parallel: read
-    serially, the same search's count took 43 ms against 18 ms."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        yield
 
 
 def planner_rows(queryset: QuerySet) -> int | None:

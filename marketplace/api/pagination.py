@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from ..domain.keyset import CursorError
-from ..pagination import keyset_page, lot_count, lot_sort, serial_plans
+from ..pagination import keyset_page, lot_count, lot_sort
 
 
 class LotKeysetPagination(BasePagination):
@@ -32,15 +32,14 @@ class LotKeysetPagination(BasePagination):
                 {"page": ["This list pages by cursor: follow the next and previous links."]}
             )
         self.request = request
-        size = self._page_size(request)
         try:
-            with serial_plans():
-                self.page = keyset_page(
-                    queryset,
-                    sort=lot_sort(request.query_params.get("ordering")),
-                    cursor_text=request.query_params.get(self.cursor_query_param),
-                    size=size,
-                )
+            sort = lot_sort(request.query_params.get("ordering"))
+            self.page = keyset_page(
+                queryset,
+                sort=sort,
+                cursor_text=request.query_params.get(self.cursor_query_param),
+                size=self._page_size(request),
+            )
         except CursorError as error:
             raise ValidationError({self.cursor_query_param: [str(error)]}) from error
         self.count = lot_count(queryset)

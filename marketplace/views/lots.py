@@ -18,7 +18,7 @@ from ..charts import soh_distribution_svg
 from ..domain.keyset import CursorError
 from ..facets import lot_facets, lot_facets_cached, unfaceted
 from ..filters import LotFilter
-from ..pagination import keyset_page, lot_count, lot_sort, serial_plans
+from ..pagination import keyset_page, lot_count, lot_sort
 from ..scorecards import Access, scorecard_current, scorecard_of_lot, scorecard_view
 from ..selectors import (
     lot_audit_trail,
@@ -83,13 +83,12 @@ def lot_browse(request):
         context |= {"invalid": True, "facets": unfaceted(request.GET)}
         return _browse_render(request, template, context, status=refused)
     try:
-        with serial_plans():
-            page = keyset_page(
-                lots.qs,
-                sort=lot_sort(request.GET.get("ordering")),
-                cursor_text=request.GET.get("cursor"),
-                size=BROWSE_PAGE_SIZE,
-            )
+        page = keyset_page(
+            lots.qs,
+            sort=lot_sort(request.GET.get("ordering")),
+            cursor_text=request.GET.get("cursor"),
+            size=BROWSE_PAGE_SIZE,
+        )
     except CursorError as error:
         context |= {"cursor_error": str(error), "facets": unfaceted(request.GET)}
         return _browse_render(request, template, context, status=refused)

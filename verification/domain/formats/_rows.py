@@ -129,16 +129,18 @@ def _chunks(stream: BinaryIO, origin: int, table: Table, rows: int) -> Iterator[
         try:
             for frame in _careful_chunks(piece, 0, replace(table, offset=0), rows):
                 frame.index = frame.index + first
-                if frame.index[-1] < handed:
-                    continue
-                yield frame.loc[handed:] if frame.index[0] < handed else frame
-                handed = int(frame.index[-1]) + 1
+                yield from _after(frame, handed)
+                handed = max(handed, int(frame.index[-1]) + 1)
         except TestDataError:
             break
         position = end
     for frame in _careful_chunks(stream, origin, table, rows):
-        if frame.index[-1] < handed:
-            continue
+        yield from _after(frame, handed)
+
+
+def _after(frame: pd.DataFrame, handed: int) -> Iterator[pd.DataFrame]:
+    """The rows of `frame` from row `handed` on (none if it ends before)."""
+    if frame.index[-1] >= handed:
         yield frame.loc[handed:] if frame.index[0] < handed else frame
 
 
@@ -173,7 +175,7 @@ def _fast_chunks(
         chunks = line_chunks(stream, _ARROW_CHUNK_BYTES, check_utf8=False, quoting=quoting)
         for position, chunk in chunks:
             try:
-                parsed = pacsv.read_csv(
+                read = pacsv.read_csv(
                     pa.py_buffer(chunk),
                     read_options=read_options,
                     parse_options=parse_options,
@@ -181,7 +183,7 @@ def _fast_chunks(
                 )
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 raise _ChunkDoubt(position, position + len(chunk)) from exc
-            yield position, position + len(chunk), parsed
+            yield position, position + len(chunk), read
 
     done = first_row
     chunks = read_ahead(parsed())
